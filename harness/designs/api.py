@@ -1,0 +1,81 @@
+"""The protocol a design implements, and the context its handlers build effects with.
+
+A design is an object with a `name` and `subscriptions`: event type -> handler. A handler is
+`handler(ctx, event)` returning a generator of effects (see `harness.effects`). The design keeps
+whatever state it needs (its inbox, its saga table) as attributes; a fresh design is made for
+every run by a factory, so runs never share state.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from harness.effects import Acquire, Call, Effect, Now, Release, Reply, Sleep, Status
+from harness.engine.retry import RetryPolicy, call_with_retry
+from simulators.base import DomainEvent
+
+HandlerFn = Callable[["Context", DomainEvent], Generator[Effect, Any, None]]
+
+
+@runtime_checkable
+class Design(Protocol):
+    name: str
+
+    @property
+    def subscriptions(self) -> Mapping[str, HandlerFn]: ...
+
+
+DesignFactory = Callable[[], Design]
+
+
+class Context:
+    """Effect constructors plus the design's own seeded random stream."""
+
+    __slots__ = ("rng",)
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    @staticmethod
+    def call(
+        system: str, operation: str, payload: Mapping[str, Any], idem_key: str | None = None
+    ) -> Call:
+        return Call(system, operation, payload, idem_key)
+
+    def call_with_retry(
+        self,
+        policy: RetryPolicy,
+        system: str,
+        operation: str,
+        payload: Mapping[str, Any],
+        idem_key: str | None = None,
+    ) -> Generator[Effect, Any, Reply]:
+        """`reply = yield from ctx.call_with_retry(policy, ...)`."""
+        return call_with_retry(Call(system, operation, payload, idem_key), policy, self.rng)
+
+    @staticmethod
+    def sleep(seconds: float) -> Sleep:
+        return Sleep(seconds)
+
+    @staticmethod
+    def now() -> Now:
+        return Now()
+
+    @staticmethod
+    def acquire(key: str) -> Acquire:
+        return Acquire(key)
+
+    @staticmethod
+    def release(key: str) -> Release:
+        return Release(key)
+
+    @staticmethod
+    def status(
+        workflow: str,
+        status: str,
+        reason: str | None = None,
+        keys: Mapping[str, str | int] | None = None,
+    ) -> Status:
+        return Status(workflow, status, reason, dict(keys or {}))

@@ -1,0 +1,95 @@
+"""What design code yields, and what it gets back.
+
+A design is generator functions: they yield effects (plain frozen dataclasses) and receive
+results. The SimPy driver interprets them in simulated time; the live driver, over HTTP. Design
+code therefore never does I/O, never reads a clock and never touches global randomness.
+
+| effect            | the driver...                                        | sends back   |
+|-------------------|------------------------------------------------------|--------------|
+| `Call`            | sends the request to a system through its profile    | `Reply`      |
+| `Sleep`           | waits                                                | `None`       |
+| `Now`             | reads the (simulated) clock                          | `float`      |
+| `Acquire`/`Release` | takes / gives back a named lock (FIFO)             | `None`       |
+| `Status`          | records a workflow status change in the history      | `None`       |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ErrorKind = Literal["business", "transient", "ambiguous"]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    system: str
+    operation: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    idem_key: str | None = None
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Acquire:
+    """Wait for the named lock; locks are FIFO and released when the handler ends."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A workflow's business status: started, completed, parked (with a reason), superseded."""
+
+    workflow: str
+    status: str
+    reason: str | None = None
+    keys: Mapping[str, str | int] = field(default_factory=dict)
+
+
+Effect = Call | Sleep | Now | Acquire | Release | Status
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    """Why a call did not succeed, in the three kinds every design must tell apart.
+
+    business: retrying cannot help (validation, mapping, 4xx).
+    transient: not applied (5xx, 429, outage); safe to retry, after `retry_after` if given.
+    ambiguous: maybe applied, answer lost (timeout); only an idempotency key makes a retry safe.
+    """
+
+    kind: ErrorKind
+    code: str
+    message: str = ""
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    body: Mapping[str, Any]
+    error: CallError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+#: A design's event handler: a generator yielding effects, receiving their results.
+Handler = Generator[Effect, Any, None]

@@ -1,0 +1,47 @@
+"""An inbox that de-duplicates delivered events by event id (the idempotent consumer).
+
+Rules:
+1. An event id is accepted the first time it is seen; again within `retention_s` it is refused.
+2. Retention is at least 72 h by default: vendors retry webhooks for up to 3 days while
+   idempotency keys may expire after 24 h (vendor-behaviour.md), so the inbox must outlive both.
+3. Ids older than the retention are forgotten in arrival order, so memory follows the
+   retention window, not the run's length. Time is passed in; the inbox reads no clock.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+DEFAULT_RETENTION_S = 72 * 3600.0
+
+
+class Inbox:
+    __slots__ = ("_expiry", "_seen", "retention_s")
+
+    def __init__(self, retention_s: float = DEFAULT_RETENTION_S) -> None:
+        self.retention_s = retention_s
+        self._seen: set[str] = set()
+        self._expiry: deque[tuple[float, str]] = deque()
+
+    def accept(self, event_id: str, now: float) -> bool:
+        """True the first time `event_id` arrives within the retention window."""
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            self._seen.discard(expiry.popleft()[1])
+        if event_id in self._seen:
+            return False
+        self._seen.add(event_id)
+        expiry.append((now + self.retention_s, event_id))
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def __repr__(self) -> str:
+        return f"inbox(retention={self.retention_s / 3600:g}h, remembered={len(self._seen)})"
+
+
+def inbox(retention_s: float = DEFAULT_RETENTION_S) -> Inbox:
+    if retention_s < DEFAULT_RETENTION_S:
+        raise ValueError("an inbox must remember event ids for at least 72 h")
+    return Inbox(retention_s)

@@ -1,0 +1,165 @@
+"""History: every call, state change, event, workflow status and fault of a run, in time order.
+
+Records are frozen, slotted dataclasses, written one JSON object per line as they happen, so a
+long run never holds its history in memory. Calls follow Jepsen: `invoke`, then `ok`, `fail`
+(known not applied, or refused) or `info` (indefinite: maybe applied). Checkers and reports read
+only these records; a record's position in the file is its line number, starting at 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+Keys = Mapping[str, str | int]
+SCHEMA = "syncline.history/1"
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    KIND: ClassVar[str] = "run_started"
+    t: float
+    scenario: str
+    design: str
+    seed: int
+    start: str  # the scenario's calendar start, ISO 8601 UTC
+    horizon: float
+    schema: str = SCHEMA
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    KIND: ClassVar[str] = "call"
+    t: float
+    type: str  # invoke | ok | fail | info
+    call: int
+    system: str
+    operation: str
+    attempt: int = 1
+    trace: str | None = None
+    idem_key: str | None = None
+    latency: float | None = None
+    error_kind: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    KIND: ClassVar[str] = "state"
+    t: float
+    system: str
+    entity: str
+    entity_id: str
+    change: str  # created | updated
+    version: int
+    keys: Keys
+    effect_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    KIND: ClassVar[str] = "event"
+    t: float
+    type: str  # emitted | delivered
+    event_id: str
+    event_type: str
+    system: str
+    keys: Keys
+    delivery: int = 0  # 1 for the first delivery, 2 for a duplicate, ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRecord:
+    KIND: ClassVar[str] = "workflow"
+    t: float
+    workflow: str
+    status: str
+    keys: Keys
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRecord:
+    KIND: ClassVar[str] = "fault"
+    t: float
+    system: str
+    fault: str  # maintenance | outage
+    phase: str  # start | stop
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnded:
+    KIND: ClassVar[str] = "run_ended"
+    t: float
+
+
+Record = RunStarted | CallRecord | StateRecord | EventRecord | WorkflowRecord | FaultRecord | RunEnded
+RECORD_TYPES: Mapping[str, type[Record]] = {
+    cls.KIND: cls
+    for cls in (RunStarted, CallRecord, StateRecord, EventRecord, WorkflowRecord, FaultRecord, RunEnded)
+}
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in RECORD_TYPES.values()
+}
+
+Sink = Callable[[Record], None]
+
+
+def to_json(record: Record) -> str:
+    """One compact, deterministic JSON line; None fields are left out."""
+    data: dict[str, Any] = {"kind": record.KIND}
+    for name in _FIELDS[type(record)]:
+        value = getattr(record, name)
+        if value is not None:
+            data[name] = round(value, 6) if type(value) is float else value
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def from_json(line: str) -> Record:
+    data = json.loads(line)
+    cls = RECORD_TYPES[data.pop("kind")]
+    return cls(**data)
+
+
+class HistoryWriter:
+    """Writes records to `history.jsonl` as they come."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] = path.open("w", encoding="utf-8", buffering=1 << 20)
+        self.count = 0
+
+    def __call__(self, record: Record) -> None:
+        self._file.write(to_json(record))
+        self._file.write("\n")
+        self.count += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> HistoryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_history(path: Path) -> Iterator[Record]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield from_json(line)
+
+
+def fan_out(sinks: Iterable[Sink]) -> Sink:
+    """One sink that hands every record to each of `sinks`, in order."""
+    targets = tuple(sinks)
+
+    def record(item: Record) -> None:
+        for target in targets:
+            target(item)
+
+    return record

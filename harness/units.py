@@ -1,0 +1,86 @@
+"""Quantities with units as scenario files write them: `250ms`, `15m`, `6/h`, `99.5%`.
+
+Each parser takes what YAML gives (a number or a string) and returns seconds, events per
+second, or a fraction; a bad value raises ValueError with a sentence a user can act on.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SECONDS = {
+    "ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0,
+    "d": 86400.0, "day": 86400.0, "w": 604800.0, "wk": 604800.0,
+}  # fmt: skip
+_QUANTITY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-z]*)\s*$")
+
+
+def _number(value: object, what: str) -> tuple[float, str]:
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number with a unit, not {value!r}")
+    if isinstance(value, int | float):
+        return float(value), ""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text.startswith("-"):
+            raise ValueError(f"{what} must not be negative, got {value!r}")
+        match = _QUANTITY.match(text)
+        if match:
+            return float(match.group(1)), match.group(2)
+    raise ValueError(f"cannot read {value!r} as {what}")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from `90`, `250ms`, `30s`, `15m`, `2h`, `3d` or `1w`."""
+    amount, unit = _number(value, "a duration")
+    if unit and unit not in _SECONDS:
+        raise ValueError(f"unknown duration unit in {value!r}; use ms, s, m, h, d or w")
+    seconds = amount * _SECONDS.get(unit, 1.0)
+    if seconds < 0:
+        raise ValueError(f"a duration must not be negative, got {value!r}")
+    return seconds
+
+
+def parse_rate(value: object) -> float:
+    """Events per second from `6/h`, `0.5/min`, `100/d` (a bare number means per hour)."""
+    if isinstance(value, str) and "/" in value:
+        count_text, _, per_text = value.partition("/")
+        count, count_unit = _number(count_text, "a rate")
+        if count_unit:
+            raise ValueError(f"cannot read {value!r} as a rate; write it like 6/h")
+        per_text = per_text.strip().lower()
+        per = parse_duration(per_text if per_text[:1].isdigit() else f"1{per_text}")
+        if per == 0:
+            raise ValueError(f"a rate needs a non-zero period, got {value!r}")
+    else:
+        count, unit = _number(value, "a rate")
+        if unit:
+            raise ValueError(f"cannot read {value!r} as a rate; write it like 6/h")
+        per = 3600.0
+    if count < 0:
+        raise ValueError(f"a rate must not be negative, got {value!r}")
+    return count / per
+
+
+def parse_probability(value: object) -> float:
+    """A fraction in [0, 1] from `0.15` or `15%`."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        amount, _ = _number(value.strip()[:-1], "a percentage")
+        fraction = amount / 100.0
+    else:
+        fraction, unit = _number(value, "a probability")
+        if unit:
+            raise ValueError(f"cannot read {value!r} as a probability; write 0.15 or 15%")
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"a probability must be between 0 and 1 (or 0% and 100%), got {value!r}")
+    return fraction
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest readable form: `850ms`, `42s`, `15m`, `2.5h`, `3d`."""
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return "∞"
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        if abs(seconds) >= size:
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds * 1000:.3g}ms"

@@ -1,0 +1,147 @@
+"""The seeded business world: regions and legal entities, the catalog, customers, ERP gaps.
+
+The world is a global equipment manufacturer (seed document): hardware, software
+subscriptions and premium support, sold through one subsidiary per region. Customers are made
+by Faker in their region's locale from the run's own stream, so the same seed gives the same
+customers. The scenario's gaps (a missing tax code, an unmapped SKU) are applied to ERP's copy
+of master data only, as in real estates where ERP lags the commercial systems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from faker import Faker
+
+from harness.seeds import derive, stream
+from simulators.catalog import MINOR_UNITS, Catalog, Product
+from simulators.erp import MasterData, Subsidiary, TaxCode
+
+if TYPE_CHECKING:
+    from harness.scenario import WorldSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: str
+    legal_name: str
+    currency: str
+    locale: str
+    tax_code: str
+    usd_rate: float  # units of `currency` per US dollar, for the price book
+
+
+REGIONS: Mapping[str, Region] = {
+    r.code: r
+    for r in (
+        Region("US", "Kestrel Equipment Inc.", "USD", "en_US", "US-SALES-STD", 1.0),
+        Region("CA", "Kestrel Equipment Canada Ltd.", "CAD", "en_CA", "CA-GST-5", 1.35),
+        Region("GB", "Kestrel Equipment Ltd", "GBP", "en_GB", "GB-VAT-20", 0.79),
+        Region("DE", "Kestrel Equipment GmbH", "EUR", "de_DE", "DE-USt-19", 0.92),
+        Region("FR", "Kestrel Équipement SAS", "EUR", "fr_FR", "FR-TVA-20", 0.92),
+        Region("JP", "Kestrel Equipment K.K.", "JPY", "ja_JP", "JP-CT-10", 150.0),
+        Region("BR", "Kestrel Equipamentos Ltda.", "BRL", "pt_BR", "BR-ICMS-18", 5.0),
+        Region("AU", "Kestrel Equipment Pty Ltd", "AUD", "en_AU", "AU-GST-10", 1.5),
+        Region("IN", "Kestrel Equipment India Pvt Ltd", "INR", "en_IN", "IN-GST-18", 83.0),
+    )
+}
+
+#: (sku, name, kind, list price in US cents, support level)
+_PRODUCTS = (
+    ("HW-EDGE-100", "Edge Controller 100", "hardware", 480_000, None),
+    ("HW-EDGE-300", "Edge Controller 300", "hardware", 960_000, None),
+    ("SW-FLEET-STD", "Fleet Manager Standard, per device-year", "subscription", 60_000, None),
+    ("SW-FLEET-PRO", "Fleet Manager Pro, per device-year", "subscription", 120_000, None),
+    ("SW-ANALYTICS", "Predictive Analytics add-on, per device-year", "subscription", 30_000, None),
+    ("SUP-STANDARD", "Standard Support, per device-year", "support", 20_000, "standard"),
+    ("SUP-PREMIUM", "Premium Support 24x7, per device-year", "support", 50_000, "premium"),
+)
+
+
+def _prices(usd_cents: int) -> dict[str, int]:
+    prices: dict[str, int] = {}
+    for region in REGIONS.values():
+        major = usd_cents / 100 * region.usd_rate
+        prices[region.currency] = round(major * MINOR_UNITS[region.currency])
+    return prices
+
+
+PRODUCTS: Mapping[str, Product] = {
+    sku: Product(sku, name, kind, _prices(price), level)  # type: ignore[arg-type]
+    for sku, name, kind, price, level in _PRODUCTS
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: str
+    name: str
+    region: str
+    subsidiary_id: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    catalog: Catalog
+    customers: tuple[Customer, ...]
+    regions: tuple[str, ...]
+    erp_master: MasterData
+
+    def accounts(self) -> dict[str, dict[str, str]]:
+        """CPQ's view of customers (CRM accounts)."""
+        return {
+            c.customer_id: {"name": c.name, "region": c.region, "currency": c.currency}
+            for c in self.customers
+        }
+
+
+def subsidiary_id(region: str) -> str:
+    return f"SUB-{region}"
+
+
+def build_world(spec: WorldSpec, seed: int) -> World:
+    rng = stream(seed, "world.customers")
+    codes = list(spec.regions)
+    weights = [spec.regions[c] for c in codes]
+    fakers: dict[str, Faker] = {}
+    customers = []
+    for number in range(1, spec.customers + 1):
+        region = REGIONS[rng.choices(codes, weights)[0]]
+        faker = fakers.get(region.code)
+        if faker is None:
+            faker = fakers[region.code] = Faker(region.locale)
+            faker.seed_instance(derive(seed, f"world.faker.{region.code}"))
+        customers.append(
+            Customer(
+                f"CUST-{number:05d}",
+                faker.company(),
+                region.code,
+                subsidiary_id(region.code),
+                region.currency,
+            )
+        )
+    gaps = spec.gaps
+    tax_codes = {
+        code: TaxCode(REGIONS[code].tax_code, code, active=code not in gaps.inactive_tax_codes)
+        for code in codes
+        if code not in gaps.missing_tax_codes
+    }
+    master = MasterData(
+        subsidiaries={
+            subsidiary_id(code): Subsidiary(
+                subsidiary_id(code), REGIONS[code].legal_name, code, REGIONS[code].currency
+            )
+            for code in codes
+        },
+        customers={c.customer_id: c.subsidiary_id for c in customers},
+        items={
+            sku: f"ITEM-{index:04d}"
+            for index, sku in enumerate(PRODUCTS, start=1)
+            if sku not in gaps.unmapped_skus
+        },
+        tax_codes=tax_codes,
+    )
+    return World(Catalog(PRODUCTS.values()), tuple(customers), tuple(codes), master)

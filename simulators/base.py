@@ -1,0 +1,265 @@
+"""System-of-record base: operations, idempotency keys, an outbox of events, errors.
+
+A simulated vendor system is a pure state machine: `handle(operation, payload, now, idem_key)`
+applies one request and returns an `Outcome` (response, state changes, events). No clock, no
+I/O, no randomness: drivers decide *when* a request arrives and whether its answer is lost;
+this module decides only *what* it does.
+
+Rules every system follows:
+1. An operation is a method `op_<name>(payload, now)` returning the response body, or raising
+   `BusinessError`. It validates everything before it writes, so a refused request changes
+   nothing (vendors answer 4xx without side effects).
+2. Writes go through `_create` / `_update`, which record a `StateChange`; events go through
+   `_emit` into the outbox of the current request. Both are returned in the `Outcome`.
+3. A write that is a business effect carries an `effect_key` (the business identity of the
+   effect, e.g. one invoice per contract version); two writes with one key are a duplicate.
+4. Idempotency keys follow the system's `IdempotencyRule`: a key seen within its retention with
+   the same payload replays the first response and applies nothing; with another payload it is
+   refused (422); an expired key, or a system without key support, applies the request again.
+5. IDs come from per-prefix integer counters: same requests, same IDs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+Keys = Mapping[str, str | int]
+Payload = Mapping[str, Any]
+
+
+class BusinessError(Exception):
+    """A refusal that retrying cannot fix: validation, mapping, state rules (HTTP 4xx)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One record written by a system; `version` is the record's own revision."""
+
+    system: str
+    entity: str
+    entity_id: str
+    change: Literal["created", "updated"]
+    version: int
+    effect_key: str | None
+    keys: Keys
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """A state change a system announces to its webhook subscribers."""
+
+    event_id: str
+    type: str
+    system: str
+    occurred_at: float
+    payload: Payload
+    keys: Keys
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one request: a response (or a business error) and what it caused."""
+
+    status: int
+    body: Payload
+    error: BusinessError | None = None
+    changes: tuple[StateChange, ...] = ()
+    events: tuple[DomainEvent, ...] = ()
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRule:
+    """How a vendor treats an Idempotency-Key header (vendor-behaviour.md: Stripe, Zuora)."""
+
+    supported: bool = True
+    retention_s: float = 24 * 3600.0
+
+    def __repr__(self) -> str:
+        if not self.supported:
+            return "idempotency(unsupported)"
+        return f"idempotency(retention={self.retention_s / 3600:g}h)"
+
+
+@dataclass(slots=True)
+class _StoredResponse:
+    fingerprint: str
+    outcome: Outcome
+    stored_at: float
+
+
+@dataclass
+class _Request:
+    """What the operation in progress has written and emitted so far."""
+
+    now: float
+    changes: list[StateChange] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+class SystemOfRecord:
+    """Base of the four simulated systems; subclasses add `op_<name>` methods."""
+
+    name: ClassVar[str] = "system"
+
+    def __init__(self, idempotency: IdempotencyRule | None = None) -> None:
+        self.idempotency = idempotency or IdempotencyRule()
+        self.records: dict[str, dict[str, dict[str, Any]]] = {}
+        self._counters: dict[str, int] = {}
+        self._idem_store: dict[str, _StoredResponse] = {}
+        self._idem_expiry: deque[tuple[float, str]] = deque()
+        self._request: _Request | None = None
+        self._operations: dict[str, Callable[[Payload, float], Payload]] = {
+            attr[3:]: getattr(self, attr) for attr in sorted(dir(self)) if attr.startswith("op_")
+        }
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        return tuple(self._operations)
+
+    # -- the one entry point -------------------------------------------------------------
+
+    def handle(
+        self, operation: str, payload: Payload, now: float, idem_key: str | None = None
+    ) -> Outcome:
+        """Apply one request at simulated time `now` and return what happened."""
+        if idem_key is not None and self.idempotency.supported:
+            fingerprint = json.dumps(payload, sort_keys=True, default=str)
+            scoped = f"{operation}\x1f{idem_key}"
+            self._forget_expired_keys(now)
+            stored = self._idem_store.get(scoped)
+            if stored is not None and now - stored.stored_at <= self.idempotency.retention_s:
+                if stored.fingerprint != fingerprint:
+                    return self._refusal(
+                        BusinessError(
+                            "idempotency_key_reused",
+                            f"key {idem_key!r} was used with a different payload",
+                            status=422,
+                        )
+                    )
+                first = stored.outcome
+                return Outcome(first.status, first.body, first.error, replayed=True)
+            outcome = self._apply(operation, payload, now)
+            self._idem_store[scoped] = _StoredResponse(fingerprint, outcome, now)
+            self._idem_expiry.append((now + self.idempotency.retention_s, scoped))
+            return outcome
+        return self._apply(operation, payload, now)
+
+    def _forget_expired_keys(self, now: float) -> None:
+        """Drop keys past retention, so memory follows the retention window, not the run."""
+        expiry = self._idem_expiry
+        while expiry and expiry[0][0] < now:
+            _, scoped = expiry.popleft()
+            stored = self._idem_store.get(scoped)
+            if stored is not None and stored.stored_at + self.idempotency.retention_s < now:
+                del self._idem_store[scoped]
+
+    def _apply(self, operation: str, payload: Payload, now: float) -> Outcome:
+        method = self._operations.get(operation)
+        if method is None:
+            known = ", ".join(self._operations)
+            return self._refusal(
+                BusinessError(
+                    "unknown_operation",
+                    f"{self.name} has no operation {operation!r} (it has: {known})",
+                    status=404,
+                )
+            )
+        self._request = _Request(now)
+        try:
+            body = method(payload, now)
+        except BusinessError as error:
+            return self._refusal(error)
+        except (KeyError, TypeError, ValueError) as error:
+            return self._refusal(
+                BusinessError("invalid_request", f"malformed {operation} payload: {error!r}")
+            )
+        else:
+            request = self._request
+            status = 201 if any(c.change == "created" for c in request.changes) else 200
+            return Outcome(status, body, None, tuple(request.changes), tuple(request.events))
+        finally:
+            self._request = None
+
+    @staticmethod
+    def _refusal(error: BusinessError) -> Outcome:
+        return Outcome(error.status, {"code": error.code, "message": error.message}, error)
+
+    # -- helpers for operations ----------------------------------------------------------
+
+    def next_id(self, prefix: str) -> str:
+        number = self._counters.get(prefix, 0) + 1
+        self._counters[prefix] = number
+        return f"{prefix}-{number:06d}"
+
+    def table(self, entity: str) -> dict[str, dict[str, Any]]:
+        return self.records.setdefault(entity, {})
+
+    def get(self, entity: str, entity_id: str, code: str = "not_found") -> dict[str, Any]:
+        record = self.table(entity).get(entity_id)
+        if record is None:
+            raise BusinessError(code, f"{entity} {entity_id!r} does not exist", status=404)
+        return record
+
+    def _create(
+        self,
+        entity: str,
+        entity_id: str,
+        record: dict[str, Any],
+        keys: Keys,
+        effect_key: str | None = None,
+    ) -> dict[str, Any]:
+        record["_rev"] = 1
+        self.table(entity)[entity_id] = record
+        self._record_change(entity, entity_id, "created", 1, effect_key, keys)
+        return record
+
+    def _update(
+        self,
+        entity: str,
+        entity_id: str,
+        fields: Mapping[str, Any],
+        keys: Keys,
+        effect_key: str | None = None,
+    ) -> dict[str, Any]:
+        record = self.table(entity)[entity_id]
+        record.update(fields)
+        record["_rev"] += 1
+        self._record_change(entity, entity_id, "updated", record["_rev"], effect_key, keys)
+        return record
+
+    def _record_change(
+        self,
+        entity: str,
+        entity_id: str,
+        change: Literal["created", "updated"],
+        version: int,
+        effect_key: str | None,
+        keys: Keys,
+    ) -> None:
+        assert self._request is not None, "writes happen inside an operation"
+        self._request.changes.append(
+            StateChange(self.name, entity, entity_id, change, version, effect_key, dict(keys))
+        )
+
+    def _emit(self, event_type: str, payload: Payload, keys: Keys) -> None:
+        assert self._request is not None, "events are emitted inside an operation"
+        event_id = self.next_id(f"{self.name.upper()}-EVT")
+        body = {"schema_version": 1, **payload}
+        self._request.events.append(
+            DomainEvent(event_id, event_type, self.name, self._request.now, body, dict(keys))
+        )
