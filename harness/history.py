@@ -96,10 +96,20 @@ class RunEnded:
     t: float
 
 
-Record = RunStarted | CallRecord | StateRecord | EventRecord | WorkflowRecord | FaultRecord | RunEnded
+Record = (
+    RunStarted | CallRecord | StateRecord | EventRecord | WorkflowRecord | FaultRecord | RunEnded
+)
 RECORD_TYPES: Mapping[str, type[Record]] = {
     cls.KIND: cls
-    for cls in (RunStarted, CallRecord, StateRecord, EventRecord, WorkflowRecord, FaultRecord, RunEnded)
+    for cls in (
+        RunStarted,
+        CallRecord,
+        StateRecord,
+        EventRecord,
+        WorkflowRecord,
+        FaultRecord,
+        RunEnded,
+    )
 }
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls)) for cls in RECORD_TYPES.values()

@@ -121,7 +121,7 @@ class MaintenanceSpec(Spec):
         assert self.weekly is not None
         parts = self.weekly.strip().lower().split()
         if len(parts) != 2 or parts[0][:3] not in WEEKDAYS:
-            raise ValueError(f"cannot read weekly {self.weekly!r}; write it like \"sat 22:00\"")
+            raise ValueError(f'cannot read weekly {self.weekly!r}; write it like "sat 22:00"')
         try:
             at = time.fromisoformat(parts[1])
         except ValueError:
@@ -348,7 +348,9 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return text
 
 
-def _explain(error: ValidationError, source: str, lines: Mapping[tuple[str | int, ...], int]) -> str:
+def _explain(
+    error: ValidationError, source: str, lines: Mapping[tuple[str | int, ...], int]
+) -> str:
     problems = error.errors(include_url=False)
     first = problems[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
@@ -361,8 +363,8 @@ def _explain(error: ValidationError, source: str, lines: Mapping[tuple[str | int
         hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(known)}"
         message = f"unknown field {field!r} in {_dotted(parent) or 'the scenario'} ({hint})"
     elif first["type"] == "missing":
-        parent = _dotted(loc[:-1]) or "the scenario"
-        message = f"{parent} is missing the required field {str(loc[-1])!r}"
+        owner = _dotted(loc[:-1]) or "the scenario"
+        message = f"{owner} is missing the required field {str(loc[-1])!r}"
     else:
         text = first["msg"].removeprefix("Value error, ")
         message = f"{_dotted(loc) or 'the scenario'}: {text}"
@@ -379,11 +381,14 @@ def _fields_at(path: tuple[str | int, ...]) -> list[str]:
         if skip_container_key:
             skip_container_key = False
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
-        if field is None:
+        if not _is_model(model) or part not in model.model_fields:
             return []
-        model, skip_container_key = _inner_model(field.annotation)
-    return list(model.model_fields) if isinstance(model, type) else []
+        model, skip_container_key = _inner_model(model.model_fields[part].annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
 
 
 def _inner_model(annotation: Any) -> tuple[Any, bool]:
@@ -391,11 +396,10 @@ def _inner_model(annotation: Any) -> tuple[Any, bool]:
     if origin in (Union, types.UnionType):
         for arg in get_args(annotation):
             inner, container = _inner_model(arg)
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
+            if _is_model(inner):
                 return inner, container
         return None, False
     if origin in (list, dict):
         inner, _ = _inner_model(get_args(annotation)[-1])
         return inner, True
     return annotation, False
-

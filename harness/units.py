@@ -6,6 +6,7 @@ second, or a fraction; a bad value raises ValueError with a sentence a user can 
 
 from __future__ import annotations
 
+import math
 import re
 
 _SECONDS = {
@@ -78,7 +79,7 @@ def parse_probability(value: object) -> float:
 
 def format_duration(seconds: float) -> str:
     """The shortest readable form: `850ms`, `42s`, `15m`, `2.5h`, `3d`."""
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+    if not math.isfinite(seconds):
         return "∞"
     for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
         if abs(seconds) >= size:

@@ -80,14 +80,13 @@ class Workload:
                 current["SW-ANALYTICS"] = fleet
             else:
                 _grow(current, fleet, self.amendments)
+        elif "SW-FLEET-PRO" in current and self.amendments.random() < 0.5:
+            current["SW-FLEET-STD"] = current.pop("SW-FLEET-PRO")
         else:
-            if "SW-FLEET-PRO" in current and self.amendments.random() < 0.5:
-                current["SW-FLEET-STD"] = current.pop("SW-FLEET-PRO")
-            else:
-                shrink = max(1, round(fleet * self.amendments.uniform(0.1, 0.3)))
-                for sku in current:
-                    if not sku.startswith("HW-") and current[sku] > shrink:
-                        current[sku] -= shrink
+            shrink = max(1, round(fleet * self.amendments.uniform(0.1, 0.3)))
+            for sku, quantity in current.items():
+                if not sku.startswith("HW-") and quantity > shrink:
+                    current[sku] = quantity - shrink
         return kind, [{"sku": sku, "quantity": qty} for sku, qty in sorted(current.items())]
 
 

@@ -1,0 +1,27 @@
+"""Reports read a run directory only; they show verdicts, they never recompute them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reports.charts import write_charts
+from reports.markdown import render_markdown
+
+
+def load_summary(run_dir: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return data
+
+
+def write_reports(run_dir: Path) -> list[Path]:
+    """Write `report.md` and `charts/*.png` into a run directory; return what was written."""
+    summary = load_summary(run_dir)
+    charts = write_charts(run_dir, summary)
+    report = run_dir / "report.md"
+    report.write_text(render_markdown(summary, charts, run_dir), encoding="utf-8")
+    return [report, *charts]
+
+
+__all__ = ["load_summary", "render_markdown", "write_charts", "write_reports"]

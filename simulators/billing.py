@@ -57,7 +57,11 @@ class Billing(SystemOfRecord):
             "term_start": now,
             "term_end": now + term_months * MONTH_S,
         }
-        keys = {"contract": contract_id, "contract_version": version, "subscription": subscription_id}
+        keys = {
+            "contract": contract_id,
+            "contract_version": version,
+            "subscription": subscription_id,
+        }
         self._create("subscription", subscription_id, subscription, keys, effect_key=contract_id)
         self.by_contract.setdefault(contract_id, []).append(subscription_id)
         self._emit("subscription.activated", self._event_body(subscription), keys)

@@ -34,12 +34,18 @@ class CPQ(SystemOfRecord):
 
     def op_create_quote(self, payload: Payload, now: float) -> Payload:
         """New business when `contract_id` is absent; otherwise an amendment of that contract."""
-        lines = [{"sku": line["sku"], "quantity": int(line["quantity"])} for line in payload["lines"]]
+        lines = [
+            {"sku": line["sku"], "quantity": int(line["quantity"])} for line in payload["lines"]
+        ]
         for line in lines:
             if line["sku"] not in self.catalog:
-                raise BusinessError("INVALID_SKU", f"product {line['sku']!r} is not in the price book")
+                raise BusinessError(
+                    "INVALID_SKU", f"product {line['sku']!r} is not in the price book"
+                )
             if line["quantity"] <= 0:
-                raise BusinessError("INVALID_QUANTITY", f"quantity of {line['sku']} must be positive")
+                raise BusinessError(
+                    "INVALID_QUANTITY", f"quantity of {line['sku']} must be positive"
+                )
         contract_id = payload.get("contract_id")
         if contract_id is None:
             customer_id = payload["customer_id"]

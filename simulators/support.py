@@ -39,12 +39,20 @@ class Support(SystemOfRecord):
         entitlement_id = self.by_contract.get(contract_id)
         if entitlement_id is None:
             entitlement_id = self.next_id("ENT")
-            keys = {"contract": contract_id, "contract_version": version, "entitlement": entitlement_id}
+            keys = {
+                "contract": contract_id,
+                "contract_version": version,
+                "entitlement": entitlement_id,
+            }
             self._create("entitlement", entitlement_id, fields, keys, effect_key=effect_key)
             self.by_contract[contract_id] = entitlement_id
             self.by_customer.setdefault(payload["customer_id"], []).append(entitlement_id)
         else:
-            keys = {"contract": contract_id, "contract_version": version, "entitlement": entitlement_id}
+            keys = {
+                "contract": contract_id,
+                "contract_version": version,
+                "entitlement": entitlement_id,
+            }
             self._update("entitlement", entitlement_id, fields, keys, effect_key=effect_key)
         return {"entitlement_id": entitlement_id, "contract_version": version}
 

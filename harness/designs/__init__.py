@@ -48,11 +48,11 @@ def instantiate(factory: DesignFactory, label: str) -> Design:
     try:
         design = factory()
     except Exception as error:
-        raise DesignError(f"design factory {label} failed: {type(error).__name__}: {error}") from None
+        raise DesignError(
+            f"design factory {label} failed: {type(error).__name__}: {error}"
+        ) from None
     subscriptions = getattr(design, "subscriptions", None)
-    if not isinstance(getattr(design, "name", None), str) or not isinstance(
-        subscriptions, Mapping
-    ):
+    if not isinstance(getattr(design, "name", None), str) or not isinstance(subscriptions, Mapping):
         raise DesignError(
             f"{label} returned {type(design).__name__}, which is not a design: it needs a "
             "'name' string and a 'subscriptions' mapping of event type to handler"

@@ -102,7 +102,9 @@ class ReferenceDesign:
             "contract_version": version,
             "customer_id": quote["customer_id"],
             "currency": quote["currency"],
-            "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in quote["lines"]],
+            "lines": [
+                {"sku": line["sku"], "quantity": line["quantity"]} for line in quote["lines"]
+            ],
             "total": quote["total"],
         }
         check = yield from ctx.call_with_retry(self.policy, "erp", "validate_order", order)

@@ -103,7 +103,9 @@ class Network:
                 )
             )  # fmt: skip
         for event in outcome.events:
-            record(EventRecord(now, "emitted", event.event_id, event.type, event.system, event.keys))
+            record(
+                EventRecord(now, "emitted", event.event_id, event.type, event.system, event.keys)
+            )
             if self.deliver is not None and event.type in self.subscribed:
                 for number, delay in enumerate(self.behaviours[event.system].deliveries(), 1):
                     self.env.process(self._deliver_after(delay, event, number))

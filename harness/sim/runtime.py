@@ -65,9 +65,7 @@ class Simulation:
         self.network = Network(self.env, self.systems, behaviours, record)
         self.network.subscribed = frozenset(design.subscriptions)
         self.network.deliver = self._handle
-        self.workload = Workload(
-            self.world, scenario.workload.amendment_mix.model_dump(), named
-        )
+        self.workload = Workload(self.world, scenario.workload.amendment_mix.model_dump(), named)
         self._arrivals = (named("workload.new_arrivals"), named("workload.amendment_arrivals"))
         self.context = Context(named(f"design.{design.name}"))
         self._locks: dict[str, simpy.Resource] = {}
@@ -161,24 +159,23 @@ class Simulation:
                     return
                 except Exception as error:
                     raise _DesignFault(f"{type(error).__name__}: {error}") from error
-                kind = type(effect)
-                if kind is Call:
+                if isinstance(effect, Call):
                     if effect.system not in self.systems:
                         raise _DesignFault(f"called unknown system {effect.system!r}")
                     result = yield from self.network.call(effect, trace)
-                elif kind is Sleep:
+                elif isinstance(effect, Sleep):
                     yield env.timeout(max(effect.seconds, 0.0))
                     result = None
-                elif kind is Now:
+                elif isinstance(effect, Now):
                     result = env.now
-                elif kind is Status:
+                elif isinstance(effect, Status):
                     self.record(
                         WorkflowRecord(
                             env.now, effect.workflow, effect.status, effect.keys, effect.reason
                         )
                     )
                     result = None
-                elif kind is Acquire:
+                elif isinstance(effect, Acquire):
                     lock = self._locks.get(effect.key)
                     if lock is None:
                         lock = self._locks[effect.key] = simpy.Resource(env, capacity=1)
@@ -186,7 +183,7 @@ class Simulation:
                     yield request
                     held.append((effect.key, request))
                     result = None
-                elif kind is Release:
+                elif isinstance(effect, Release):
                     self._release(held, effect.key)
                     result = None
                 else:
@@ -214,4 +211,3 @@ class Simulation:
 
 class _DesignFault(Exception):
     """Design code raised, or yielded something that is not an effect."""
-

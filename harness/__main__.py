@@ -1,0 +1,5 @@
+"""`python -m harness` is the `syncline` command."""
+
+from harness.cli import main
+
+main(prog_name="syncline")

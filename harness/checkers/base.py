@@ -1,0 +1,98 @@
+"""What every checker is: a fold over the history that ends in a three-valued verdict.
+
+Rules:
+1. A checker sees history records only, never live objects; it is told each record's position
+   so its evidence can point back into `history.jsonl`.
+2. It works in one pass (`observe` per record, `verdict` at the end), so it can run while the
+   simulation writes, or later over the stored file (`syncline analyze`), with equal results.
+3. `pass` means the invariant held; `fail` that it was broken (with evidence naming business
+   IDs and positions); `unknown` that the history cannot decide (nothing to judge, or work too
+   recent to judge). Verdicts compose by worst: fail > unknown > pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol
+
+from harness.history import Record
+
+Status = Literal["pass", "fail", "unknown"]
+_RANK: Mapping[str, int] = {"pass": 0, "unknown": 1, "fail": 2}
+#: How much evidence a verdict keeps: enough to explain, bounded for long runs.
+EVIDENCE_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    checker: str
+    status: Status
+    summary: str  # one line for people: the figures against the SLO
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    slo: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Sequence[Mapping[str, Any]] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checker": self.checker,
+            "status": self.status,
+            "summary": self.summary,
+            "figures": dict(self.figures),
+            "slo": dict(self.slo),
+            "evidence": [dict(item) for item in self.evidence],
+        }
+
+
+class Checker(Protocol):
+    name: ClassVar[str]
+    wants: ClassVar[tuple[type, ...]]
+
+    def observe(self, position: int, record: Record) -> None: ...
+
+    def verdict(self) -> Verdict: ...
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """Compose verdicts: fail > unknown > pass (pass when there is nothing to compose)."""
+    result: Status = "pass"
+    for status in statuses:
+        if _RANK[status] > _RANK[result]:
+            result = status
+    return result
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) of sorted values, interpolating linearly (NaN if empty)."""
+    if not ordered:
+        return math.nan
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def rounded(value: float, places: int = 3) -> float | None:
+    """Figures go into summary.json: finite and rounded, or None."""
+    return None if math.isnan(value) or math.isinf(value) else round(value, places)
+
+
+class Dispatch:
+    """Feeds each record to the checkers that want its type, counting positions."""
+
+    def __init__(self, checkers: Sequence[Checker]) -> None:
+        self.checkers = tuple(checkers)
+        self.position = 0
+        self._routes: dict[type, list[Checker]] = {}
+        for checker in self.checkers:
+            for kind in checker.wants:
+                self._routes.setdefault(kind, []).append(checker)
+
+    def __call__(self, record: Record) -> None:
+        for checker in self._routes.get(type(record), ()):
+            checker.observe(self.position, record)
+        self.position += 1
+
+    def verdicts(self) -> list[Verdict]:
+        return [checker.verdict() for checker in self.checkers]

@@ -1,0 +1,65 @@
+"""Effect-once: each business effect happened once per business key.
+
+A simulated system marks every write that is a business effect with its key (one sales order
+per quote, one subscription per contract, one invoice and one entitlement revision per contract
+version). Two writes with one key are a duplicate the customer or finance would see: a second
+order, a second invoice, a second entitlement notice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict
+from harness.history import Record, StateRecord
+
+
+class EffectOnce:
+    name: ClassVar[str] = "effect_once"
+    wants: ClassVar[tuple[type, ...]] = (StateRecord,)
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, str, str], tuple[int, str]] = {}
+        self.duplicates: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+
+    def observe(self, position: int, record: Record) -> None:
+        assert isinstance(record, StateRecord)
+        if record.effect_key is None:
+            return
+        key = (record.system, record.entity, record.effect_key)
+        if key not in self.first:
+            self.first[key] = (position, record.entity_id)
+        else:
+            self.duplicates.setdefault(key, []).append((position, record.entity_id))
+
+    def verdict(self) -> Verdict:
+        by_entity: dict[str, int] = {}
+        evidence: list[dict[str, Any]] = []
+        for key, extra in self.duplicates.items():
+            system, entity, effect_key = key
+            label = f"{system}.{entity}"
+            by_entity[label] = by_entity.get(label, 0) + len(extra)
+            if len(evidence) < EVIDENCE_LIMIT:
+                writes = [self.first[key], *extra]
+                evidence.append(
+                    {
+                        "effect": label,
+                        "business_key": effect_key,
+                        "ids": [entity_id for _, entity_id in writes],
+                        "positions": [position for position, _ in writes],
+                    }
+                )
+        duplicates = sum(by_entity.values())
+        figures = {
+            "effects": len(self.first),
+            "duplicates": duplicates,
+            "duplicates_by_effect": dict(sorted(by_entity.items())),
+        }
+        if not self.first:
+            return Verdict(self.name, "unknown", "no business effects were recorded", figures)
+        if duplicates:
+            worst = ", ".join(f"{count} {label}" for label, count in sorted(by_entity.items()))
+            summary = f"{duplicates} duplicate effects ({worst}) in {len(self.first)} effects"
+            return Verdict(self.name, "fail", summary, figures, {"duplicates": 0}, evidence)
+        summary = f"{len(self.first)} effects, each once"
+        return Verdict(self.name, "pass", summary, figures, {"duplicates": 0})

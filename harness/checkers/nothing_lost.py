@@ -1,0 +1,144 @@
+"""Nothing lost: every approved quote reaches a terminal state within the deadline.
+
+Terminal means one of:
+- completed: ERP's contract, billing's subscription and support's entitlement all show the
+  quote's contract version or a later one (a later amendment carries the whole contract, so
+  it accounts for the earlier version). Judged from the systems' records, not the design's word.
+- parked: the design put the workflow in its exception state with a reason a person can act on.
+
+An approved quote that is neither, once its deadline has passed before the run ended, is lost;
+one whose deadline lies beyond the end of the run is undecided (the verdict is then unknown).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict
+from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
+from harness.scenario import NothingLostSLO
+from harness.units import format_duration
+
+#: The record each system writes when it holds a contract version.
+CONTRACT_RECORDS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+
+
+class NothingLost:
+    name: ClassVar[str] = "nothing_lost"
+    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, WorkflowRecord, RunEnded)
+
+    def __init__(self, slo: NothingLostSLO) -> None:
+        self.slo = slo
+        self.inputs = 0
+        self.versions: dict[str, list[int]] = {}  # contract -> version in erp, billing, support
+        self.pending: dict[str, dict[str, tuple[int, float, int]]] = {}  # contract -> quote -> ...
+        self.completed = 0
+        self.parked = 0
+        self.late: list[dict[str, Any]] = []
+        self.lost: list[dict[str, Any]] = []
+        self.unexplained_parks: list[dict[str, Any]] = []
+        self.undecided = 0
+
+    def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, EventRecord):
+            if record.type == "emitted" and record.event_type == "quote.approved":
+                contract = str(record.keys["contract"])
+                quote = str(record.keys["quote"])
+                version = int(record.keys["contract_version"])
+                self.inputs += 1
+                self.pending.setdefault(contract, {})[quote] = (version, record.t, position)
+        elif isinstance(record, StateRecord):
+            self._on_state(record)
+        elif isinstance(record, WorkflowRecord):
+            if record.status == "parked":
+                self._on_parked(position, record)
+        elif isinstance(record, RunEnded):
+            self._close(record.t)
+
+    def _on_state(self, record: StateRecord) -> None:
+        try:
+            slot = CONTRACT_RECORDS.index((record.system, record.entity))
+        except ValueError:
+            return
+        contract = str(record.keys.get("contract"))
+        versions = self.versions.setdefault(contract, [0, 0, 0])
+        versions[slot] = int(record.keys.get("contract_version", 0))
+        settled = min(versions)
+        waiting = self.pending.get(contract)
+        if not waiting or settled == 0:
+            return
+        for quote, (version, approved_at, position) in list(waiting.items()):
+            if version <= settled:
+                del waiting[quote]
+                self.completed += 1
+                if record.t - approved_at > self.slo.deadline:
+                    self.late.append(self._entry(quote, contract, version, approved_at, position))
+
+    def _on_parked(self, position: int, record: WorkflowRecord) -> None:
+        quote, contract = record.keys.get("quote"), record.keys.get("contract")
+        waiting = self.pending.get(str(contract), {})
+        if quote is None or str(quote) not in waiting:
+            return
+        version, approved_at, approved_position = waiting[str(quote)]
+        if not (record.reason or "").strip():
+            if len(self.unexplained_parks) < EVIDENCE_LIMIT:
+                self.unexplained_parks.append({"quote": quote, "workflow_position": position})
+            return
+        del waiting[str(quote)]
+        self.parked += 1
+        if record.t - approved_at > self.slo.deadline:
+            self.late.append(
+                self._entry(str(quote), str(contract), version, approved_at, approved_position)
+            )
+
+    def _close(self, end: float) -> None:
+        for contract, waiting in self.pending.items():
+            for quote, (version, approved_at, position) in waiting.items():
+                if end - approved_at > self.slo.deadline:
+                    entry = self._entry(quote, contract, version, approved_at, position)
+                    entry["systems_show"] = dict(
+                        zip(
+                            ("erp", "billing", "support"),
+                            self.versions.get(contract, [0, 0, 0]),
+                            strict=True,
+                        )
+                    )
+                    self.lost.append(entry)
+                else:
+                    self.undecided += 1
+        self.pending = {}
+
+    @staticmethod
+    def _entry(
+        quote: str, contract: str, version: int, approved_at: float, position: int
+    ) -> dict[str, Any]:
+        return {
+            "quote": quote,
+            "contract": contract,
+            "contract_version": version,
+            "approved_at": round(approved_at, 3),
+            "approval_position": position,
+        }
+
+    def verdict(self) -> Verdict:
+        figures = {
+            "approved": self.inputs,
+            "completed": self.completed,
+            "parked": self.parked,
+            "lost": len(self.lost),
+            "late": len(self.late),
+            "undecided": self.undecided,
+        }
+        slo = {"deadline_s": self.slo.deadline}
+        deadline = format_duration(self.slo.deadline)
+        summary = (
+            f"{self.inputs} approved quotes: {self.completed} completed, {self.parked} parked, "
+            f"{len(self.lost)} lost, {len(self.late)} late (deadline {deadline})"
+        )
+        evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
+        if self.lost or self.late:
+            return Verdict(self.name, "fail", summary, figures, slo, evidence)
+        if not self.inputs or self.undecided:
+            why = "no quote was approved" if not self.inputs else f"{self.undecided} undecided"
+            return Verdict(self.name, "unknown", f"{summary}; {why}", figures, slo, evidence)
+        return Verdict(self.name, "pass", summary, figures, slo, evidence)

@@ -1,0 +1,206 @@
+"""The `syncline` command (also `python -m harness`).
+
+Exit codes (DESIGN.md): 0 every verdict passed · 1 an invariant failed · 2 bad usage or bad
+input · 3 a checker could not decide · 4 internal error. A mistake a user can make gets one
+sentence on stderr, never a traceback (set SYNCLINE_DEBUG=1 to see one for internal errors).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness import checkers, runner
+from harness.checkers.base import Verdict
+from harness.designs import SHIPPED, DesignError
+from harness.history import read_history
+from harness.runner import EXIT_CODES, RunResult
+from harness.scenario import Scenario, ScenarioError, load, parse, shipped_scenarios
+from harness.sim.runtime import Progress
+from harness.units import format_duration
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 4
+STATUS_COLOURS = {"pass": "green", "fail": "red", "unknown": "yellow"}
+DEMO_SCENARIO = "subscription_amendment"
+
+
+class UserError(click.ClickException):
+    """Bad input: one sentence, exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file: Any = None) -> None:
+        click.echo(click.style("error: ", fg="red", bold=True) + self.message, err=True)
+
+
+class SynclineGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ScenarioError, DesignError) as error:
+            raise UserError(str(error)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:
+            if os.environ.get("SYNCLINE_DEBUG"):
+                raise
+            click.echo(
+                click.style("internal error: ", fg="red", bold=True)
+                + f"{type(error).__name__}: {error} "
+                "(this is a Syncline bug; rerun with SYNCLINE_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=SynclineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="syncline", prog_name="syncline")
+def main() -> None:
+    """Simulate CPQ, billing, ERP and support integrations and check their invariants."""
+
+
+@main.command("run")
+@click.argument("scenario")
+@click.option(
+    "--design",
+    default="reference",
+    show_default=True,
+    help=f"A shipped design ({', '.join(SHIPPED)}) or a plugin: package.module:factory.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="The run's one seed.")
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go.",
+)
+def run_command(scenario: str, design: str, seed: int, out: str) -> None:
+    """Run SCENARIO (a YAML file or a shipped scenario's name) against a design."""
+    loaded = load(scenario)
+    result = _run(loaded, design, seed, Path(out))
+    sys.exit(result.exit_code)
+
+
+@main.command("demo")
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+def demo_command(seed: int, out: str) -> None:
+    """The seed scenario against the reference orchestrator, narrated."""
+    scenario = load(DEMO_SCENARIO)
+    click.echo(click.style("Syncline demo: ", bold=True) + scenario.description)
+    click.echo(
+        f"\nFor {format_duration(scenario.duration)} of simulated time, sales reps approve "
+        f"~{scenario.workload.new_subscriptions * 3600:g} new subscriptions and "
+        f"~{scenario.workload.amendments * 3600:g} amendments an hour in CPQ. The reference "
+        "orchestrator validates each against ERP, books the order and contract, updates "
+        "billing, and keeps support entitlements current, through maintenance, outages, "
+        "lost answers and duplicate webhooks. Then the checkers judge what happened.\n"
+    )
+    result = _run(scenario, "reference", seed, Path(out))
+    sys.exit(result.exit_code)
+
+
+@main.command("analyze")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+def analyze_command(run_dir: Path) -> None:
+    """Re-run the checkers over a stored run directory's history."""
+    history, scenario_file = run_dir / "history.jsonl", run_dir / "scenario.yaml"
+    for required in (history, scenario_file):
+        if not required.is_file():
+            raise UserError(f"{run_dir} is not a run directory: {required.name} is missing")
+    scenario = parse(scenario_file.read_text(encoding="utf-8"), str(scenario_file))
+    try:
+        verdicts = checkers.check(read_history(history), scenario)
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{history} is damaged and cannot be read: {error}") from None
+    _print_verdicts(verdicts)
+    status = checkers.worst(v.status for v in verdicts)
+    _print_overall(status)
+    sys.exit(EXIT_CODES[status])
+
+
+@main.command("validate")
+@click.argument("scenarios", nargs=-1, required=True)
+def validate_command(scenarios: Sequence[str]) -> None:
+    """Check scenario files without running them."""
+    for name in scenarios:
+        loaded = load(name)
+        click.echo(f"{name}: ok ({loaded.name}, {format_duration(loaded.horizon_s)} simulated)")
+
+
+@main.command("scenarios")
+def scenarios_command() -> None:
+    """List the shipped scenarios."""
+    for name in shipped_scenarios():
+        description = load(name).description
+        click.echo(f"{click.style(name, bold=True)}\n  {description}\n")
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def _run(scenario: Scenario, design: str, seed: int, out: Path) -> RunResult:
+    # matplotlib loads only when a report is written, keeping `validate` and `--help` quick.
+    from reports import write_reports  # noqa: PLC0415
+
+    click.echo(click.style("Syncline", bold=True) + f" · {scenario.name} × {design} · seed {seed}")
+    began = time.perf_counter()
+    with _progress(scenario.horizon_s) as progress:
+        result = runner.run(scenario, design, seed, out, progress, write_reports)
+    wall = time.perf_counter() - began
+    workflows = result.summary["workflows"]
+    click.echo(
+        f"  simulated {format_duration(scenario.horizon_s)} in {wall:.1f} s wall "
+        f"({scenario.horizon_s / max(wall, 1e-9):,.0f}× real time) · "
+        + " · ".join(f"{count:,} {status}" for status, count in workflows.items())
+    )
+    click.echo()
+    _print_verdicts(result.verdicts)
+    _print_overall(result.status)
+    click.echo(f"  run directory: {result.run_dir}")
+    click.echo(f"  report:        {result.run_dir / 'report.md'}")
+    return result
+
+
+@contextmanager
+def _progress(horizon: float) -> Iterator[Progress | None]:
+    """A progress bar on simulated time, when a person is watching."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=int(horizon), label="  simulating", file=sys.stderr) as bar:
+        shown = 0
+
+        def advance(now: float) -> None:
+            nonlocal shown
+            bar.update(int(now) - shown)
+            shown = int(now)
+
+        yield advance
+        bar.update(int(horizon) - shown)
+
+
+def _print_verdicts(verdicts: Sequence[Verdict]) -> None:
+    width = max(len(v.checker) for v in verdicts)
+    click.echo(f"  {'CHECKER'.ljust(width)}  VERDICT  RESULT")
+    for verdict in verdicts:
+        label = click.style(verdict.status.ljust(7), fg=STATUS_COLOURS[verdict.status])
+        click.echo(f"  {verdict.checker.ljust(width)}  {label}  {verdict.summary}")
+    click.echo()
+
+
+def _print_overall(status: str) -> None:
+    text = click.style(status.upper(), fg=STATUS_COLOURS[status], bold=True)
+    click.echo(f"  overall: {text}")

@@ -1,0 +1,144 @@
+"""One run: `run(scenario, design, seed) -> RunResult`, and the run directory it leaves.
+
+    runs/<scenario>/<design>/<seed>-<UTC time>/
+        scenario.yaml   the scenario as resolved (defaults filled in)
+        history.jsonl   every record, streamed while the simulation runs
+        summary.json    verdicts and figures; no wall-clock value, so same seed => same bytes
+        report.md       the result for people and pull requests
+        charts/*.png
+    runs/latest -> the newest run directory
+
+Checkers run as the history is written (one pass), and again over the stored file with
+`syncline analyze`; both give the same verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import checkers
+from harness.checkers.base import Status, Verdict
+from harness.designs import Design, DesignFactory, instantiate, load_factory
+from harness.history import HistoryWriter, fan_out
+from harness.metrics import RunMetrics
+from harness.scenario import Scenario
+from harness.sim.runtime import Progress, Simulation
+
+SUMMARY_SCHEMA = "syncline.summary/1"
+EXIT_CODES: dict[Status, int] = {"pass": 0, "fail": 1, "unknown": 3}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run leaves: small and picklable, so sweeps can return it from worker processes."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def status(self) -> Status:
+        return checkers.worst(v.status for v in self.verdicts)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def resolve_design(design: str | DesignFactory) -> Design:
+    """A fresh design from a shipped name, a `module:factory` path, or a factory."""
+    if isinstance(design, str):
+        label, factory = load_factory(design)
+    else:
+        label, factory = getattr(design, "__name__", repr(design)), design
+    return instantiate(factory, label)
+
+
+def run(
+    scenario: Scenario,
+    design: str | DesignFactory = "reference",
+    seed: int = 0,
+    out: Path = Path("runs"),
+    progress: Progress | None = None,
+    reports: Callable[[Path], object] | None = None,
+) -> RunResult:
+    """Simulate `scenario` against `design` with `seed`; write and return the run."""
+    instance = resolve_design(design)
+    run_dir = _new_run_dir(out, scenario.name, instance.name, seed)
+    (run_dir / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
+    dispatch = checkers.Dispatch(checkers.build(scenario))
+    metrics = RunMetrics()
+    with HistoryWriter(run_dir / "history.jsonl") as history:
+        simulation = Simulation(
+            scenario, instance, seed, fan_out((history, dispatch, metrics)), progress
+        )
+        simulation.run()
+        records = history.count
+    verdicts = tuple(dispatch.verdicts())
+    summary = {
+        "schema": SUMMARY_SCHEMA,
+        "scenario": scenario.name,
+        "design": instance.name,
+        "seed": seed,
+        "status": checkers.worst(v.status for v in verdicts),
+        "simulated": {
+            "start": scenario.start.isoformat(),
+            "duration_s": scenario.duration,
+            "horizon_s": scenario.horizon_s,
+        },
+        "checkers": [v.as_dict() for v in verdicts],
+        **metrics.summary(),
+        "faults": [
+            {
+                "system": w.system,
+                "kind": w.kind,
+                "start_s": round(w.start, 3),
+                "end_s": round(w.end, 3),
+            }
+            for w in simulation.schedule.windows
+        ],
+        "history": {"file": "history.jsonl", "records": records},
+    }
+    write_summary(run_dir, summary)
+    if reports is not None:
+        reports(run_dir)
+    _point_latest(out, run_dir)
+    return RunResult(run_dir, summary, verdicts)
+
+
+def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:
+    text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+    (run_dir / "summary.json").write_text(text, encoding="utf-8")
+
+
+def _new_run_dir(out: Path, scenario: str, design: str, seed: int) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    parent = out / scenario / design
+    parent.mkdir(parents=True, exist_ok=True)
+    candidate, number = parent / f"{seed}-{stamp}", 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = parent / f"{seed}-{stamp}-{number}"
+
+
+def _point_latest(out: Path, run_dir: Path) -> None:
+    """Point `out/latest` at the run, replacing the link atomically."""
+    link = out / "latest"
+    temporary = out / f".latest-{os.getpid()}"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(run_dir.relative_to(out), target_is_directory=True)
+    os.replace(temporary, link)

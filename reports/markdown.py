@@ -1,0 +1,77 @@
+"""`report.md`: the verdicts first, then the figures, fit for a pull-request comment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ICONS = {"pass": "✅ pass", "fail": "❌ fail", "unknown": "❔ unknown"}
+
+
+def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Path) -> str:
+    out = [
+        f"# Syncline: {summary['scenario']} × {summary['design']} (seed {summary['seed']})",
+        "",
+        f"**Result: {ICONS[summary['status']]}** · simulated from "
+        f"{summary['simulated']['start']} for {summary['simulated']['horizon_s'] / 3600:g} h "
+        f"({summary['history']['records']:,} history records)",
+        "",
+        "## Verdicts",
+        "",
+        "| checker | verdict | result |",
+        "|---|---|---|",
+    ]
+    for verdict in summary["checkers"]:
+        out.append(
+            f"| `{verdict['checker']}` | {ICONS[verdict['status']]} | {verdict['summary']} |"
+        )
+    out += ["", "## Workflows", ""]
+    out += [f"- {status}: {count:,}" for status, count in summary["workflows"].items()]
+    out += [
+        "",
+        "## Calls per system",
+        "",
+        "| system | calls | ok | retries | business | transient | ambiguous | p50 | p95 | p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, calls in summary["systems"].items():
+        errors, latency = calls["errors"], calls["latency_s"]
+        cells = [
+            name, f"{calls['calls']:,}", f"{calls['ok']:,}", f"{calls['retries']:,}",
+            f"{errors['business']:,}", f"{errors['transient']:,}", f"{errors['ambiguous']:,}",
+            *(_seconds(latency[p]) for p in ("p50", "p95", "p99")),
+        ]  # fmt: skip
+        out.append("| " + " | ".join(cells) + " |")
+    if summary["faults"]:
+        out += ["", "## Faults", "", "| system | kind | from | to |", "|---|---|---:|---:|"]
+        for fault in summary["faults"]:
+            out.append(
+                f"| {fault['system']} | {fault['kind']} | {_hours(fault['start_s'])} "
+                f"| {_hours(fault['end_s'])} |"
+            )
+    failing = [v for v in summary["checkers"] if v["status"] != "pass" and v["evidence"]]
+    if failing:
+        out += ["", "## Evidence", ""]
+        for verdict in failing:
+            out += [f"### `{verdict['checker']}`", ""]
+            out += [f"- `{_compact(item)}`" for item in verdict["evidence"][:10]]
+            out.append("")
+    if charts:
+        out += ["", "## Charts", ""]
+        out += [f"![{chart.stem}]({chart.relative_to(run_dir).as_posix()})" for chart in charts]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h"
+
+
+def _compact(item: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in item.items())
