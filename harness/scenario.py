@@ -26,12 +26,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PositiveInt,
     ValidationError,
     model_validator,
 )
 
-from harness.units import parse_duration, parse_probability, parse_rate
+from harness.units import format_rate, parse_duration, parse_probability, parse_rate
 from harness.world import PRODUCTS, REGIONS
 from simulators.base import IdempotencyRule
 from simulators.profiles import (
@@ -72,7 +73,7 @@ def _sku(sku: str) -> str:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 PositiveDuration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_positive)]
-Rate = Annotated[float, BeforeValidator(parse_rate)]
+Rate = Annotated[float, BeforeValidator(parse_rate), PlainSerializer(format_rate, when_used="json")]
 Probability = Annotated[float, BeforeValidator(parse_probability)]
 RegionCode = Annotated[str, AfterValidator(_region)]
 Sku = Annotated[str, AfterValidator(_sku)]

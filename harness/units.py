@@ -44,6 +44,8 @@ def parse_duration(value: object) -> float:
 
 def parse_rate(value: object) -> float:
     """Events per second from `6/h`, `0.5/min`, `100/d` (a bare number means per hour)."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        raise ValueError(f"a rate must not be negative, got {value!r}")
     if isinstance(value, str) and "/" in value:
         count_text, _, per_text = value.partition("/")
         count, count_unit = _number(count_text, "a rate")
@@ -61,6 +63,12 @@ def parse_rate(value: object) -> float:
     if count < 0:
         raise ValueError(f"a rate must not be negative, got {value!r}")
     return count / per
+
+
+def format_rate(per_second: float) -> str:
+    """The text `parse_rate` reads back exactly: per hour when that is exact, else per second."""
+    hourly = f"{per_second * 3600!r}/h"
+    return hourly if parse_rate(hourly) == per_second else f"{per_second!r}/s"
 
 
 def parse_probability(value: object) -> float:

@@ -54,7 +54,7 @@ class ReferenceDesign:
         *,
         deduplicate: bool = True,
         idempotency_keys: bool = True,
-        serialise: bool = True,
+        guard_versions: bool = True,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
@@ -62,7 +62,7 @@ class ReferenceDesign:
         self.inbox: Inbox = inbox()
         self.deduplicate = deduplicate
         self.idempotency_keys = idempotency_keys
-        self.serialise = serialise
+        self.guard_versions = guard_versions
         self.written: dict[str, int] = {}  # contract -> version written to ERP and billing
         self.entitled: dict[str, int] = {}  # contract -> version written to support
         self.awaiting: dict[str, dict[int, str]] = {}  # contract -> version -> workflow
@@ -90,9 +90,9 @@ class ReferenceDesign:
         workflow = quote["quote_id"]
         keys = {"quote": workflow, "contract": contract, "contract_version": version}
         yield ctx.status(workflow, "started", keys=keys)
-        if self.serialise:
+        if self.guard_versions:
             yield ctx.acquire(f"contract:{contract}")
-        if self.written.get(contract, 0) >= version:
+        if self.guard_versions and self.written.get(contract, 0) >= version:
             reason = f"contract {contract} is already at v{self.written[contract]}"
             yield ctx.status(workflow, "superseded", reason, keys)
             return
@@ -136,7 +136,7 @@ class ReferenceDesign:
         )
         if (yield from self._parked_on(ctx, billed, workflow, keys, "billing")):
             return
-        self.written[contract] = version
+        self.written[contract] = max(version, self.written.get(contract, 0))
         yield ctx.status(workflow, "billing_updated", keys=keys)
         if self.entitled.get(contract, 0) >= version:
             yield ctx.status(workflow, "completed", keys=keys)
@@ -149,9 +149,9 @@ class ReferenceDesign:
             return
         subscription = event.payload
         contract, version = subscription["contract_id"], int(subscription["contract_version"])
-        if self.serialise:
+        if self.guard_versions:
             yield ctx.acquire(f"entitlement:{contract}")
-        if self.entitled.get(contract, 0) >= version:
+        if self.guard_versions and self.entitled.get(contract, 0) >= version:
             return  # an older version arriving late: support already shows a newer one
         level, units = entitlement_terms(subscription["lines"])
         keys = {"contract": contract, "contract_version": version}
@@ -174,7 +174,7 @@ class ReferenceDesign:
                 reason = f"support entitlement: {reply.error.code}: {reply.error.message}"
                 yield ctx.status(workflow, "parked", reason, keys)
             return
-        self.entitled[contract] = version
+        self.entitled[contract] = max(version, self.entitled.get(contract, 0))
         for waiting_version in sorted(v for v in waiting if v <= version):
             workflow = waiting.pop(waiting_version)
             status = "completed" if waiting_version == version else "superseded"

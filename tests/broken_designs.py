@@ -1,0 +1,64 @@
+"""Designs that each break one guarantee on purpose, to prove the checkers catch it."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from typing import Any
+
+from harness.designs.api import Context
+from harness.designs.reference import ReferenceDesign
+from harness.effects import Effect, Reply
+from harness.engine.retry import retry
+from simulators.base import DomainEvent
+
+
+class NaiveConsumer(ReferenceDesign):
+    """Takes every delivery as new: no inbox, no idempotency keys, no version guard."""
+
+    name = "naive-consumer"
+
+    def __init__(self) -> None:
+        super().__init__(deduplicate=False, idempotency_keys=False, guard_versions=False)
+
+
+class SlowEntitlement(ReferenceDesign):
+    """Updates support only after a nightly-batch-like delay of three hours."""
+
+    name = "slow-entitlement"
+
+    def on_billing_changed(self, ctx: Context, event: DomainEvent) -> Generator[Effect, Any, None]:
+        yield ctx.sleep(3 * 3600)
+        yield from super().on_billing_changed(ctx, event)
+
+
+class GivesUpSilently(ReferenceDesign):
+    """Tries each call once and, when it fails, drops the work without a word."""
+
+    name = "gives-up-silently"
+
+    def __init__(self) -> None:
+        super().__init__(retry(max_attempts=1))
+
+    @staticmethod
+    def _parked_on(
+        ctx: Context, reply: Reply, workflow: str, keys: Mapping[str, str | int], step: str
+    ) -> Generator[Effect, Any, bool]:
+        if reply.error is None:
+            return False
+        if reply.error.kind == "business":
+            yield ctx.status(workflow, "parked", reply.error.code, keys)
+        return True
+
+
+class Crashes:
+    """A plugin with a bug: its handler raises."""
+
+    name = "crashes"
+
+    @property
+    def subscriptions(self) -> Mapping[str, Any]:
+        return {"quote.approved": self.on_quote}
+
+    def on_quote(self, ctx: Context, event: DomainEvent) -> Generator[Effect, Any, None]:
+        yield ctx.now()
+        raise RuntimeError("boom")

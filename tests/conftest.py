@@ -1,0 +1,53 @@
+"""Shared fixtures: a short version of the seed scenario, and a helper to run designs on it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness.designs import DesignFactory
+from harness.runner import RunResult, run
+from harness.scenario import Scenario, parse
+
+SEED_SCENARIO: dict[str, Any] = yaml.safe_load(
+    (resources.files("scenarios") / "subscription_amendment.yaml").read_text(encoding="utf-8")
+)
+
+
+def scenario_with(**overrides: Any) -> Scenario:
+    """The seed scenario with dotted-path overrides, e.g. `**{"workload.amendments": "0/h"}`."""
+    data = copy.deepcopy(SEED_SCENARIO)
+    for path, value in overrides.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return parse(yaml.safe_dump(data), "test-scenario")
+
+
+@pytest.fixture(scope="session")
+def short_scenario() -> Scenario:
+    """Two days of the seed scenario's traffic and faults, then a day to drain (~1 s a run)."""
+    return scenario_with(duration="2d", **{"systems.erp.maintenance": [
+        {"once": "2026-03-02T20:00:00Z", "duration": "4h"}
+    ]})  # fmt: skip
+
+
+RunDesign = Callable[..., RunResult]
+
+
+@pytest.fixture
+def run_design(tmp_path: Path, short_scenario: Scenario) -> RunDesign:
+    def go(
+        design: str | DesignFactory = "reference", seed: int = 7, scenario: Scenario | None = None
+    ) -> RunResult:
+        return run(scenario or short_scenario, design, seed, tmp_path / "runs")
+
+    return go

@@ -1,0 +1,144 @@
+"""Each checker on small hand-made histories: pass, fail and unknown, with evidence."""
+
+from __future__ import annotations
+
+from harness.checkers import worst
+from harness.checkers.base import percentile
+from harness.checkers.consistency import BillingToSupportWindow, InvoicedBeforeEntitled
+from harness.checkers.effect_once import EffectOnce
+from harness.checkers.nothing_lost import NothingLost
+from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
+from harness.scenario import InvoicedBeforeEntitledSLO, NothingLostSLO, WindowSLO
+
+WINDOW_SLO = WindowSLO(p50=60, p95=600, max=3600)
+
+
+def feed(checker: object, records: list[Record]) -> object:
+    for position, record in enumerate(records):
+        checker.observe(position, record)  # type: ignore[attr-defined]
+    return checker.verdict()  # type: ignore[attr-defined]
+
+
+def state(
+    t: float,
+    system: str,
+    entity: str,
+    version: int,
+    effect: str | None = None,
+    contract: str = "CT-1",
+    entity_id: str = "X-1",
+    change: str = "created",
+) -> StateRecord:
+    keys = {"contract": contract, "contract_version": version, "quote": f"Q-{contract}-{version}"}
+    return StateRecord(t, system, entity, entity_id, change, 1, keys, effect)
+
+
+def approval(t: float, version: int, contract: str = "CT-1") -> EventRecord:
+    keys = {"quote": f"Q-{contract}-{version}", "contract": contract, "contract_version": version}
+    return EventRecord(t, "emitted", f"E-{contract}-{version}", "quote.approved", "cpq", keys)
+
+
+def test_worst_and_percentile() -> None:
+    assert worst(["pass", "unknown", "pass"]) == "unknown"
+    assert worst(["unknown", "fail"]) == "fail"
+    assert worst([]) == "pass"
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([5.0], 95) == 5.0
+
+
+def test_effect_once() -> None:
+    once = [
+        state(0, "billing", "invoice", 1, "CT-1:v1"),
+        state(1, "billing", "invoice", 2, "CT-1:v2"),
+    ]
+    assert feed(EffectOnce(), once).status == "pass"  # type: ignore[attr-defined]
+    twice = [*once, state(2, "billing", "invoice", 1, "CT-1:v1", entity_id="X-2")]
+    verdict = feed(EffectOnce(), twice)
+    assert verdict.status == "fail"  # type: ignore[attr-defined]
+    assert verdict.evidence == [  # type: ignore[attr-defined]
+        {
+            "effect": "billing.invoice",
+            "business_key": "CT-1:v1",
+            "ids": ["X-1", "X-2"],
+            "positions": [0, 2],
+        }
+    ]
+    assert feed(EffectOnce(), [state(0, "erp", "contract", 1)]).status == "unknown"  # type: ignore[attr-defined]
+
+
+def test_billing_to_support_window() -> None:
+    fast = [
+        state(0, "billing", "subscription", 1),
+        state(30, "support", "entitlement", 1),
+        RunEnded(10_000),
+    ]
+    verdict = feed(BillingToSupportWindow(WINDOW_SLO), fast)
+    assert verdict.status == "pass" and verdict.figures["max_s"] == 30  # type: ignore[attr-defined]
+    slow = [
+        state(0, "billing", "subscription", 1),
+        state(700, "support", "entitlement", 1),
+        RunEnded(10_000),
+    ]
+    verdict = feed(BillingToSupportWindow(WINDOW_SLO), slow)
+    assert verdict.status == "fail" and "p95 11.7m > 10m" in verdict.summary  # type: ignore[attr-defined]
+    never = [state(0, "billing", "subscription", 1), RunEnded(10_000)]
+    verdict = feed(BillingToSupportWindow(WINDOW_SLO), never)
+    assert verdict.status == "fail" and verdict.figures["missing"] == 1  # type: ignore[attr-defined]
+    too_recent = [state(9_000, "billing", "subscription", 1), RunEnded(10_000)]
+    assert feed(BillingToSupportWindow(WINDOW_SLO), too_recent).status == "unknown"  # type: ignore[attr-defined]
+    # a newer entitlement covers an older billing version; support first means a zero window
+    covered = [state(0, "billing", "subscription", 1), state(5, "support", "entitlement", 2),
+               state(6, "billing", "subscription", 2), RunEnded(100)]  # fmt: skip
+    verdict = feed(BillingToSupportWindow(WINDOW_SLO), covered)
+    assert verdict.figures["measured"] == 2 and verdict.figures["max_s"] == 5  # type: ignore[attr-defined]
+
+
+def test_invoiced_before_entitled() -> None:
+    slo = InvoicedBeforeEntitledSLO(max_share=0.0, invoice_delivery=600)
+    timely = [
+        state(0, "billing", "invoice", 1),
+        state(599, "support", "entitlement", 1),
+        RunEnded(5000),
+    ]
+    assert feed(InvoicedBeforeEntitled(slo), timely).status == "pass"  # type: ignore[attr-defined]
+    late = [
+        state(0, "billing", "invoice", 1),
+        state(601, "support", "entitlement", 1),
+        RunEnded(5000),
+    ]
+    verdict = feed(InvoicedBeforeEntitled(slo), late)
+    assert verdict.status == "fail"  # type: ignore[attr-defined]
+    assert verdict.evidence[0]["entitlement_lag_s"] == 601  # type: ignore[attr-defined]
+    tolerant = InvoicedBeforeEntitledSLO(max_share=0.5, invoice_delivery=600)
+    assert feed(InvoicedBeforeEntitled(tolerant), [*late[:2], *timely]).status == "pass"  # type: ignore[attr-defined]
+    never = [state(0, "billing", "invoice", 1), RunEnded(5000)]
+    assert feed(InvoicedBeforeEntitled(slo), never).figures["invoiced_before_entitled"] == 1  # type: ignore[attr-defined]
+    assert feed(InvoicedBeforeEntitled(slo), [RunEnded(5)]).status == "unknown"  # type: ignore[attr-defined]
+
+
+def settled(t: float, version: int, contract: str = "CT-1") -> list[Record]:
+    holders = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+    return [state(t, system, entity, version, contract=contract) for system, entity in holders]
+
+
+def test_nothing_lost() -> None:
+    slo = NothingLostSLO(deadline=86_400)
+    done = [approval(0, 1), *settled(100, 1), RunEnded(200_000)]
+    assert feed(NothingLost(slo), done).status == "pass"  # type: ignore[attr-defined]
+    # v1 is accounted for by v2, which carries the whole contract
+    superseded = [approval(0, 1), approval(5, 2), *settled(100, 2), RunEnded(200_000)]
+    assert feed(NothingLost(slo), superseded).figures["completed"] == 2  # type: ignore[attr-defined]
+    parked = WorkflowRecord(
+        50, "Q-CT-1-1", "parked", {"quote": "Q-CT-1-1", "contract": "CT-1"}, "TAX"
+    )
+    assert feed(NothingLost(slo), [approval(0, 1), parked, RunEnded(200_000)]).status == "pass"  # type: ignore[attr-defined]
+    silent = WorkflowRecord(50, "Q-CT-1-1", "parked", {"quote": "Q-CT-1-1", "contract": "CT-1"}, "")
+    verdict = feed(NothingLost(slo), [approval(0, 1), silent, RunEnded(200_000)])
+    assert verdict.status == "fail" and verdict.figures["lost"] == 1  # type: ignore[attr-defined]
+    half = [approval(0, 1), state(10, "erp", "contract", 1), RunEnded(200_000)]
+    verdict = feed(NothingLost(slo), half)
+    assert verdict.evidence[0]["systems_show"] == {"erp": 1, "billing": 0, "support": 0}  # type: ignore[attr-defined]
+    late = [approval(0, 1), *settled(90_000, 1), RunEnded(200_000)]
+    assert feed(NothingLost(slo), late).figures["late"] == 1  # type: ignore[attr-defined]
+    pending = [approval(150_000, 1), RunEnded(200_000)]
+    assert feed(NothingLost(slo), pending).status == "unknown"  # type: ignore[attr-defined]

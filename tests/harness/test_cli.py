@@ -1,0 +1,131 @@
+"""The `syncline` command: exit codes and one-sentence errors (DESIGN.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from harness.cli import main
+from tests.conftest import SEED_SCENARIO
+
+
+@pytest.fixture
+def short_file(tmp_path: Path) -> Path:
+    data = {**SEED_SCENARIO, "duration": "1d", "drain": "1d"}
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_prints_verdicts_and_writes_the_run_directory(short_file: Path, tmp_path: Path) -> None:
+    code, out, _ = invoke("run", str(short_file), "--seed", "7", "--out", str(tmp_path / "runs"))
+    assert code == 0, out
+    for checker in (
+        "effect_once",
+        "billing_to_support",
+        "invoiced_before_entitled",
+        "nothing_lost",
+    ):
+        assert checker in out
+    assert "overall: PASS" in out
+    run_dir = tmp_path / "runs" / "latest"
+    for name in (
+        "summary.json",
+        "history.jsonl",
+        "report.md",
+        "scenario.yaml",
+        "charts/timeline.png",
+    ):
+        assert (run_dir / name).is_file(), name
+    code, out, _ = invoke("analyze", str(run_dir))
+    assert code == 0 and "overall: PASS" in out
+
+
+def test_a_failing_invariant_exits_1(short_file: Path, tmp_path: Path) -> None:
+    code, out, _ = invoke(
+        "run", str(short_file), "--design", "tests.broken_designs:NaiveConsumer",
+        "--out", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert code == 1 and "overall: FAIL" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"workload": {**SEED_SCENARIO["workload"], "amendmentz": "1/h"}},
+            "did you mean 'amendments'?",
+        ),
+        (
+            {"workload": {**SEED_SCENARIO["workload"], "amendments": "-3/h"}},
+            "a rate must not be negative",
+        ),
+    ],
+)
+def test_bad_scenarios_exit_2_with_one_line(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**SEED_SCENARIO, **change}), encoding="utf-8")
+    code, _out, err = invoke("run", str(path), "--out", str(tmp_path / "runs"))
+    assert code == 2 and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing.yaml"], "scenario file missing.yaml does not exist"),
+        (
+            ["run", "subscription_amendment", "--design", "nowhere.module:make"],
+            "cannot import design module 'nowhere.module'",
+        ),
+        (
+            ["run", "subscription_amendment", "--design", "tests.broken_designs:Nothing"],
+            "has no attribute 'Nothing'",
+        ),
+        (
+            ["run", "subscription_amendment", "--design", "tests.conftest:SEED_SCENARIO"],
+            "is not callable",
+        ),
+        (
+            ["run", "subscription_amendment", "--design", "tests.conftest:scenario_with"],
+            "is not a design",
+        ),
+        (
+            ["run", "subscription_amendment", "--design", "point-to-point"],
+            "unknown design 'point-to-point'",
+        ),
+        (["analyze", "."], "is not a run directory"),
+        (["validate", "nope"], "no scenario file or shipped scenario named 'nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_sentence(args: list[str], message: str) -> None:
+    code, _, err = invoke(*args)
+    assert code == 2, err
+    assert message in err and err.count("\n") == 1
+
+
+def test_validate_and_scenarios(short_file: Path) -> None:
+    code, out, _ = invoke("validate", str(short_file), "subscription_amendment")
+    assert code == 0 and out.count(": ok (") == 2
+    code, out, _ = invoke("scenarios")
+    assert code == 0 and "subscription_amendment" in out
+
+
+def test_python_dash_m_harness_is_the_same_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "Usage: syncline" in done.stdout and "analyze" in done.stdout

@@ -1,0 +1,122 @@
+"""The sans-IO engine, stepped by hand: no driver, no clock."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from harness.effects import Call, CallError, Reply, Sleep
+from harness.engine import Inbox, call_with_retry, inbox, retry
+from tests.strategies import event_ids
+
+TRANSIENT = Reply({}, CallError("transient", "unavailable"))
+BUSINESS = Reply({}, CallError("business", "TAX_CODE_MISSING"))
+OK = Reply({"order_id": "SO-1"})
+
+
+def drive(steps: object, replies: list[Reply]) -> tuple[list[object], Reply]:
+    """Answer each Call with the next reply and each Sleep with None; collect the effects."""
+    effects: list[object] = []
+    answer: object = None
+    try:
+        while True:
+            effect = steps.send(answer)  # type: ignore[attr-defined]
+            effects.append(effect)
+            answer = replies.pop(0) if isinstance(effect, Call) else None
+    except StopIteration as done:
+        return effects, done.value
+
+
+def test_policy_repr_is_readable() -> None:
+    assert repr(retry(initial=1, coefficient=2, max_attempts=8)) == (
+        "retry(initial=1s, coefficient=2, max_interval=100s, max_attempts=8, jitter=±20%)"
+    )
+    assert "max_attempts=∞" in repr(retry())
+
+
+@settings(max_examples=50)
+@given(st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=2**32))
+def test_backoff_grows_is_capped_and_jitters_within_bounds(attempt: int, seed: int) -> None:
+    policy = retry(initial=1, coefficient=2, max_interval=300, jitter=0.2)
+    delay = policy.delay(attempt, TRANSIENT.error, random.Random(seed))  # type: ignore[arg-type]
+    base = min(2 ** (attempt - 1), 300)
+    assert base * 0.8 <= delay <= base * 1.2
+
+
+def test_retry_after_is_a_floor() -> None:
+    policy = retry(initial=1, max_interval=300, jitter=0)
+    throttled = CallError("transient", "429", retry_after=120)
+    assert policy.delay(1, throttled, random.Random(1)) == 120
+    assert policy.delay(9, throttled, random.Random(1)) == 256
+
+
+def test_transient_errors_are_retried_until_success_with_the_same_key() -> None:
+    call = Call("erp", "create_sales_order", {"q": 1}, idem_key="Q-1:erp-order")
+    effects, reply = drive(
+        call_with_retry(call, retry(), random.Random(0)), [TRANSIENT, TRANSIENT, OK]
+    )
+    calls = [e for e in effects if isinstance(e, Call)]
+    assert reply == OK
+    assert [c.attempt for c in calls] == [1, 2, 3]
+    assert {c.idem_key for c in calls} == {"Q-1:erp-order"}
+    assert sum(isinstance(e, Sleep) for e in effects) == 2
+
+
+def test_business_errors_are_never_retried_and_attempts_are_capped() -> None:
+    call = Call("erp", "validate_order", {})
+    effects, reply = drive(call_with_retry(call, retry(), random.Random(0)), [BUSINESS])
+    assert reply == BUSINESS and len(effects) == 1
+    effects, reply = drive(
+        call_with_retry(call, retry(max_attempts=3), random.Random(0)), [TRANSIENT] * 3
+    )
+    assert reply == TRANSIENT and sum(isinstance(e, Call) for e in effects) == 3
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"initial": 0}, {"coefficient": 0.5}, {"max_attempts": 0}, {"jitter": 1.5}]
+)
+def test_bad_policies_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        retry(**kwargs)  # type: ignore[arg-type]
+
+
+def test_inbox_refuses_a_retention_below_72_hours() -> None:
+    with pytest.raises(ValueError, match="72 h"):
+        inbox(24 * 3600)
+    assert "retention=72h" in repr(inbox())
+
+
+class InboxModel(RuleBasedStateMachine):
+    """The inbox against a plain dict of first-seen times, under random orders and duplicates."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inbox = Inbox(retention_s=100.0)
+        self.first_seen: dict[str, float] = {}
+        self.now = 0.0
+
+    @rule(advance=st.floats(min_value=0, max_value=60))
+    def time_passes(self, advance: float) -> None:
+        self.now += advance
+
+    @rule(event_id=event_ids)
+    def deliver(self, event_id: str) -> None:
+        seen = self.first_seen.get(event_id)
+        fresh = seen is None or self.now >= seen + 100.0
+        assert self.inbox.accept(event_id, self.now) == fresh
+        if fresh:
+            self.first_seen[event_id] = self.now
+
+    @invariant()
+    def remembers_no_more_than_the_window(self) -> None:
+        live = {e for e, t in self.first_seen.items() if self.now < t + 100.0}
+        assert len(self.inbox) >= len(live)
+        assert len(self.inbox) <= len(self.first_seen)
+
+
+TestInboxModel = InboxModel.TestCase
+TestInboxModel.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)

@@ -1,0 +1,109 @@
+"""Scenario files: the shipped one loads; every user mistake is one sentence with a line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.scenario import ScenarioError, load, parse, shipped_scenarios
+
+SEED = Path(__file__).parents[2] / "scenarios" / "subscription_amendment.yaml"
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = SEED.read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "broken.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, fragment: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if fragment in line)
+
+
+def error_for(source: str | Path) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        load(str(source))
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def test_the_seed_scenario_loads_by_name_and_by_path() -> None:
+    assert "subscription_amendment" in shipped_scenarios()
+    by_name = load("subscription_amendment")
+    assert by_name == load(str(SEED))
+    assert by_name.horizon_s == 8 * 86400
+    assert by_name.workload.amendments == pytest.approx(12 / 3600)
+    assert by_name.world.gaps.missing_tax_codes == ["BR"]
+    assert by_name.systems.billing.webhooks.duplicate_probability == pytest.approx(0.15)
+    assert by_name.systems.erp.maintenance[0].tz == "America/Los_Angeles"
+
+
+def test_a_typo_in_a_field_name_names_the_line_and_the_fix(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    outages: {mtbf: 3d", "    outage: {mtbf: 3d")
+    message = error_for(path)
+    assert message.startswith(f"{path}:{line_of(path, 'outage: {mtbf')}: ")
+    assert "unknown field 'outage' in systems.erp (did you mean 'outages'?)" in message
+
+
+def test_a_negative_rate_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = broken(tmp_path, "amendments: 12/h", "amendments: -12/h")
+    message = error_for(path)
+    where = f"{path}:{line_of(path, '-12/h')}"
+    assert message == f"{where}: workload.amendments: a rate must not be negative, got '-12/h'"
+
+
+def test_a_missing_file_and_an_unknown_name(tmp_path: Path) -> None:
+    assert (
+        error_for(tmp_path / "nope.yaml")
+        == f"scenario file {tmp_path / 'nope.yaml'} does not exist"
+    )
+    assert "no scenario file or shipped scenario named 'nope'" in error_for("nope")
+    assert "is a directory" in error_for(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("duration: 7d ", "duration: soon ", "duration: cannot read 'soon' as a duration"),
+        ("{US: 35,", "{XX: 35,", "unknown region 'XX'"),
+        (
+            "p50: 1m, p95: 10m, max: 1h",
+            "p50: 1m, p95: 10m",
+            "slo.billing_to_support is missing the required field 'max'",
+        ),
+        ('weekly: "sat 00:01"', 'weekly: "someday 00:01"', 'write it like "sat 22:00"'),
+        ("tz: America/Los_Angeles", "tz: Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        (
+            "latency: {p50: 250ms, p99: 2s}",
+            "latency: {p50: 2s, p99: 250ms}",
+            "p99 (0.25s) must not be below p50 (2s)",
+        ),
+        ("duplicate_probability: 15%", "duplicate_probability: 150%", "between 0 and 1"),
+        (
+            "customers: 600",
+            "customers: 600\n  customers: 7",
+            "field 'customers' appears twice in world",
+        ),
+        ("world:\n", "world: [\n", "this is not valid YAML"),
+    ],
+)
+def test_other_mistakes(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    message = error_for(broken(tmp_path, old, new))
+    assert expected in message
+    assert message.startswith(f"{tmp_path / 'broken.yaml'}:")
+
+
+def test_empty_and_non_mapping_files() -> None:
+    with pytest.raises(ScenarioError, match="empty"):
+        parse("", "empty.yaml")
+    with pytest.raises(ScenarioError, match="must be a mapping"):
+        parse("- 1\n- 2\n", "list.yaml")
+
+
+def test_resolved_yaml_round_trips() -> None:
+    scenario = load("subscription_amendment")
+    assert parse(scenario.to_yaml(), "resolved.yaml") == scenario

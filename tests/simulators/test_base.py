@@ -1,0 +1,94 @@
+"""The system-of-record contract: idempotency keys, refusals without side effects, IDs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
+
+
+class Ledger(SystemOfRecord):
+    name = "ledger"
+
+    def op_post(self, payload: Payload, now: float) -> Payload:
+        if payload["amount"] < 0:
+            raise BusinessError("NEGATIVE", "amounts are positive")
+        entry_id = self.next_id("E")
+        self._create("entry", entry_id, {"amount": payload["amount"]}, {}, effect_key=entry_id)
+        self._emit("entry.posted", {"entry_id": entry_id}, {"entry": entry_id})
+        return {"entry_id": entry_id}
+
+    def op_write_then_fail(self, payload: Payload, now: float) -> Payload:
+        raise BusinessError("LATE", "refused after checking")
+
+
+def post(ledger: Ledger, now: float = 0.0, key: str | None = "k1", amount: int = 5) -> Any:
+    return ledger.handle("post", {"amount": amount}, now, key)
+
+
+def test_same_key_same_payload_replays_without_applying() -> None:
+    ledger = Ledger()
+    first, again = post(ledger), post(ledger, now=60.0)
+    assert first.ok and again.ok and again.replayed
+    assert again.body == first.body
+    assert again.changes == () and again.events == ()
+    assert len(ledger.table("entry")) == 1
+
+
+def test_same_key_other_payload_is_refused_with_422() -> None:
+    ledger = Ledger()
+    post(ledger)
+    clash = post(ledger, amount=6)
+    assert clash.error is not None and clash.error.code == "idempotency_key_reused"
+    assert clash.status == 422
+    assert len(ledger.table("entry")) == 1
+
+
+def test_expired_key_applies_again() -> None:
+    ledger = Ledger(IdempotencyRule(retention_s=3600))
+    post(ledger, now=0)
+    later = post(ledger, now=3601)
+    assert later.ok and not later.replayed
+    assert len(ledger.table("entry")) == 2
+
+
+def test_expired_keys_are_forgotten() -> None:
+    ledger = Ledger(IdempotencyRule(retention_s=10))
+    for number in range(100):
+        post(ledger, now=float(number), key=f"k{number}")
+    assert len(ledger._idem_store) <= 12
+
+
+def test_unsupported_keys_apply_every_time() -> None:
+    ledger = Ledger(IdempotencyRule(supported=False))
+    post(ledger)
+    post(ledger)
+    assert len(ledger.table("entry")) == 2
+
+
+def test_business_error_changes_nothing_and_is_replayed() -> None:
+    ledger = Ledger()
+    refused = post(ledger, amount=-1)
+    assert refused.error is not None and refused.error.code == "NEGATIVE"
+    assert refused.status == 400 and refused.changes == () and refused.events == ()
+    replay = post(ledger, amount=-1)
+    assert replay.replayed and replay.error is not None
+
+
+def test_unknown_operation_and_malformed_payload_are_business_errors() -> None:
+    ledger = Ledger()
+    unknown = ledger.handle("delete_everything", {}, 0.0)
+    assert unknown.error is not None and unknown.error.code == "unknown_operation"
+    assert "post" in unknown.error.message
+    malformed = ledger.handle("post", {}, 0.0)
+    assert malformed.error is not None and malformed.error.code == "invalid_request"
+
+
+def test_ids_are_counters_and_events_carry_schema_version() -> None:
+    ledger = Ledger()
+    first = post(ledger, key=None)
+    second = post(ledger, key=None)
+    assert (first.body["entry_id"], second.body["entry_id"]) == ("E-000001", "E-000002")
+    assert first.status == 201
+    assert first.events[0].payload["schema_version"] == 1
+    assert first.events[0].event_id == "LEDGER-EVT-000001"
