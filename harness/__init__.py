@@ -1,0 +1,40 @@
+"""Syncline's harness: run scenarios against integration designs and judge their invariants.
+
+from harness import load, run
+result = run(load("subscription_amendment"), "reference", seed=7)
+assert result.passed, [v.summary for v in result.verdicts]
+"""
+
+from harness.checkers import Verdict, check
+from harness.designs import Context, Design, DesignError
+from harness.effects import Acquire, Call, CallError, Effect, Now, Release, Reply, Sleep, Status
+from harness.engine import Inbox, RetryPolicy, call_with_retry, inbox, retry
+from harness.runner import RunResult, run
+from harness.scenario import Scenario, ScenarioError, load
+
+__all__ = [
+    "Acquire",
+    "Call",
+    "CallError",
+    "Context",
+    "Design",
+    "DesignError",
+    "Effect",
+    "Inbox",
+    "Now",
+    "Release",
+    "Reply",
+    "RetryPolicy",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Sleep",
+    "Status",
+    "Verdict",
+    "call_with_retry",
+    "check",
+    "inbox",
+    "load",
+    "retry",
+    "run",
+]

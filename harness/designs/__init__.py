@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Mapping
 
 from harness.designs.api import Context, Design, DesignFactory, HandlerFn
@@ -26,6 +28,8 @@ def load_factory(spec: str) -> tuple[str, DesignFactory]:
             "or a plugin path like package.module:factory"
         )
     module_name, _, attribute = target.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a user's own module beside them, as uvicorn does
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

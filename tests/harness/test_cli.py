@@ -129,3 +129,13 @@ def test_python_dash_m_harness_is_the_same_command() -> None:
         [sys.executable, "-m", "harness", "--help"], capture_output=True, text=True, check=True
     )
     assert "Usage: syncline" in done.stdout and "analyze" in done.stdout
+
+
+def test_the_shipped_example_plugin_runs_and_is_caught(short_file: Path, tmp_path: Path) -> None:
+    code, out, _ = invoke(
+        "run", str(short_file), "--design", "examples.straight_through:StraightThrough",
+        "--out", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert code == 1
+    assert (tmp_path / "runs" / "subscription_amendment" / "straight-through").is_dir()
+    assert "effect_once               fail" in out

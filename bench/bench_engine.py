@@ -1,0 +1,118 @@
+"""Harness speed against bare SimPy, measured in one process.
+
+Runs the seed scenario with the reference design (engine only, then the full run with history
+on disk and checkers), then a bare SimPy model scheduling the same number of events, and prints
+workflows/s, events/s and the ratio harness / bare. The harness's event count must be the same
+on every repetition: the benchmark is also a determinism check.
+
+    .venv/bin/python bench/bench_engine.py [--seed 7] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Generator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+from harness.designs.reference import ReferenceDesign
+from harness.history import Record, WorkflowRecord
+from harness.runner import run
+from harness.scenario import load
+from harness.sim.runtime import Simulation
+
+SCENARIO = "subscription_amendment"
+
+
+def scheduled_events(env: simpy.Environment) -> int:
+    """Events the environment scheduled: SimPy numbers each one from its `_eid` counter."""
+    return int(next(env._eid))
+
+
+def harness_engine(seed: int) -> tuple[float, int, int]:
+    """(seconds, SimPy events, workflows) for the simulation alone, history discarded."""
+    scenario = load(SCENARIO)
+    started: set[str] = set()
+
+    def sink(record: Record) -> None:
+        if type(record) is WorkflowRecord and record.status == "started":
+            started.add(record.workflow)
+
+    simulation = Simulation(scenario, ReferenceDesign(), seed, sink)
+    began = time.perf_counter()
+    simulation.run()
+    elapsed = time.perf_counter() - began
+    return elapsed, scheduled_events(simulation.env), len(started)
+
+
+def harness_full(seed: int) -> float:
+    """Seconds for a whole run: history streamed to disk, checkers and metrics, summary."""
+    with tempfile.TemporaryDirectory() as out:
+        began = time.perf_counter()
+        run(load(SCENARIO), "reference", seed, Path(out))
+        return time.perf_counter() - began
+
+
+def bare_simpy(events: int, processes: int = 200) -> float:
+    """Seconds for plain SimPy processes doing `events` timeouts in all."""
+    env = simpy.Environment()
+    per_process = events // processes
+
+    def worker(offset: float) -> Generator[simpy.Event, Any, None]:
+        for _ in range(per_process):
+            yield env.timeout(1.0 + offset)
+
+    for number in range(processes):
+        env.process(worker(number / processes))
+    began = time.perf_counter()
+    env.run()
+    elapsed = time.perf_counter() - began
+    assert scheduled_events(env) >= per_process * processes
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N")
+    args = parser.parse_args()
+
+    engine = [harness_engine(args.seed) for _ in range(args.repeat)]
+    counts = {(events, workflows) for _, events, workflows in engine}
+    if len(counts) != 1:
+        sys.exit(f"non-deterministic: event counts differ between repetitions: {counts}")
+    (events, workflows), engine_s = counts.pop(), min(s for s, _, _ in engine)
+    full_s = min(harness_full(args.seed) for _ in range(args.repeat))
+    bare_s = min(bare_simpy(events) for _ in range(args.repeat))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    horizon = load(SCENARIO).horizon_s
+    print(f"Syncline benchmark · {datetime.now(UTC):%Y-%m-%d} · "
+          f"Python {platform.python_version()} · simpy {simpy.__version__} · "
+          f"{platform.machine()} · best of {args.repeat}")  # fmt: skip
+    print(f"{SCENARIO}, seed {args.seed}: {horizon / 86400:g} simulated days, "
+          f"{workflows:,} workflows, {events:,} SimPy events")  # fmt: skip
+    rows = (
+        ("harness, engine only", engine_s),
+        ("harness, full run (history + checkers)", full_s),
+        ("bare SimPy, same number of events", bare_s),
+    )
+    for label, seconds in rows:
+        rate = f" · {workflows / seconds:>7,.0f} workflows/s" if "harness" in label else ""
+        print(f"  {label:<40} {seconds:7.3f} s · {events / seconds:>10,.0f} events/s{rate}")
+    print(f"  ratio harness/bare events/s: engine only {bare_s / engine_s:.3f} · "
+          f"full run {bare_s / full_s:.3f}")  # fmt: skip
+    print(f"  simulated/wall time: engine only {horizon / engine_s:,.0f}× · "
+          f"full run {horizon / full_s:,.0f}× · peak RSS {peak_mib:,.0f} MiB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Example designs to copy; load them with `--design examples.<module>:<factory>`."""
