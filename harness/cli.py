@@ -99,15 +99,17 @@ def run_command(scenario: str, design: str, seed: int, out: str) -> None:
 def demo_command(seed: int, out: str) -> None:
     """The seed scenario against the reference orchestrator, narrated."""
     scenario = load(DEMO_SCENARIO)
-    click.echo(click.style("Syncline demo: ", bold=True) + scenario.description)
-    click.echo(
-        f"\nFor {format_duration(scenario.duration)} of simulated time, sales reps approve "
+    story = (
+        f"For {format_duration(scenario.duration)} of simulated time, sales reps approve "
         f"~{scenario.workload.new_subscriptions * 3600:g} new subscriptions and "
         f"~{scenario.workload.amendments * 3600:g} amendments an hour in CPQ. The reference "
         "orchestrator validates each against ERP, books the order and contract, updates "
         "billing, and keeps support entitlements current, through maintenance, outages, "
-        "lost answers and duplicate webhooks. Then the checkers judge what happened.\n"
+        "lost answers and duplicate webhooks. Then the checkers judge what happened."
     )
+    click.echo(click.style("Syncline demo", bold=True))
+    for paragraph in (scenario.description, story):
+        click.echo(click.wrap_text(paragraph, width=88) + "\n")
     result = _run(scenario, "reference", seed, Path(out))
     sys.exit(result.exit_code)
 

@@ -44,6 +44,7 @@ class CallRecord:
     latency: float | None = None
     error_kind: str | None = None
     error_code: str | None = None
+    keys: Keys | None = None  # business IDs found in the request, on `invoke` records
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,8 +116,9 @@ def _billing_to_support(summary: dict[str, Any], path: Path) -> Path | None:
     verdict = next((v for v in summary["checkers"] if v["checker"] == "billing_to_support"), None)
     if verdict is None or verdict["figures"].get("measured", 0) == 0:
         return None
-    quantiles = verdict["figures"]["quantiles_s"]
-    shares = [q / 100 for q in range(0, 101, 5)]
+    points = verdict["figures"]["quantiles_s"]
+    shares = [float(q) / 100 for q in points]
+    quantiles = list(points.values())
     figure, axis = plt.subplots(figsize=(8, 4.5), layout="constrained")
     axis.plot(
         [q / 60 for q in quantiles], shares, color=PALETTE["support"], marker=".", label="window"

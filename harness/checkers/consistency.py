@@ -18,6 +18,9 @@ from harness.history import Record, RunEnded, StateRecord
 from harness.scenario import InvoicedBeforeEntitledSLO, WindowSLO
 from harness.units import format_duration
 
+#: Percentiles kept for the distribution chart: every 5 %, and the tail in detail.
+CDF_POINTS = (*range(0, 95, 5), 95, 96, 97, 98, 99, 99.5, 99.9, 100)
+
 
 def _contract_version(record: StateRecord) -> tuple[str, int] | None:
     contract, version = record.keys.get("contract"), record.keys.get("contract_version")
@@ -103,7 +106,7 @@ class BillingToSupportWindow:
             "max_s": rounded(worst),
             "missing": len(self.missing),
             "undecided": self.undecided,
-            "quantiles_s": [rounded(percentile(ordered, q)) for q in range(0, 101, 5)],
+            "quantiles_s": {f"{q:g}": rounded(percentile(ordered, q)) for q in CDF_POINTS},
         }
         slo = {"p50_s": self.slo.p50, "p95_s": self.slo.p95, "max_s": self.slo.max}
         if not ordered and not self.missing:
@@ -118,10 +121,10 @@ class BillingToSupportWindow:
                 if value > limit:
                     breaches.append(f"{label} {format_duration(value)} > {format_duration(limit)}")
         if self.missing:
-            breaches.append(f"{len(self.missing)} versions never reached support")
+            breaches.append(f"{len(self.missing):,} versions never reached support")
         summary = (
             f"p50 {format_duration(p50)} · p95 {format_duration(p95)} · "
-            f"max {format_duration(worst)} over {len(ordered)} changes"
+            f"max {format_duration(worst)} over {len(ordered):,} changes"
             if ordered
             else "no version reached support"
         )
@@ -215,7 +218,7 @@ class InvoicedBeforeEntitled:
         if not self.invoices:
             return Verdict(self.name, "unknown", "no invoices were posted", figures, slo)
         summary = (
-            f"{count} of {self.invoices} invoices ({share:.2%}) reached the customer "
+            f"{count:,} of {self.invoices:,} invoices ({share:.2%}) reached the customer "
             f"before support could see the entitlement"
         )
         status: Status = "fail" if share > self.slo.max_share else "pass"

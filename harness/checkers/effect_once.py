@@ -58,8 +58,8 @@ class EffectOnce:
         if not self.first:
             return Verdict(self.name, "unknown", "no business effects were recorded", figures)
         if duplicates:
-            worst = ", ".join(f"{count} {label}" for label, count in sorted(by_entity.items()))
-            summary = f"{duplicates} duplicate effects ({worst}) in {len(self.first)} effects"
+            worst = ", ".join(f"{count:,} {label}" for label, count in sorted(by_entity.items()))
+            summary = f"{duplicates:,} duplicate effects ({worst}) in {len(self.first):,} effects"
             return Verdict(self.name, "fail", summary, figures, {"duplicates": 0}, evidence)
-        summary = f"{len(self.first)} effects, each once"
+        summary = f"{len(self.first):,} effects, each once"
         return Verdict(self.name, "pass", summary, figures, {"duplicates": 0})

@@ -132,8 +132,9 @@ class NothingLost:
         slo = {"deadline_s": self.slo.deadline}
         deadline = format_duration(self.slo.deadline)
         summary = (
-            f"{self.inputs} approved quotes: {self.completed} completed, {self.parked} parked, "
-            f"{len(self.lost)} lost, {len(self.late)} late (deadline {deadline})"
+            f"{self.inputs:,} approved quotes: {self.completed:,} completed, "
+            f"{self.parked:,} parked, {len(self.lost):,} lost, {len(self.late):,} late "
+            f"(deadline {deadline})"
         )
         evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
         if self.lost or self.late:

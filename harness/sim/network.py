@@ -19,6 +19,17 @@ from harness.history import CallRecord, EventRecord, Sink, StateRecord
 from simulators.base import DomainEvent, Outcome, SystemOfRecord
 from simulators.profiles import Behaviour
 
+#: Payload fields that name business IDs, and the key each is recorded under.
+BUSINESS_ID_FIELDS = (
+    ("quote_id", "quote"),
+    ("contract_id", "contract"),
+    ("contract_version", "contract_version"),
+    ("order_id", "order"),
+    ("subscription_id", "subscription"),
+    ("invoice_id", "invoice"),
+    ("customer_id", "customer"),
+)
+
 #: Called for each delivery of an event: (event, delivery number).
 Deliver = Callable[[DomainEvent, int], Generator[simpy.Event, Any, None]]
 
@@ -45,10 +56,12 @@ class Network:
         self._next_call += 1
         call_id = self._next_call
         started = env.now
+        payload = call.payload
+        keys = {key: payload[field] for field, key in BUSINESS_ID_FIELDS if field in payload}
         record(
             CallRecord(
                 started, "invoke", call_id, call.system, call.operation, call.attempt, trace,
-                call.idem_key,
+                call.idem_key, keys=keys,
             )
         )  # fmt: skip
         decision = self.behaviours[call.system].decide(started)

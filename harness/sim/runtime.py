@@ -89,6 +89,8 @@ class Simulation:
             env.process(self._report_progress(self.progress))
         env.run(until=scenario.horizon_s)
         self.record(RunEnded(scenario.horizon_s))
+        if self.progress is not None:
+            self.progress(scenario.horizon_s)
 
     # -- the world outside the integration -----------------------------------------------
 
