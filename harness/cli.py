@@ -157,6 +157,7 @@ def _run(scenario: Scenario, design: str, seed: int, out: Path) -> RunResult:
     # matplotlib loads only when a report is written, keeping `validate` and `--help` quick.
     from reports import write_reports  # noqa: PLC0415
 
+    runner.resolve_design(design)  # a bad plugin path is refused before anything is printed
     click.echo(click.style("Syncline", bold=True) + f" · {scenario.name} × {design} · seed {seed}")
     began = time.perf_counter()
     with _progress(scenario.horizon_s) as progress:

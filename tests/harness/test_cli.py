@@ -112,9 +112,10 @@ def test_bad_scenarios_exit_2_with_one_line(
     ],
 )
 def test_bad_input_exits_2_with_one_sentence(args: list[str], message: str) -> None:
-    code, _, err = invoke(*args)
+    code, out, err = invoke(*args)
     assert code == 2, err
     assert message in err and err.count("\n") == 1
+    assert out == ""  # nothing printed before the refusal
 
 
 def test_validate_and_scenarios(short_file: Path) -> None:
