@@ -15,7 +15,7 @@ code therefore never does I/O, never reads a clock and never touches global rand
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,7 +89,3 @@ class Reply:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-#: A design's event handler: a generator yielding effects, receiving their results.
-Handler = Generator[Effect, Any, None]

@@ -11,6 +11,7 @@ escalation", against a tolerated share of invoices.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
@@ -33,22 +34,75 @@ def _is(record: StateRecord, system: str, entity: str) -> bool:
     return record.system == system and record.entity == entity
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """Something billing shows at a contract version, waiting for support to show it too."""
+
+    contract: str
+    version: int
+    since: float
+    position: int
+    entity_id: str
+
+
+class _SupportCatchUp:
+    """Tracks what support shows per contract and what is still waiting for it."""
+
+    def __init__(self) -> None:
+        self.support: dict[str, int] = {}
+        self.waiting: dict[str, list[_Waiting]] = {}
+
+    def shows(self, contract: str, version: int) -> bool:
+        return self.support.get(contract, 0) >= version
+
+    def wait(self, item: _Waiting) -> None:
+        self.waiting.setdefault(item.contract, []).append(item)
+
+    def support_changed(self, contract: str, version: int) -> list[_Waiting]:
+        """Support now shows `version`: what that catches up with (older versions included)."""
+        self.support[contract] = version
+        waiting = self.waiting.get(contract)
+        if not waiting:
+            return []
+        caught = [item for item in waiting if item.version <= version]
+        if caught:
+            self.waiting[contract] = [item for item in waiting if item.version > version]
+        return caught
+
+    def never_caught(self) -> list[_Waiting]:
+        """What is still waiting, once the run has ended."""
+        left = [item for items in self.waiting.values() for item in items]
+        self.waiting = {}
+        return left
+
+
 class BillingToSupportWindow:
     name: ClassVar[str] = "billing_to_support"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, RunEnded)
 
     def __init__(self, slo: WindowSLO) -> None:
         self.slo = slo
-        self.entitled: dict[str, int] = {}  # contract -> version support shows now
+        self.support = _SupportCatchUp()
         self.seen: set[tuple[str, int]] = set()  # (contract, version) billing has shown
-        self.pending: dict[str, list[tuple[int, float, int]]] = {}  # (version, t, position)
         self.windows: list[tuple[float, str, int, int, int]] = []
         self.missing: list[dict[str, Any]] = []
         self.undecided = 0
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, RunEnded):
-            self._close(record.t)
+            for item in self.support.never_caught():
+                if record.t - item.since > self.slo.max:
+                    self.missing.append(
+                        {
+                            "contract": item.contract,
+                            "contract_version": item.version,
+                            "billed_at": round(item.since, 3),
+                            "billing_position": item.position,
+                            "support_shows": self.support.support.get(item.contract),
+                        }
+                    )
+                else:
+                    self.undecided += 1
             return
         assert isinstance(record, StateRecord)
         key = _contract_version(record)
@@ -59,41 +113,15 @@ class BillingToSupportWindow:
             if key in self.seen:
                 return
             self.seen.add(key)
-            if self.entitled.get(contract, 0) >= version:
+            if self.support.shows(contract, version):
                 self.windows.append((0.0, contract, version, position, position))
             else:
-                self.pending.setdefault(contract, []).append((version, record.t, position))
+                item = _Waiting(contract, version, record.t, position, record.entity_id)
+                self.support.wait(item)
         elif _is(record, "support", "entitlement"):
-            self.entitled[contract] = version
-            waiting = self.pending.get(contract)
-            if waiting:
-                still = []
-                for billed_version, billed_at, billed_position in waiting:
-                    if billed_version <= version:
-                        window = record.t - billed_at
-                        self.windows.append(
-                            (window, contract, billed_version, billed_position, position)
-                        )
-                    else:
-                        still.append((billed_version, billed_at, billed_position))
-                self.pending[contract] = still
-
-    def _close(self, end: float) -> None:
-        for contract, waiting in self.pending.items():
-            for version, billed_at, position in waiting:
-                if end - billed_at > self.slo.max:
-                    self.missing.append(
-                        {
-                            "contract": contract,
-                            "contract_version": version,
-                            "billed_at": round(billed_at, 3),
-                            "billing_position": position,
-                            "support_shows": self.entitled.get(contract),
-                        }
-                    )
-                else:
-                    self.undecided += 1
-        self.pending = {}
+            for item in self.support.support_changed(contract, version):
+                window = record.t - item.since
+                self.windows.append((window, contract, item.version, item.position, position))
 
     def verdict(self) -> Verdict:
         ordered = sorted(w[0] for w in self.windows)
@@ -153,21 +181,18 @@ class InvoicedBeforeEntitled:
 
     def __init__(self, slo: InvoicedBeforeEntitledSLO) -> None:
         self.slo = slo
-        self.entitled: dict[str, int] = {}
-        self.pending: dict[str, list[tuple[int, float, int, str]]] = {}
+        self.support = _SupportCatchUp()
         self.invoices = 0
         self.early: list[dict[str, Any]] = []
         self.undecided = 0
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, RunEnded):
-            for contract, unentitled in self.pending.items():
-                for version, posted_at, invoice_position, invoice in unentitled:
-                    if record.t > posted_at + self.slo.invoice_delivery:
-                        self._early(contract, version, invoice, invoice_position, None)
-                    else:
-                        self.undecided += 1
-            self.pending = {}
+            for item in self.support.never_caught():
+                if record.t > item.since + self.slo.invoice_delivery:
+                    self._early(item, None)
+                else:
+                    self.undecided += 1
             return
         assert isinstance(record, StateRecord)
         key = _contract_version(record)
@@ -176,31 +201,20 @@ class InvoicedBeforeEntitled:
         contract, version = key
         if _is(record, "billing", "invoice") and record.change == "created":
             self.invoices += 1
-            if self.entitled.get(contract, 0) < version:
-                entry = (version, record.t, position, record.entity_id)
-                self.pending.setdefault(contract, []).append(entry)
+            if not self.support.shows(contract, version):
+                self.support.wait(_Waiting(contract, version, record.t, position, record.entity_id))
         elif _is(record, "support", "entitlement"):
-            self.entitled[contract] = version
-            waiting = self.pending.get(contract)
-            if waiting:
-                still: list[tuple[int, float, int, str]] = []
-                for invoiced_version, posted_at, invoice_position, invoice in waiting:
-                    if invoiced_version > version:
-                        still.append((invoiced_version, posted_at, invoice_position, invoice))
-                    elif record.t > posted_at + self.slo.invoice_delivery:
-                        lag = record.t - posted_at
-                        self._early(contract, invoiced_version, invoice, invoice_position, lag)
-                self.pending[contract] = still
+            for item in self.support.support_changed(contract, version):
+                if record.t > item.since + self.slo.invoice_delivery:
+                    self._early(item, record.t - item.since)
 
-    def _early(
-        self, contract: str, version: int, invoice: str, position: int, lag: float | None
-    ) -> None:
+    def _early(self, invoice: _Waiting, lag: float | None) -> None:
         self.early.append(
             {
-                "invoice": invoice,
-                "contract": contract,
-                "contract_version": version,
-                "invoice_position": position,
+                "invoice": invoice.entity_id,
+                "contract": invoice.contract,
+                "contract_version": invoice.version,
+                "invoice_position": invoice.position,
                 "entitlement_lag_s": None if lag is None else round(lag, 3),
             }
         )
