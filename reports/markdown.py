@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from harness.units import format_duration
 
 ICONS = {"pass": "✅ pass", "fail": "❌ fail", "unknown": "❔ unknown"}
 
@@ -44,11 +47,19 @@ def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Pa
         ]  # fmt: skip
         out.append("| " + " | ".join(cells) + " |")
     if summary["faults"]:
-        out += ["", "## Faults", "", "| system | kind | from | to |", "|---|---|---:|---:|"]
+        start = datetime.fromisoformat(summary["simulated"]["start"])
+        out += [
+            "",
+            "## Faults",
+            "",
+            "| system | kind | from (UTC) | lasting |",
+            "|---|---|---|---:|",
+        ]
         for fault in summary["faults"]:
+            began = start + timedelta(seconds=fault["start_s"])
+            lasting = format_duration(fault["end_s"] - fault["start_s"])
             out.append(
-                f"| {fault['system']} | {fault['kind']} | {_hours(fault['start_s'])} "
-                f"| {_hours(fault['end_s'])} |"
+                f"| {fault['system']} | {fault['kind']} | {began:%a %d %b %H:%M} | {lasting} |"
             )
     failing = [v for v in summary["checkers"] if v["status"] != "pass" and v["evidence"]]
     if failing:
@@ -67,10 +78,6 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
-
-
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:.1f} h"
 
 
 def _compact(item: dict[str, Any]) -> str:
