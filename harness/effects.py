@@ -79,6 +79,7 @@ class CallError:
     code: str
     message: str = ""
     retry_after: float | None = None
+    status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

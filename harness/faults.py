@@ -1,32 +1,41 @@
-"""The fault schedule as data: every maintenance window and outage of a run, known up front.
+"""The fault schedule as data: every fault window of a run, known before any design runs.
 
-Computed once from the scenario and seed, before any design runs, so every design compared on
-one seed meets exactly the same faults at exactly the same times.
+It joins what the systems' profiles schedule (maintenance and read-only windows, random outages
+and brownouts, drawn from the run's streams) with the scenario's own `faults:` list. Every
+design compared on one seed meets exactly the same faults at exactly the same times.
+
+`draw_swarm` is swarm testing (Groce et al.): instead of every fault at once, the seed switches
+each fault kind on or off and draws its targets, times and strengths, so that different seeds
+explore different combinations. The drawn faults are written into the scenario, and so into the
+run directory's `scenario.yaml`, from which the run replays exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from harness.scenario import Scenario
+from harness.scenario import ORCHESTRATOR, SYSTEMS, Scenario
+from harness.scenario.fault_specs import KIND_RULES
 from harness.seeds import stream
-from simulators.profiles import Window
+from harness.world import PRODUCTS
 
 
 @dataclass(frozen=True, slots=True)
 class FaultWindow:
-    system: str
+    party: str  # a system, or "orchestrator"
     kind: str
     start: float
     end: float
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class FaultSchedule:
     windows: tuple[FaultWindow, ...]
-
-    def for_system(self, system: str) -> list[Window]:
-        return [Window(w.start, w.end, w.kind) for w in self.windows if w.system == system]
 
 
 def build_schedule(scenario: Scenario, seed: int) -> FaultSchedule:
@@ -34,6 +43,74 @@ def build_schedule(scenario: Scenario, seed: int) -> FaultSchedule:
     for name, spec in scenario.systems.items():
         rng = stream(seed, f"{name}.outages")
         for window in spec.profile().fault_windows(scenario.start, scenario.horizon_s, rng):
-            found.append(FaultWindow(name, window.kind, window.start, window.end))
-    found.sort(key=lambda w: (w.start, w.system, w.kind))
+            found.append(FaultWindow(name, window.kind, window.start, window.end, window.params))
+    for fault in scenario.faults:
+        start = scenario.offset(fault.start)
+        end = scenario.horizon_s if fault.duration is None else start + fault.duration
+        found.append(FaultWindow(fault.party, fault.kind, start, end, fault.params()))
+    found.sort(key=lambda w: (w.start, w.party, w.kind, w.end))
     return FaultSchedule(tuple(found))
+
+
+# -- swarm testing --------------------------------------------------------------------------
+
+#: kind -> (parties it may hit, duration range in seconds, parameter ranges)
+_SWARM: dict[str, tuple[tuple[str, ...], tuple[float, float], dict[str, tuple[float, float]]]] = {
+    "outage": (SYSTEMS, (300, 7200), {}),
+    "brownout": (SYSTEMS, (900, 10800), {"latency_factor": (2, 8), "error_rate": (0.01, 0.2)}),
+    "read_only": (SYSTEMS, (1800, 14400), {}),
+    "partition": (SYSTEMS, (60, 1800), {}),
+    "ghost_writes": (SYSTEMS, (1800, 21600), {"probability": (0.01, 0.1)}),
+    "duplicate_storm": (("cpq", "billing"), (1800, 21600), {"probability": (0.2, 0.8)}),
+    "webhook_delay": (("cpq", "billing"), (1800, 14400), {"factor": (5, 50)}),
+    "master_data_gap": (("erp",), (3600, 43200), {}),
+    "vendor_upgrade": (("cpq", "billing"), (0, 0), {}),
+    "orchestrator_crash": ((ORCHESTRATOR,), (60, 1800), {}),
+}
+
+
+def draw_swarm(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
+    """A fault list drawn from the seed: each kind on or off, then 1-2 of each kind that is on."""
+    rng = stream(seed, "swarm")
+    drawn: list[dict[str, Any]] = []
+    for kind in KIND_RULES:
+        if rng.random() < 0.5:
+            continue
+        parties, (shortest, longest), ranges = _SWARM[kind]
+        for _ in range(rng.randint(1, 2)):
+            party = rng.choice(parties)
+            fault: dict[str, Any] = {
+                "kind": kind,
+                "start": round(rng.uniform(0, scenario.duration)),
+            }
+            if kind == "partition":
+                fault["between"] = [ORCHESTRATOR, party]
+            else:
+                fault["target"] = party
+            if kind != "vendor_upgrade":
+                fault["duration"] = round(_log_uniform(rng, shortest, longest))
+            for name, (low, high) in ranges.items():
+                fault[name] = round(rng.uniform(low, high), 3)
+            if kind == "master_data_gap":
+                _draw_gap(rng, scenario, fault)
+            drawn.append(fault)
+    return sorted(drawn, key=lambda f: (f["start"], f["kind"]))
+
+
+def with_swarm(scenario: Scenario, seed: int) -> Scenario:
+    """The scenario with a swarm-drawn fault list added to its own faults."""
+    data = scenario.model_dump()
+    data["faults"] = [*data["faults"], *draw_swarm(scenario, seed)]
+    return Scenario.model_validate(data)
+
+
+def _log_uniform(rng: random.Random, low: float, high: float) -> float:
+    return math.exp(rng.uniform(math.log(low), math.log(high)))
+
+
+def _draw_gap(rng: random.Random, scenario: Scenario, fault: dict[str, Any]) -> None:
+    regions = [r for r in scenario.world.regions if r not in scenario.world.gaps.missing_tax_codes]
+    if regions and rng.random() < 0.5:
+        fault["tax_code"] = rng.choice(regions)
+    else:
+        fault["sku"] = rng.choice(sorted(PRODUCTS))

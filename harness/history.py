@@ -45,6 +45,8 @@ class CallRecord:
     error_kind: str | None = None
     error_code: str | None = None
     keys: Keys | None = None  # business IDs found in the request, on `invoke` records
+    cause: str | None = None  # why it failed: rate_limit, outage, business, ghost, ...
+    queue_wait: float | None = None  # seconds waiting for a concurrency slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +66,12 @@ class StateRecord:
 class EventRecord:
     KIND: ClassVar[str] = "event"
     t: float
-    type: str  # emitted | delivered
+    type: str  # emitted | delivered | failed (attempt) | dropped (vendor gave up) | lost
     event_id: str
     event_type: str
     system: str
     keys: Keys
-    delivery: int = 0  # 1 for the first delivery, 2 for a duplicate, ...
+    delivery: int = 0  # delivered: 1, then 2 for a duplicate...; failed/dropped: the attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,10 @@ class WorkflowRecord:
 class FaultRecord:
     KIND: ClassVar[str] = "fault"
     t: float
-    system: str
-    fault: str  # maintenance | outage
+    system: str  # or "orchestrator"
+    fault: str  # a kind of the fault vocabulary: outage, brownout, partition, ...
     phase: str  # start | stop
+    params: Keys | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Descriptive figures of a run for `summary.json`: calls per system, events, outcomes.
+"""Descriptive figures of a run for `summary.json`: calls per system, webhooks, outcomes.
 
 A fold over the history like the checkers, but it judges nothing: it counts and measures.
 """
@@ -10,16 +10,31 @@ from typing import Any
 from harness.checkers.base import percentile, rounded
 from harness.history import CallRecord, EventRecord, Record, WorkflowRecord
 
+#: Causes of an indefinite answer where the request was applied all the same.
+GHOST_CAUSES = frozenset({"ghost", "timeout", "crash"})
+
 
 class _SystemCalls:
-    __slots__ = ("errors", "invoked", "latencies", "ok", "retries")
+    __slots__ = (
+        "causes",
+        "errors",
+        "ghost_writes",
+        "invoked",
+        "latencies",
+        "ok",
+        "queue_waits",
+        "retries",
+    )
 
     def __init__(self) -> None:
         self.invoked = 0
         self.ok = 0
         self.retries = 0
+        self.ghost_writes = 0
         self.errors: dict[str, int] = {"business": 0, "transient": 0, "ambiguous": 0}
+        self.causes: dict[str, int] = {}
         self.latencies: list[float] = []
+        self.queue_waits: list[float] = []
 
 
 class RunMetrics:
@@ -27,57 +42,77 @@ class RunMetrics:
 
     def __init__(self) -> None:
         self.systems: dict[str, _SystemCalls] = {}
-        self.events: dict[str, dict[str, int]] = {}
+        self.webhooks: dict[str, dict[str, int]] = {}
         self.workflow_status: dict[str, str] = {}
 
     def __call__(self, record: Record) -> None:
         kind = type(record)
         if kind is CallRecord:
             assert isinstance(record, CallRecord)
-            calls = self.systems.get(record.system)
-            if calls is None:
-                calls = self.systems[record.system] = _SystemCalls()
-            if record.type == "invoke":
-                calls.invoked += 1
-                calls.retries += record.attempt > 1
-                return
-            if record.latency is not None:
-                calls.latencies.append(record.latency)
-            if record.type == "ok":
-                calls.ok += 1
-            elif record.error_kind is not None:
-                calls.errors[record.error_kind] += 1
+            self._call(record)
         elif kind is EventRecord:
             assert isinstance(record, EventRecord)
-            counts = self.events.setdefault(
-                record.system, {"emitted": 0, "delivered": 0, "duplicates": 0}
-            )
-            if record.type == "emitted":
-                counts["emitted"] += 1
-            else:
+            counts = self.webhooks.setdefault(
+                record.system,
+                {"emitted": 0, "delivered": 0, "duplicates": 0, "failed_attempts": 0,
+                 "dropped": 0, "lost": 0},
+            )  # fmt: skip
+            if record.type == "delivered":
                 counts["delivered"] += 1
                 counts["duplicates"] += record.delivery > 1
+            elif record.type == "failed":
+                counts["failed_attempts"] += 1
+            else:
+                counts[record.type] += 1
         elif kind is WorkflowRecord:
             assert isinstance(record, WorkflowRecord)
             self.workflow_status[record.workflow] = record.status
+
+    def _call(self, record: CallRecord) -> None:
+        calls = self.systems.get(record.system)
+        if calls is None:
+            calls = self.systems[record.system] = _SystemCalls()
+        if record.type == "invoke":
+            calls.invoked += 1
+            calls.retries += record.attempt > 1
+            return
+        if record.type == "ok":
+            calls.ok += 1
+            calls.latencies.append(record.latency or 0.0)
+        elif record.error_kind is not None:
+            calls.errors[record.error_kind] += 1
+            cause = record.cause or record.error_kind
+            calls.causes[cause] = calls.causes.get(cause, 0) + 1
+            calls.ghost_writes += cause in GHOST_CAUSES
+            if record.error_kind == "business":
+                calls.latencies.append(record.latency or 0.0)
+        calls.queue_waits.append(record.queue_wait or 0.0)
 
     def summary(self) -> dict[str, Any]:
         systems = {}
         for name in sorted(self.systems):
             calls = self.systems[name]
-            ordered = sorted(calls.latencies)
+            served = sorted(calls.latencies)
+            waits = sorted(calls.queue_waits)
+            mean_wait = sum(waits) / len(waits) if waits else float("nan")
             systems[name] = {
                 "calls": calls.invoked,
                 "ok": calls.ok,
                 "retries": calls.retries,
                 "errors": dict(calls.errors),
-                "latency_s": {f"p{q}": rounded(percentile(ordered, q), 4) for q in (50, 95, 99)},
+                "rejections": dict(sorted(calls.causes.items())),
+                "ghost_writes": calls.ghost_writes,
+                "latency_s": {f"p{q}": rounded(percentile(served, q), 4) for q in (50, 95, 99)},
+                "queue_wait_s": {
+                    "mean": rounded(mean_wait, 4),
+                    "p95": rounded(percentile(waits, 95), 4),
+                },
             }
         outcomes: dict[str, int] = {}
         for status in self.workflow_status.values():
             outcomes[status] = outcomes.get(status, 0) + 1
         return {
             "systems": systems,
-            "events": {name: self.events[name] for name in sorted(self.events)},
+            "webhooks": {name: self.webhooks[name] for name in sorted(self.webhooks)},
             "workflows": dict(sorted(outcomes.items())),
         }

@@ -100,10 +100,11 @@ def run(
         **metrics.summary(),
         "faults": [
             {
-                "system": w.system,
+                "party": w.party,
                 "kind": w.kind,
                 "start_s": round(w.start, 3),
-                "end_s": round(w.end, 3),
+                "end_s": round(min(w.end, scenario.horizon_s), 3),
+                **({"params": dict(w.params)} if w.params else {}),
             }
             for w in simulation.schedule.windows
         ],

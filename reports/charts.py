@@ -29,8 +29,11 @@ PALETTE = {
     "approved": "#000000",
     "completed": "#009E73",
     "parked": "#D55E00",
+    "orchestrator": "#56B4E9",
 }
 BUCKET_S = 3600.0
+#: Fault kinds told apart by hatching as well as colour.
+HATCHES = {"outage": "//", "brownout": "..", "partition": "xx", "orchestrator_crash": "\\\\"}
 
 
 def write_charts(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
@@ -100,14 +103,14 @@ def _timeline(run_dir: Path, summary: dict[str, Any], path: Path) -> Path:
 def _shade_faults(axis: Any, faults: list[dict[str, Any]], start: datetime) -> None:
     labelled: set[tuple[str, str]] = set()
     for fault in faults:
-        key = (fault["system"], fault["kind"])
+        key = (fault["party"], fault["kind"])
         axis.axvspan(
             start + timedelta(seconds=fault["start_s"]),
             start + timedelta(seconds=fault["end_s"]),
-            color=PALETTE.get(fault["system"], "#999999"),
-            alpha=0.18 if fault["kind"] == "maintenance" else 0.35,
-            hatch="//" if fault["kind"] == "outage" else None,
-            label=None if key in labelled else f"{fault['system']} {fault['kind']}",
+            color=PALETTE.get(fault["party"], "#999999"),
+            alpha=0.18 if fault["kind"] in ("maintenance", "read_only") else 0.35,
+            hatch=HATCHES.get(fault["kind"]),
+            label=None if key in labelled else f"{fault['party']} {fault['kind']}",
         )
         labelled.add(key)
 

@@ -52,15 +52,15 @@ def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Pa
             "",
             "## Faults",
             "",
-            "| system | kind | from (UTC) | lasting |",
+            "| party | fault | from (UTC) | lasting |",
             "|---|---|---|---:|",
         ]
         for fault in summary["faults"]:
             began = start + timedelta(seconds=fault["start_s"])
             lasting = format_duration(fault["end_s"] - fault["start_s"])
-            out.append(
-                f"| {fault['system']} | {fault['kind']} | {began:%a %d %b %H:%M} | {lasting} |"
-            )
+            params = ", ".join(f"{k}={v}" for k, v in fault.get("params", {}).items())
+            kind = f"{fault['kind']} ({params})" if params else fault["kind"]
+            out.append(f"| {fault['party']} | {kind} | {began:%a %d %b %H:%M} | {lasting} |")
     failing = [v for v in summary["checkers"] if v["status"] != "pass" and v["evidence"]]
     if failing:
         out += ["", "## Evidence", ""]

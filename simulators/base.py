@@ -15,8 +15,12 @@ Rules every system follows:
    effect, e.g. one invoice per contract version); two writes with one key are a duplicate.
 4. Idempotency keys follow the system's `IdempotencyRule`: a key seen within its retention with
    the same payload replays the first response and applies nothing; with another payload it is
-   refused (422); an expired key, or a system without key support, applies the request again.
+   refused (422); a key whose first request is still in flight is refused (409, `claim`); an
+   expired key, or a system without key support, applies the request again.
 5. IDs come from per-prefix integer counters: same requests, same IDs.
+6. Events are shaped like the vendor's own (`_envelope`), with a schema version; a vendor
+   upgrade (`event_schema_version = 2`) moves the body under `data`, as a SaaS release does.
+7. `reads` names the operations that change nothing (answered during read-only windows).
 """
 
 from __future__ import annotations
@@ -56,7 +60,11 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
-    """A state change a system announces to its webhook subscribers."""
+    """A state change a system announces to its webhook subscribers.
+
+    The driver stamps each delivery: `delivery` counts attempts that reached the receiver
+    (2 and more are duplicates) and `signature` is the vendor's signature header, if it signs.
+    """
 
     event_id: str
     type: str
@@ -64,6 +72,8 @@ class DomainEvent:
     occurred_at: float
     payload: Payload
     keys: Keys
+    delivery: int = 0
+    signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +98,13 @@ class IdempotencyRule:
 
     supported: bool = True
     retention_s: float = 24 * 3600.0
+    conflict_in_flight: bool = True  # 409 for a request whose key is still being processed
 
     def __repr__(self) -> str:
         if not self.supported:
             return "idempotency(unsupported)"
-        return f"idempotency(retention={self.retention_s / 3600:g}h)"
+        conflict = ", 409 in flight" if self.conflict_in_flight else ""
+        return f"idempotency(retention={self.retention_s / 3600:g}h{conflict})"
 
 
 @dataclass(slots=True)
@@ -115,9 +127,13 @@ class SystemOfRecord:
     """Base of the four simulated systems; subclasses add `op_<name>` methods."""
 
     name: ClassVar[str] = "system"
+    reads: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, idempotency: IdempotencyRule | None = None) -> None:
+    def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
         self.idempotency = idempotency or IdempotencyRule()
+        self.epoch = epoch  # Unix time of simulated t = 0, for vendor timestamps
+        self.event_schema_version = 1
+        self._in_flight: set[str] = set()
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._idem_store: dict[str, _StoredResponse] = {}
@@ -131,7 +147,28 @@ class SystemOfRecord:
     def operations(self) -> tuple[str, ...]:
         return tuple(self._operations)
 
-    # -- the one entry point -------------------------------------------------------------
+    # -- the entry points ----------------------------------------------------------------
+
+    def claim(self, operation: str, idem_key: str | None) -> BusinessError | None:
+        """A request arrives: refuse it (409) if its key's first request is still in flight."""
+        if idem_key is None or not self.idempotency.supported:
+            return None
+        if not self.idempotency.conflict_in_flight:
+            return None
+        scoped = f"{operation}\x1f{idem_key}"
+        if scoped in self._in_flight:
+            return BusinessError(
+                "idempotency_key_in_use",
+                f"a request with key {idem_key!r} is still being processed",
+                status=409,
+            )
+        self._in_flight.add(scoped)
+        return None
+
+    def release(self, operation: str, idem_key: str | None) -> None:
+        """The request that claimed its key has been applied or refused."""
+        if idem_key is not None:
+            self._in_flight.discard(f"{operation}\x1f{idem_key}")
 
     def handle(
         self, operation: str, payload: Payload, now: float, idem_key: str | None = None
@@ -258,8 +295,26 @@ class SystemOfRecord:
 
     def _emit(self, event_type: str, payload: Payload, keys: Keys) -> None:
         assert self._request is not None, "events are emitted inside an operation"
+        now = self._request.now
         event_id = self.next_id(f"{self.name.upper()}-EVT")
-        body = {"schema_version": 1, **payload}
+        body = dict(self._envelope(event_type, event_id, payload, now))
+        if self.event_schema_version >= 2:
+            body = {
+                "schema_version": self.event_schema_version,
+                "event_id": event_id,
+                "event_type": event_type,
+                "event_time": self.unix_ms(now),
+                "data": body,
+            }
+        else:
+            body = {"schema_version": 1, **body}
         self._request.events.append(
-            DomainEvent(event_id, event_type, self.name, self._request.now, body, dict(keys))
+            DomainEvent(event_id, event_type, self.name, now, body, dict(keys))
         )
+
+    def _envelope(self, event_type: str, event_id: str, payload: Payload, now: float) -> Payload:
+        """The vendor's own event shape around `payload` (subclasses add their headers)."""
+        return payload
+
+    def unix_ms(self, now: float) -> int:
+        return round((self.epoch + now) * 1000)

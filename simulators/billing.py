@@ -1,10 +1,15 @@
-"""Billing: subscriptions, amendments, invoices and credit memos; emits lifecycle events.
+"""Billing: subscriptions with terms, invoices, credit memos, payments and invoice reversal.
 
-Shaped after Zuora's Orders API (vendor-behaviour.md): CreateSubscription and amendments by
-order action; invoices posted at once for what the change bills (first year plus one-time
-hardware on activation, the prorated difference on an amendment; a decrease becomes a credit
-memo). Billing does not know contract versions are ordered: an old amendment applied after a
-newer one overwrites it, as in the real system. Guarding that is the integration's job.
+Shaped after Zuora's Orders API (vendor-behaviour.md): create, amend, renew and cancel
+subscriptions; invoices for what a change bills (the first year plus one-time hardware on
+activation, the prorated difference on an amendment, the next term on a renewal), a credit memo
+when the difference is negative or a cancellation leaves unused time. Invoice reversal is refused
+as Zuora refuses it: when the invoice is not posted, or a payment or a credit memo has been
+applied to it. Billing does not know that contract versions are ordered: an old amendment
+applied after a newer one overwrites it, as in the real system.
+
+Events are callout notifications: the body carries a `notificationId` that stays the same
+across the vendor's retries, beside the record's fields.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ from simulators.catalog import Catalog
 
 YEAR_S = 365.25 * 24 * 3600
 MONTH_S = YEAR_S / 12
+SUBSCRIPTION_FIELDS = (
+    "subscription_id", "contract_id", "contract_version", "customer_id", "lines", "status",
+    "term_start", "term_end",
+)  # fmt: skip
 
 
 class Billing(SystemOfRecord):
     name = "billing"
+    reads = frozenset({"get_subscription", "get_invoice"})
 
-    def __init__(self, catalog: Catalog, idempotency: IdempotencyRule | None = None) -> None:
-        super().__init__(idempotency)
+    def __init__(
+        self, catalog: Catalog, idempotency: IdempotencyRule | None = None, epoch: float = 0.0
+    ) -> None:
+        super().__init__(idempotency, epoch)
         self.catalog = catalog
         self.by_contract: dict[str, list[str]] = {}  # contract id -> subscription ids
 
@@ -33,10 +45,10 @@ class Billing(SystemOfRecord):
             if subscription["status"] == "active":
                 return subscription
         raise BusinessError(
-            "SUBSCRIPTION_NOT_FOUND",
-            f"no active subscription for contract {contract_id}",
-            status=404,
+            "SUBSCRIPTION_NOT_FOUND", f"no active subscription for contract {contract_id}", 404
         )
+
+    # -- subscription lifecycle --------------------------------------------------------
 
     def op_create_subscription(self, payload: Payload, now: float) -> Payload:
         lines = [dict(line) for line in payload["lines"]]
@@ -56,20 +68,16 @@ class Billing(SystemOfRecord):
             "status": "active",
             "term_start": now,
             "term_end": now + term_months * MONTH_S,
+            "term_months": term_months,
         }
-        keys = {
-            "contract": contract_id,
-            "contract_version": version,
-            "subscription": subscription_id,
-        }
+        keys = self._keys(subscription, version)
         self._create("subscription", subscription_id, subscription, keys, effect_key=contract_id)
         self.by_contract.setdefault(contract_id, []).append(subscription_id)
-        self._emit("subscription.activated", self._event_body(subscription), keys)
-        amount = self.catalog.recurring_total(lines, currency) + self.catalog.one_time_total(
-            lines, currency
-        )
-        invoice_id = self._bill(subscription, amount, payload.get("quote_id"))
-        return {"subscription_id": subscription_id, "invoice_id": invoice_id}
+        self._emit("subscription.activated", self._body(subscription), keys)
+        amount = self.catalog.recurring_total(lines, currency)
+        amount += self.catalog.one_time_total(lines, currency)
+        document = self._bill(subscription, amount, payload)
+        return {"subscription_id": subscription_id, "invoice_id": document}
 
     def op_amend_subscription(self, payload: Payload, now: float) -> Payload:
         subscription = self.subscription_for(payload["contract_id"])
@@ -78,33 +86,157 @@ class Billing(SystemOfRecord):
         self._require_priced(lines, currency)
         version = int(payload["contract_version"])
         old_lines = subscription["lines"]
-        recurring_delta = self.catalog.recurring_total(
-            lines, currency
-        ) - self.catalog.recurring_total(old_lines, currency)
-        period_left = 1.0 - ((now - subscription["term_start"]) % YEAR_S) / YEAR_S
+        recurring_delta = self.catalog.recurring_total(lines, currency)
+        recurring_delta -= self.catalog.recurring_total(old_lines, currency)
         hardware_added = max(
             0,
             self.catalog.one_time_total(lines, currency)
             - self.catalog.one_time_total(old_lines, currency),
         )
-        amount = round(recurring_delta * period_left) + hardware_added
-        keys = {
-            "contract": subscription["contract_id"],
-            "contract_version": version,
-            "subscription": subscription["subscription_id"],
-        }
-        self._update(
-            "subscription",
-            subscription["subscription_id"],
-            {"lines": lines, "contract_version": version},
-            keys,
+        amount = round(recurring_delta * self._year_left(subscription, now)) + hardware_added
+        self._change(subscription, version, {"lines": lines}, "subscription.amended")
+        document = self._bill(subscription, amount, payload)
+        return {"subscription_id": subscription["subscription_id"], "invoice_id": document}
+
+    def op_renew_subscription(self, payload: Payload, now: float) -> Payload:
+        """Extend the term; the next term's first year is invoiced now."""
+        subscription = self.subscription_for(payload["contract_id"])
+        version = int(payload["contract_version"])
+        months = int(payload.get("term_months", subscription["term_months"]))
+        fields = {"term_end": subscription["term_end"] + months * MONTH_S, "term_months": months}
+        self._change(subscription, version, fields, "subscription.renewed")
+        amount = self.catalog.recurring_total(subscription["lines"], subscription["currency"])
+        document = self._bill(subscription, amount, payload)
+        return {"subscription_id": subscription["subscription_id"], "invoice_id": document}
+
+    def op_cancel_subscription(self, payload: Payload, now: float) -> Payload:
+        """Cancel now; the unused part of the current year is credited."""
+        subscription = self.subscription_for(payload["contract_id"])
+        version = int(payload["contract_version"])
+        unused = self.catalog.recurring_total(subscription["lines"], subscription["currency"])
+        credit = -round(unused * self._year_left(subscription, now))
+        self._change(
+            subscription,
+            version,
+            {"status": "cancelled", "term_end": now},
+            "subscription.cancelled",
         )
-        self._emit("subscription.amended", self._event_body(subscription), keys)
-        document_id = self._bill(subscription, amount, payload.get("quote_id"))
-        return {"subscription_id": subscription["subscription_id"], "invoice_id": document_id}
+        document = self._bill(subscription, credit, payload)
+        return {"subscription_id": subscription["subscription_id"], "credit_memo_id": document}
 
     def op_get_subscription(self, payload: Payload, now: float) -> Payload:
         return dict(self.subscription_for(payload["contract_id"]))
+
+    # -- invoices, credit memos, payments ----------------------------------------------
+
+    def op_post_invoice(self, payload: Payload, now: float) -> Payload:
+        invoice = self._invoice(payload["invoice_id"])
+        if invoice["status"] != "draft":
+            raise BusinessError(
+                "INVALID_INVOICE_STATUS", f"invoice {invoice['invoice_id']} is {invoice['status']}"
+            )
+        self._update(
+            "invoice", invoice["invoice_id"], {"status": "posted"}, self._document_keys(invoice)
+        )
+        self._emit("invoice.posted", self._public(invoice), self._document_keys(invoice))
+        return {"invoice_id": invoice["invoice_id"], "status": "posted"}
+
+    def op_apply_payment(self, payload: Payload, now: float) -> Payload:
+        invoice = self._invoice(payload["invoice_id"])
+        amount = int(payload["amount"])
+        if invoice["status"] != "posted":
+            raise BusinessError(
+                "INVALID_INVOICE_STATUS", f"invoice {invoice['invoice_id']} is {invoice['status']}"
+            )
+        if not 0 < amount <= invoice["balance"]:
+            raise BusinessError(
+                "INVALID_PAYMENT_AMOUNT",
+                f"payment of {amount} does not fit the balance {invoice['balance']}",
+            )
+        payment_id = self.next_id("P")
+        keys = {**self._document_keys(invoice), "payment": payment_id}
+        payment = {
+            "payment_id": payment_id, "invoice_id": invoice["invoice_id"], "amount": amount,
+            "currency": invoice["currency"], "customer_id": invoice["customer_id"],
+        }  # fmt: skip
+        self._create("payment", payment_id, payment, keys, effect_key=f"payment:{payment_id}")
+        balance = invoice["balance"] - amount
+        fields = {"balance": balance, "payments_applied": invoice["payments_applied"] + amount}
+        self._update("invoice", invoice["invoice_id"], fields, keys)
+        self._emit("payment.posted", {**payment, "invoice_balance": balance}, keys)
+        return {"payment_id": payment_id, "invoice_balance": balance}
+
+    def op_apply_credit_memo(self, payload: Payload, now: float) -> Payload:
+        memo = self.get("credit_memo", payload["credit_memo_id"], code="CREDIT_MEMO_NOT_FOUND")
+        invoice = self._invoice(payload["invoice_id"])
+        if invoice["status"] != "posted":
+            raise BusinessError(
+                "INVALID_INVOICE_STATUS", f"invoice {invoice['invoice_id']} is {invoice['status']}"
+            )
+        applied = min(memo["balance"], invoice["balance"])
+        if applied <= 0:
+            raise BusinessError("NOTHING_TO_APPLY", "the credit memo or the invoice has no balance")
+        keys = self._document_keys(invoice)
+        self._update(
+            "credit_memo", memo["credit_memo_id"], {"balance": memo["balance"] - applied}, keys
+        )
+        fields = {
+            "balance": invoice["balance"] - applied,
+            "credits_applied": invoice["credits_applied"] + applied,
+        }
+        self._update("invoice", invoice["invoice_id"], fields, keys)
+        return {"applied": applied, "invoice_balance": invoice["balance"]}
+
+    def op_reverse_invoice(self, payload: Payload, now: float) -> Payload:
+        """A full credit memo against the invoice, refused as Zuora refuses it."""
+        invoice = self._invoice(payload["invoice_id"])
+        if invoice["status"] != "posted":
+            raise BusinessError(
+                "INVOICE_NOT_POSTED",
+                f"invoice {invoice['invoice_id']} is {invoice['status']}, not posted",
+            )
+        if invoice["payments_applied"] > 0:
+            raise BusinessError(
+                "PAYMENT_APPLIED", f"a payment is applied to invoice {invoice['invoice_id']}"
+            )
+        if invoice["credits_applied"] > 0:
+            raise BusinessError(
+                "CREDIT_MEMO_APPLIED",
+                f"a credit memo is applied to invoice {invoice['invoice_id']}",
+            )
+        keys = self._document_keys(invoice)
+        memo_id = self._document(
+            "credit_memo",
+            "CM",
+            invoice,
+            invoice["amount"],
+            f"reversal:{invoice['invoice_id']}",
+            keys,
+        )
+        self._update("invoice", invoice["invoice_id"], {"status": "reversed", "balance": 0}, keys)
+        self._emit("invoice.reversed", {**self._public(invoice), "credit_memo_id": memo_id}, keys)
+        return {"invoice_id": invoice["invoice_id"], "credit_memo_id": memo_id}
+
+    def op_get_invoice(self, payload: Payload, now: float) -> Payload:
+        return dict(self._invoice(payload["invoice_id"]))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _change(
+        self, subscription: dict[str, Any], version: int, fields: Mapping[str, Any], event: str
+    ) -> None:
+        keys = self._keys(subscription, version)
+        self._update(
+            "subscription",
+            subscription["subscription_id"],
+            {**fields, "contract_version": version},
+            keys,
+        )
+        self._emit(event, self._body(subscription), keys)
+
+    @staticmethod
+    def _year_left(subscription: Mapping[str, Any], now: float) -> float:
+        return 1.0 - ((now - float(subscription["term_start"])) % YEAR_S) / YEAR_S
 
     def _require_priced(self, lines: list[dict[str, Any]], currency: str) -> None:
         for line in lines:
@@ -114,42 +246,76 @@ class Billing(SystemOfRecord):
                     "RATE_PLAN_NOT_FOUND", f"no {currency} rate plan for product {line['sku']}"
                 )
 
-    def _bill(self, subscription: Mapping[str, Any], amount: int, quote_id: Any) -> str | None:
-        """Post an invoice for a positive amount, a credit memo for a negative one."""
+    def _invoice(self, invoice_id: str) -> dict[str, Any]:
+        return self.get("invoice", invoice_id, code="INVOICE_NOT_FOUND")
+
+    def _bill(self, subscription: Mapping[str, Any], amount: int, request: Payload) -> str | None:
+        """An invoice for a positive amount, a credit memo for a negative one, nothing for 0."""
         if amount == 0:
             return None
-        entity, prefix = ("invoice", "INV") if amount > 0 else ("credit_memo", "CM")
-        document_id = self.next_id(prefix)
         version = subscription["contract_version"]
-        keys: dict[str, str | int] = {
-            "contract": subscription["contract_id"],
-            "contract_version": version,
-            "subscription": subscription["subscription_id"],
-            entity: document_id,
-        }
-        if quote_id is not None:
-            keys["quote"] = str(quote_id)
+        keys = self._keys(subscription, version)
+        if request.get("quote_id") is not None:
+            keys["quote"] = str(request["quote_id"])
+        effect_key = f"{subscription['contract_id']}:v{version}"
+        if amount < 0:
+            return self._document("credit_memo", "CM", subscription, -amount, effect_key, keys)
+        status = "draft" if request.get("invoice_status") == "draft" else "posted"
+        invoice_id = self._document(
+            "invoice", "INV", subscription, amount, effect_key, keys, status
+        )
+        if status == "posted":
+            invoice = self.table("invoice")[invoice_id]
+            self._emit("invoice.posted", self._public(invoice), self._document_keys(invoice))
+        return invoice_id
+
+    def _document(
+        self,
+        entity: str,
+        prefix: str,
+        source: Mapping[str, Any],
+        amount: int,
+        effect_key: str,
+        keys: Mapping[str, str | int],
+        status: str = "posted",
+    ) -> str:
+        document_id = self.next_id(prefix)
         document = {
             f"{entity}_id": document_id,
-            "subscription_id": subscription["subscription_id"],
-            "contract_id": subscription["contract_id"],
-            "contract_version": version,
-            "currency": subscription["currency"],
-            "amount": abs(amount),
-            "status": "posted",
+            "subscription_id": source["subscription_id"],
+            "contract_id": source["contract_id"],
+            "contract_version": source["contract_version"],
+            "customer_id": source["customer_id"],
+            "currency": source["currency"],
+            "amount": amount,
+            "balance": amount,
+            "status": status,
+            "payments_applied": 0,
+            "credits_applied": 0,
         }
-        effect_key = f"{subscription['contract_id']}:v{version}"
-        self._create(entity, document_id, document, keys, effect_key=effect_key)
-        if entity == "invoice":
-            self._emit("invoice.posted", dict(document), keys)
+        self._create(entity, document_id, document, {**keys, entity: document_id}, effect_key)
         return document_id
 
     @staticmethod
-    def _event_body(subscription: Mapping[str, Any]) -> dict[str, Any]:
+    def _public(invoice: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in invoice.items() if not key.startswith("_")}
+
+    @staticmethod
+    def _keys(subscription: Mapping[str, Any], version: int) -> dict[str, str | int]:
         return {
-            key: subscription[key]
-            for key in (
-                "subscription_id", "contract_id", "contract_version", "customer_id", "lines",
-                "status",
-            )
-        }  # fmt: skip
+            "contract": subscription["contract_id"],
+            "contract_version": version,
+            "subscription": subscription["subscription_id"],
+        }
+
+    def _document_keys(self, invoice: Mapping[str, Any]) -> dict[str, str | int]:
+        keys = self._keys(invoice, invoice["contract_version"])
+        keys["invoice"] = invoice["invoice_id"]
+        return keys
+
+    @staticmethod
+    def _body(subscription: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: subscription[key] for key in SUBSCRIPTION_FIELDS}
+
+    def _envelope(self, event_type: str, event_id: str, payload: Payload, now: float) -> Payload:
+        return {"notificationId": event_id, "eventType": event_type, **payload}

@@ -1,9 +1,13 @@
-"""ERP: master data (legal entities, customers, item mappings, tax codes), sales orders, contracts.
+"""ERP: master data, sales orders, contracts and GL postings for invoices and payments.
 
 Authoritative for financial controls and master data (seed document). Shaped after NetSuite
-OneWorld (vendor-behaviour.md): a customer transacts only in its subsidiary; every line needs an
-item mapped from the CPQ SKU; every order needs an active tax code for its region. An order that
-breaks any rule is refused whole, as ERPs do, and nothing is written.
+OneWorld (vendor-behaviour.md): a customer transacts only in its subsidiary, which cannot change
+after a posting; every line needs an item mapped from the CPQ SKU; every order and posting needs
+an active tax code for its region. A request that breaks a rule is refused whole, as ERPs do,
+and nothing is written. Records carry their subsidiary and tax code.
+
+Master data can change while a run goes on (`set_tax_code`, `set_item_mapping`): a fault
+deactivates a tax code or removes an SKU mapping, and restores it later.
 """
 
 from __future__ import annotations
@@ -42,10 +46,36 @@ class MasterData:
 
 class ERP(SystemOfRecord):
     name = "erp"
+    reads = frozenset({"validate_order", "get_contract", "get_customer"})
 
-    def __init__(self, master: MasterData, idempotency: IdempotencyRule | None = None) -> None:
-        super().__init__(idempotency)
-        self.master = master
+    def __init__(
+        self, master: MasterData, idempotency: IdempotencyRule | None = None, epoch: float = 0.0
+    ) -> None:
+        super().__init__(idempotency, epoch)
+        # ERP's own, mutable copy: administrators (and faults) change it during a run.
+        self.master = MasterData(
+            dict(master.subsidiaries), dict(master.customers), dict(master.items),
+            dict(master.tax_codes),
+        )  # fmt: skip
+        self.posted_customers: set[str] = set()
+
+    # -- master data administration (not an API a design calls) -------------------------
+
+    def set_tax_code(self, region: str, code: TaxCode | None) -> None:
+        tax_codes = self.master.tax_codes
+        assert isinstance(tax_codes, dict)
+        if code is None:
+            tax_codes.pop(region, None)
+        else:
+            tax_codes[region] = code
+
+    def set_item_mapping(self, sku: str, item_id: str | None) -> None:
+        items = self.master.items
+        assert isinstance(items, dict)
+        if item_id is None:
+            items.pop(sku, None)
+        else:
+            items[sku] = item_id
 
     def problems(self, payload: Payload) -> list[BusinessError]:
         """Every master-data rule the order breaks, in a fixed order (empty when valid)."""
@@ -146,3 +176,84 @@ class ERP(SystemOfRecord):
 
     def op_get_contract(self, payload: Payload, now: float) -> Payload:
         return dict(self.get("contract", payload["contract_id"], code="RCRD_DSNT_EXIST"))
+
+    def op_get_customer(self, payload: Payload, now: float) -> Payload:
+        customer_id = payload["customer_id"]
+        if customer_id not in self.master.customers:
+            raise BusinessError("RCRD_DSNT_EXIST", f"customer {customer_id} is not in ERP", 404)
+        return {"customer_id": customer_id, "subsidiary_id": self.master.customers[customer_id]}
+
+    def op_assign_subsidiary(self, payload: Payload, now: float) -> Payload:
+        """Move a customer to another subsidiary: refused once it has a posting (OneWorld)."""
+        customer_id, subsidiary_id = payload["customer_id"], payload["subsidiary_id"]
+        if customer_id not in self.master.customers:
+            raise BusinessError("RCRD_DSNT_EXIST", f"customer {customer_id} is not in ERP", 404)
+        if subsidiary_id not in self.master.subsidiaries:
+            raise BusinessError("INVALID_SUBSIDIARY", f"subsidiary {subsidiary_id} does not exist")
+        if customer_id in self.posted_customers:
+            raise BusinessError(
+                "SUBSIDIARY_LOCKED",
+                f"customer {customer_id} has postings; its subsidiary can no longer change",
+            )
+        customers = self.master.customers
+        assert isinstance(customers, dict)
+        customers[customer_id] = subsidiary_id
+        return {"customer_id": customer_id, "subsidiary_id": subsidiary_id}
+
+    # -- GL postings ---------------------------------------------------------------------
+
+    def op_post_invoice(self, payload: Payload, now: float) -> Payload:
+        """Debit receivables, credit deferred revenue, for a billing invoice."""
+        return self._journal(payload, "invoice", ("accounts_receivable", "deferred_revenue"))
+
+    def op_post_credit_memo(self, payload: Payload, now: float) -> Payload:
+        """The reverse of an invoice posting, for a credit memo (or an invoice reversal)."""
+        return self._journal(payload, "credit_memo", ("deferred_revenue", "accounts_receivable"))
+
+    def op_post_payment(self, payload: Payload, now: float) -> Payload:
+        """Debit cash, credit receivables, for a payment received against an invoice."""
+        return self._journal(payload, "payment", ("cash", "accounts_receivable"))
+
+    def _journal(self, payload: Payload, source: str, accounts: tuple[str, str]) -> Payload:
+        customer_id = payload["customer_id"]
+        subsidiary_id = self.master.customers.get(customer_id)
+        if subsidiary_id is None:
+            raise BusinessError("CUSTOMER_NOT_FOUND", f"customer {customer_id} is not in ERP")
+        subsidiary = self.master.subsidiaries[subsidiary_id]
+        if payload["currency"] != subsidiary.currency:
+            raise BusinessError(
+                "CURRENCY_MISMATCH",
+                f"subsidiary {subsidiary_id} books in {subsidiary.currency}, "
+                f"not {payload['currency']}",
+            )
+        tax_code = self.master.tax_codes.get(subsidiary.region)
+        if tax_code is None or not tax_code.active:
+            raise BusinessError(
+                "TAX_CODE_MISSING" if tax_code is None else "TAX_CODE_INACTIVE",
+                f"no active tax code for region {subsidiary.region}",
+            )
+        reference = payload[f"{source}_id"]
+        amount = int(payload["amount"])
+        if amount <= 0:
+            raise BusinessError("INVALID_AMOUNT", f"a {source} posting needs a positive amount")
+        entry_id = self.next_id("JE")
+        debit, credit = accounts
+        entry = {
+            "journal_entry_id": entry_id,
+            "source": source,
+            "reference": reference,
+            "customer_id": customer_id,
+            "subsidiary_id": subsidiary_id,
+            "tax_code": tax_code.code,
+            "currency": subsidiary.currency,
+            "lines": [
+                {"account": debit, "debit": amount, "credit": 0},
+                {"account": credit, "debit": 0, "credit": amount},
+            ],
+        }
+        keys: dict[str, str | int] = {source: reference, "journal_entry": entry_id}
+        if payload.get("contract_id") is not None:
+            keys["contract"] = payload["contract_id"]
+        self._create("journal_entry", entry_id, entry, keys, effect_key=f"{source}:{reference}")
+        self.posted_customers.add(customer_id)
+        return {"journal_entry_id": entry_id, "subsidiary_id": subsidiary_id}

@@ -1,243 +1,177 @@
 """Behaviour profiles: what happens to one call at one time, decided purely from seeded streams.
 
-A `Profile` is configuration (frozen, picklable, printable). `Profile.bind` gives a
-`Behaviour`: the profile plus its own random streams and the system's fault windows. Drivers
-ask the behaviour for a `CallDecision` and enact it (SimPy waits; HTTP sleeps and answers).
+A `Profile` is configuration (frozen, picklable, printable). `Profile.bind` gives a `Behaviour`:
+the profile with its own random streams, its limiters' state and the live `Conditions` (fault
+windows the driver opens and closes). Drivers ask it for a `CallDecision` and enact it: SimPy
+waits, HTTP sleeps and answers.
 
-Each kind of draw has its own stream (`<system>.latency`, `<system>.ghost`,
-`<system>.webhooks`), so changing one knob never shifts another's draws.
+A call meets, in this order (the first that refuses decides):
+1. a partition between caller and system: the request is lost, the client times out;
+2. an outage or maintenance window: 503, not applied; writes during a read-only window too;
+3. each rate limit: the vendor's refusal (429 + Retry-After, or its own answer);
+4. a concurrency cap in reject mode, when full (in queue mode the driver queues the call);
+5. a brownout's error rate: 503 after the (slowed) latency;
+6. the chance the request is lost on the way: not applied, the client times out;
+7. the chance of a ghost write, or a latency past the client's timeout: applied, answer lost.
+
+Each kind of draw has its own stream (`<system>.latency`, `.ghost`, `.lost`, `.errors`,
+`.webhooks`), so changing one knob never shifts another's draws.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo
 
+from simulators.availability import (
+    Conditions,
+    Maintenance,
+    RandomBrownouts,
+    RandomOutages,
+    Window,
+)
 from simulators.base import IdempotencyRule
-
-#: z-score of the 99th percentile of the standard normal distribution.
-Z99 = 2.3263478740408408
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from simulators.latency import Latency, Lognormal
+from simulators.limits import ConcurrencyCap, LimitAnswer, Limiter, RateLimit
+from simulators.webhooks import DeliveryPlan, WebhookDelivery
 
 Streams = Callable[[str], random.Random]
-
-
-@dataclass(frozen=True, slots=True)
-class LognormalLatency:
-    """Lognormal latency fitted to a median and a 99th percentile, optionally capped."""
-
-    p50: float
-    p99: float
-    cap: float | None = None
-
-    def __post_init__(self) -> None:
-        if not 0 < self.p50 <= self.p99:
-            raise ValueError(f"latency needs 0 < p50 <= p99, got p50={self.p50} p99={self.p99}")
-
-    @property
-    def mu(self) -> float:
-        return math.log(self.p50)
-
-    @property
-    def sigma(self) -> float:
-        return (math.log(self.p99) - math.log(self.p50)) / Z99
-
-    def sample(self, rng: random.Random) -> float:
-        value = rng.lognormvariate(self.mu, self.sigma)
-        return value if self.cap is None else min(value, self.cap)
-
-    def __repr__(self) -> str:
-        cap = f", cap={self.cap:g}s" if self.cap is not None else ""
-        return f"lognormal(p50={self.p50:g}s, p99={self.p99:g}s{cap})"
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A span of simulated seconds during which a system does not answer."""
-
-    start: float
-    end: float
-    kind: str  # "maintenance" | "outage"
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyMaintenance:
-    """A maintenance window every week at a local time, e.g. Saturday 22:00 Europe/Berlin."""
-
-    day: int  # 0 = Monday
-    start: time
-    duration_s: float
-    tz: str = "UTC"
-
-    def windows(self, calendar_start: datetime, horizon_s: float) -> list[Window]:
-        zone = ZoneInfo(self.tz)
-        local_start = calendar_start.astimezone(zone)
-        first_day = local_start.date() - timedelta(days=(local_start.weekday() - self.day) % 7)
-        found: list[Window] = []
-        week = 0
-        while True:
-            day = first_day + timedelta(weeks=week)
-            opens = datetime.combine(day, self.start, tzinfo=zone)
-            offset = (opens - calendar_start).total_seconds()
-            if offset > horizon_s:
-                return found
-            if offset + self.duration_s > 0:
-                found.append(Window(max(offset, 0.0), offset + self.duration_s, "maintenance"))
-            week += 1
-
-    def __repr__(self) -> str:
-        when = f"{WEEKDAYS[self.day]} {self.start:%H:%M} {self.tz}"
-        return f"weekly({when}, {self.duration_s / 3600:g}h)"
-
-
-@dataclass(frozen=True, slots=True)
-class OnceMaintenance:
-    """A single announced maintenance window at a calendar time."""
-
-    at: datetime
-    duration_s: float
-
-    def windows(self, calendar_start: datetime, horizon_s: float) -> list[Window]:
-        offset = (self.at - calendar_start).total_seconds()
-        if offset > horizon_s or offset + self.duration_s <= 0:
-            return []
-        return [Window(max(offset, 0.0), offset + self.duration_s, "maintenance")]
-
-
-@dataclass(frozen=True, slots=True)
-class RandomOutages:
-    """Unplanned outages: exponential time between failures and time to repair."""
-
-    mtbf_s: float
-    mttr_s: float
-
-    def windows(self, rng: random.Random, horizon_s: float) -> list[Window]:
-        found: list[Window] = []
-        now = 0.0
-        while True:
-            now += rng.expovariate(1.0 / self.mtbf_s)
-            if now > horizon_s:
-                return found
-            repair = rng.expovariate(1.0 / self.mttr_s)
-            found.append(Window(now, now + repair, "outage"))
-            now += repair
-
-    def __repr__(self) -> str:
-        return f"outages(mtbf={self.mtbf_s / 3600:g}h, mttr={self.mttr_s / 60:g}m)"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookDelivery:
-    """How a vendor delivers events: delay, and the chance of delivering one twice."""
-
-    delay: LognormalLatency = LognormalLatency(1.0, 30.0)
-    duplicate_probability: float = 0.0
-
-
-Maintenance = WeeklyMaintenance | OnceMaintenance
+Fate = Literal["apply", "refuse", "ghost", "lost"]
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
     """Everything about how one simulated system behaves, apart from what it does."""
 
-    latency: LognormalLatency = LognormalLatency(0.2, 1.0)
+    latency: Latency = Lognormal.from_percentiles(0.2, 1.0)
     maintenance: tuple[Maintenance, ...] = ()
     outages: RandomOutages | None = None
+    brownouts: RandomBrownouts | None = None
+    rate_limits: tuple[RateLimit, ...] = ()
+    concurrency: ConcurrencyCap | None = None
     ghost_write_probability: float = 0.0
+    lost_request_probability: float = 0.0
     client_timeout_s: float = 30.0
-    unavailable_after_s: float = 0.25
+    refusal_after_s: float = 0.25
+    unavailable: LimitAnswer = LimitAnswer(503, "SERVICE_UNAVAILABLE", None)
     idempotency: IdempotencyRule = field(default_factory=IdempotencyRule)
     webhooks: WebhookDelivery = WebhookDelivery()
 
     def fault_windows(
         self, calendar_start: datetime, horizon_s: float, rng: random.Random
     ) -> list[Window]:
-        """Maintenance and outage windows over the horizon, sorted by start."""
+        """Maintenance, outage and brownout windows over the horizon, sorted by start."""
         found = [w for m in self.maintenance for w in m.windows(calendar_start, horizon_s)]
         if self.outages is not None:
             found.extend(self.outages.windows(rng, horizon_s))
+        if self.brownouts is not None:
+            found.extend(self.brownouts.windows(rng, horizon_s))
         return sorted(found, key=lambda w: (w.start, w.end, w.kind))
 
-    def bind(self, system: str, streams: Streams, windows: Sequence[Window]) -> Behaviour:
-        return Behaviour(self, system, streams, windows)
+    def bind(self, system: str, streams: Streams) -> Behaviour:
+        return Behaviour(self, system, streams)
 
 
 @dataclass(frozen=True, slots=True)
 class CallDecision:
-    """What happens to one call: after `delay` seconds it is applied, refused, or ghosted.
+    """What happens to one call.
 
-    `apply`: applied, answer delivered. `unavailable`: not applied (transient, e.g. 503).
-    `ghost`: applied, but the answer is lost; the client gives up `lost_after` seconds later,
-    at its timeout (ambiguous).
+    apply: applied after `delay`, answer delivered. refuse: not applied, the vendor answers
+    `status`/`code` after `delay`. ghost: applied after `delay` (which may be later than the
+    client's timeout), the answer never reaches the client, which gives up at its timeout.
+    lost: never arrives; the client gives up after `delay`.
     """
 
+    fate: Fate
     delay: float
-    fate: Literal["apply", "unavailable", "ghost"]
-    reason: str | None = None
-    lost_after: float = 0.0
+    cause: str | None = None
+    status: int | None = None
+    code: str | None = None
+    retry_after: float | None = None
 
 
 class Behaviour:
-    """A profile bound to its streams and fault windows: the per-call decision maker."""
+    """A profile bound to its streams, limiter state and live conditions."""
 
-    __slots__ = ("_ends", "_ghost", "_latency", "_starts", "_webhooks", "_windows", "profile")
+    __slots__ = (
+        "_errors", "_ghost", "_latency", "_limiters", "_lost", "_webhooks", "conditions",
+        "in_service", "profile", "system",
+    )  # fmt: skip
 
-    def __init__(
-        self, profile: Profile, system: str, streams: Streams, windows: Sequence[Window]
-    ) -> None:
+    def __init__(self, profile: Profile, system: str, streams: Streams) -> None:
         self.profile = profile
+        self.system = system
+        self.conditions = Conditions()
+        self.in_service = 0
         self._latency = streams(f"{system}.latency")
         self._ghost = streams(f"{system}.ghost")
+        self._lost = streams(f"{system}.lost")
+        self._errors = streams(f"{system}.errors")
         self._webhooks = streams(f"{system}.webhooks")
-        self._windows = _merge(windows)
-        self._starts = [w.start for w in self._windows]
-        self._ends = [w.end for w in self._windows]
+        self._limiters: list[tuple[Limiter, LimitAnswer]] = [
+            (limit.limiter(), limit.answer) for limit in profile.rate_limits
+        ]
 
-    def window_at(self, now: float) -> Window | None:
-        index = bisect.bisect_right(self._starts, now) - 1
-        if index >= 0 and now < self._ends[index]:
-            return self._windows[index]
-        return None
-
-    def decide(self, now: float) -> CallDecision:
-        profile = self.profile
-        window = self.window_at(now)
-        if window is not None:
-            return CallDecision(profile.unavailable_after_s, "unavailable", window.kind)
+    def decide(self, now: float, write: bool = True) -> CallDecision:
+        profile, conditions = self.profile, self.conditions
+        timeout = profile.client_timeout_s
+        if "partition" in conditions:
+            return CallDecision("lost", timeout, "partition")
+        for kind in ("outage", "maintenance"):
+            if kind in conditions:
+                return self._refuse(kind, profile.unavailable)
+        if write and "read_only" in conditions:
+            return self._refuse("read_only", LimitAnswer(503, "READ_ONLY_MODE", None))
+        for limiter, answer in self._limiters:
+            wait = limiter.admit(now)
+            if wait is not None:
+                return self._refuse("rate_limit", answer, answer.retry_after_for(wait))
+        cap = profile.concurrency
+        if cap is not None and cap.mode == "reject" and self.in_service >= cap.limit:
+            return self._refuse("concurrency", cap.answer, cap.answer.retry_after_for(0.0))
         latency = profile.latency.sample(self._latency)
-        ghost = profile.ghost_write_probability > 0 and (
-            self._ghost.random() < profile.ghost_write_probability
-        )
-        if ghost or latency > profile.client_timeout_s:
-            applied = min(latency, profile.client_timeout_s)
-            return CallDecision(applied, "ghost", "timeout", profile.client_timeout_s - applied)
-        return CallDecision(latency, "apply")
-
-    def deliveries(self) -> tuple[float, ...]:
-        """Delays after emission at which one event reaches a subscriber (twice if duplicated)."""
-        webhooks = self.profile.webhooks
-        first = webhooks.delay.sample(self._webhooks)
-        if webhooks.duplicate_probability > 0 and (
-            self._webhooks.random() < webhooks.duplicate_probability
+        latency *= conditions.worst("brownout", "latency_factor", 1.0)
+        error_rate = conditions.worst("brownout", "error_rate", 0.0)
+        if error_rate > 0 and self._errors.random() < error_rate:
+            answer = profile.unavailable
+            return CallDecision("refuse", latency, "brownout", answer.status, answer.code)
+        if profile.lost_request_probability > 0 and (
+            self._lost.random() < profile.lost_request_probability
         ):
-            return (first, webhooks.delay.sample(self._webhooks))
-        return (first,)
+            return CallDecision("lost", timeout, "lost")
+        ghost = max(
+            profile.ghost_write_probability, conditions.worst("ghost_writes", "probability", 0)
+        )
+        if ghost > 0 and self._ghost.random() < ghost:
+            return CallDecision("ghost", latency, "ghost")
+        if latency > timeout:
+            return CallDecision("ghost", latency, "timeout")
+        return CallDecision("apply", latency)
 
+    def _refuse(
+        self, cause: str, answer: LimitAnswer, retry_after: float | None = None
+    ) -> CallDecision:
+        return CallDecision(
+            "refuse", self.profile.refusal_after_s, cause, answer.status, answer.code, retry_after
+        )
 
-def _merge(windows: Sequence[Window]) -> list[Window]:
-    """Overlapping windows become one (labelled by the first), so lookups are a bisect."""
-    merged: list[Window] = []
-    for window in sorted(windows, key=lambda w: (w.start, w.end)):
-        if merged and window.start <= merged[-1].end:
-            last = merged[-1]
-            merged[-1] = Window(last.start, max(last.end, window.end), last.kind)
-        else:
-            merged.append(window)
-    return merged
+    def plan_delivery(self) -> DeliveryPlan:
+        """How one emitted event will travel to its subscriber."""
+        webhooks, rng, conditions = self.profile.webhooks, self._webhooks, self.conditions
+        delay = webhooks.delay.sample(rng) * conditions.worst("webhook_delay", "factor", 1.0)
+        if webhooks.reorder_probability > 0 and rng.random() < webhooks.reorder_probability:
+            delay += webhooks.reorder_delay.sample(rng)
+        lost = webhooks.loss_probability > 0 and rng.random() < webhooks.loss_probability
+        duplicate_probability = max(
+            webhooks.duplicate_probability, conditions.worst("duplicate_storm", "probability", 0)
+        )
+        duplicate = duplicate_probability > 0 and rng.random() < duplicate_probability
+        return DeliveryPlan(delay, lost, duplicate)
+
+    def duplicate_wait(self, attempt: int) -> float:
+        """When an acknowledgement is lost, the vendor's next retry brings the duplicate."""
+        wait = self.profile.webhooks.retry_wait(attempt)
+        return wait if wait is not None else self.profile.webhooks.delay.sample(self._webhooks)

@@ -1,9 +1,11 @@
-"""Support: entitlements per contract, versioned; answers "is this customer entitled now?".
+"""Support: entitlements per contract version with validity dates, cases and escalations.
 
 Shaped after ServiceNow / Service Cloud entitlements (vendor-behaviour.md): one entitlement per
-contract, whose every upsert writes a new revision (the agent-visible history, and the customer
-notification that goes with it). Writing the same contract version twice is therefore a
-duplicate business effect, which only an idempotency key or the caller's own care prevents.
+contract whose every upsert writes a new revision (the agent-visible history, and the customer
+notice that goes with it), so writing one contract version twice is a duplicate business effect.
+An entitlement is valid from its start to its end date and until cancelled. A case records what
+the agent could see when it was opened ("is this customer entitled now?"); escalating a case
+emits `case.escalated`.
 """
 
 from __future__ import annotations
@@ -12,57 +14,143 @@ from typing import Any
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
 
+LEVELS = ("none", "standard", "premium")
+SEVERITIES = (1, 2, 3, 4)
+
 
 class Support(SystemOfRecord):
     name = "support"
+    reads = frozenset({"check_entitlement", "get_case"})
 
-    def __init__(self, idempotency: IdempotencyRule | None = None) -> None:
-        super().__init__(idempotency)
+    def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
+        super().__init__(idempotency, epoch)
         self.by_contract: dict[str, str] = {}  # contract id -> entitlement id
         self.by_customer: dict[str, list[str]] = {}  # customer id -> entitlement ids
+
+    # -- entitlements ------------------------------------------------------------------
 
     def op_upsert_entitlement(self, payload: Payload, now: float) -> Payload:
         contract_id = payload["contract_id"]
         version = int(payload["contract_version"])
         level = payload["level"]
-        if level not in ("none", "standard", "premium"):
+        if level not in LEVELS:
             raise BusinessError("INVALID_LEVEL", f"unknown entitlement level {level!r}")
+        valid_from = float(payload.get("valid_from", now))
+        valid_to = float(payload.get("valid_to", valid_from + 3 * 365.25 * 86400))
+        if valid_to <= valid_from:
+            raise BusinessError("INVALID_DATES", "an entitlement must end after it starts")
         fields: dict[str, Any] = {
             "contract_id": contract_id,
             "contract_version": version,
             "customer_id": payload["customer_id"],
             "level": level,
             "covered_units": int(payload.get("covered_units", 0)),
-            "valid_from": now,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "status": "active",
         }
         effect_key = f"{contract_id}:v{version}"
         entitlement_id = self.by_contract.get(contract_id)
         if entitlement_id is None:
             entitlement_id = self.next_id("ENT")
-            keys = {
-                "contract": contract_id,
-                "contract_version": version,
-                "entitlement": entitlement_id,
-            }
-            self._create("entitlement", entitlement_id, fields, keys, effect_key=effect_key)
+            self._create(
+                "entitlement",
+                entitlement_id,
+                fields,
+                self._keys(fields, entitlement_id),
+                effect_key,
+            )
             self.by_contract[contract_id] = entitlement_id
             self.by_customer.setdefault(payload["customer_id"], []).append(entitlement_id)
         else:
-            keys = {
-                "contract": contract_id,
-                "contract_version": version,
-                "entitlement": entitlement_id,
-            }
-            self._update("entitlement", entitlement_id, fields, keys, effect_key=effect_key)
+            self._update(
+                "entitlement",
+                entitlement_id,
+                fields,
+                self._keys(fields, entitlement_id),
+                effect_key,
+            )
         return {"entitlement_id": entitlement_id, "contract_version": version}
+
+    def op_cancel_entitlement(self, payload: Payload, now: float) -> Payload:
+        contract_id = payload["contract_id"]
+        entitlement_id = self.by_contract.get(contract_id)
+        if entitlement_id is None:
+            raise BusinessError(
+                "ENTITLEMENT_NOT_FOUND", f"no entitlement for contract {contract_id}", 404
+            )
+        version = int(payload["contract_version"])
+        fields = {"status": "cancelled", "valid_to": now, "contract_version": version}
+        record = self.table("entitlement")[entitlement_id]
+        keys = self._keys({**record, **fields}, entitlement_id)
+        self._update("entitlement", entitlement_id, fields, keys, f"{contract_id}:v{version}")
+        return {"entitlement_id": entitlement_id, "status": "cancelled"}
 
     def op_check_entitlement(self, payload: Payload, now: float) -> Payload:
         """The agent's question: the best level any of the customer's contracts grants now."""
+        return self._entitled(payload["customer_id"], float(payload.get("at", now)))
+
+    # -- cases -------------------------------------------------------------------------
+
+    def op_open_case(self, payload: Payload, now: float) -> Payload:
+        severity = int(payload.get("severity", 3))
+        if severity not in SEVERITIES:
+            raise BusinessError("INVALID_SEVERITY", f"severity must be 1 to 4, not {severity}")
+        customer_id = payload["customer_id"]
+        entitled = self._entitled(customer_id, now)
+        case_id = self.next_id("CS")
+        case = {
+            "case_id": case_id,
+            "customer_id": customer_id,
+            "subject": str(payload.get("subject", "")),
+            "severity": severity,
+            "status": "new",
+            "entitled": entitled["entitled"],
+            "entitlement_level": entitled["level"],
+            "contract_id": entitled["contract_id"],
+            "opened_at": now,
+        }
+        keys: dict[str, str | int] = {"case": case_id, "customer": customer_id}
+        if entitled["contract_id"] is not None:
+            keys["contract"] = entitled["contract_id"]
+        self._create("case", case_id, case, keys, effect_key=f"case:{case_id}")
+        return {"case_id": case_id, "entitled": entitled["entitled"], "level": entitled["level"]}
+
+    def op_escalate_case(self, payload: Payload, now: float) -> Payload:
+        case = self.get("case", payload["case_id"], code="CASE_NOT_FOUND")
+        if case["status"] in ("escalated", "closed"):
+            raise BusinessError(
+                "INVALID_CASE_STATUS", f"case {case['case_id']} is {case['status']}"
+            )
+        keys = {"case": case["case_id"], "customer": case["customer_id"]}
+        reason = str(payload.get("reason", ""))
+        self._update(
+            "case", case["case_id"], {"status": "escalated", "escalation_reason": reason}, keys
+        )
+        self._emit("case.escalated", {**self._public(case), "escalation_reason": reason}, keys)
+        return {"case_id": case["case_id"], "status": "escalated"}
+
+    def op_close_case(self, payload: Payload, now: float) -> Payload:
+        case = self.get("case", payload["case_id"], code="CASE_NOT_FOUND")
+        if case["status"] == "closed":
+            raise BusinessError("INVALID_CASE_STATUS", f"case {case['case_id']} is closed")
+        keys = {"case": case["case_id"], "customer": case["customer_id"]}
+        self._update("case", case["case_id"], {"status": "closed", "closed_at": now}, keys)
+        return {"case_id": case["case_id"], "status": "closed"}
+
+    def op_get_case(self, payload: Payload, now: float) -> Payload:
+        return self._public(self.get("case", payload["case_id"], code="CASE_NOT_FOUND"))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _entitled(self, customer_id: str, at: float) -> dict[str, Any]:
         best: dict[str, Any] = {"entitled": False, "level": "none", "contract_id": None}
-        rank = {"none": 0, "standard": 1, "premium": 2}
-        for entitlement_id in self.by_customer.get(payload["customer_id"], ()):
+        for entitlement_id in self.by_customer.get(customer_id, ()):
             entitlement = self.table("entitlement")[entitlement_id]
-            if rank[entitlement["level"]] > rank[best["level"]]:
+            valid = entitlement["status"] == "active" and (
+                entitlement["valid_from"] <= at < entitlement["valid_to"]
+            )
+            if valid and LEVELS.index(entitlement["level"]) > LEVELS.index(best["level"]):
                 best = {
                     "entitled": True,
                     "level": entitlement["level"],
@@ -70,3 +158,15 @@ class Support(SystemOfRecord):
                     "contract_version": entitlement["contract_version"],
                 }
         return best
+
+    @staticmethod
+    def _keys(fields: dict[str, Any], entitlement_id: str) -> dict[str, str | int]:
+        return {
+            "contract": fields["contract_id"],
+            "contract_version": fields["contract_version"],
+            "entitlement": entitlement_id,
+        }
+
+    @staticmethod
+    def _public(record: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in record.items() if not key.startswith("_")}

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from harness.designs.api import Context, Design, DesignFactory, HandlerFn
+from harness.designs.api import Context, Design, DesignFactory, HandlerFn, event_body
 
 #: Shipped designs: name -> "module:factory".
 SHIPPED: Mapping[str, str] = {
@@ -67,4 +67,12 @@ def instantiate(factory: DesignFactory, label: str) -> Design:
     return design
 
 
-__all__ = ["SHIPPED", "Context", "Design", "DesignError", "DesignFactory", "HandlerFn"]
+__all__ = [
+    "SHIPPED",
+    "Context",
+    "Design",
+    "DesignError",
+    "DesignFactory",
+    "HandlerFn",
+    "event_body",
+]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from harness.designs.api import Context, HandlerFn
+from harness.designs.api import Context, HandlerFn, event_body
 from harness.effects import Effect, Reply
 from harness.engine.inbox import Inbox, inbox
 from harness.engine.retry import RetryPolicy, retry
@@ -85,7 +85,7 @@ class ReferenceDesign:
         now = yield ctx.now()
         if not self._first_delivery(event, now):
             return
-        quote = event.payload
+        quote = event_body(event)
         contract, version = quote["contract_id"], int(quote["contract_version"])
         workflow = quote["quote_id"]
         keys = {"quote": workflow, "contract": contract, "contract_version": version}
@@ -147,7 +147,7 @@ class ReferenceDesign:
         now = yield ctx.now()
         if not self._first_delivery(event, now):
             return
-        subscription = event.payload
+        subscription = event_body(event)
         contract, version = subscription["contract_id"], int(subscription["contract_version"])
         if self.guard_versions:
             yield ctx.acquire(f"entitlement:{contract}")

@@ -1,23 +1,33 @@
 """The simulated network: enacts each system's behaviour decisions in SimPy time.
 
-A call asks the system's `Behaviour` for a decision, waits its delay, then applies the request
-(or not) and answers with a `Reply` in one of the three error kinds. Every call is recorded as
-invoke -> ok / fail / info. What a request changes is recorded as state records, and the events
-it emits are delivered to the design's subscribers after the profile's webhook delays
-(duplicates included).
+A call asks the system's `Behaviour` for a decision and enacts it: a gateway refusal (outage,
+read-only, rate limit, full concurrency), a lost request, or service (after a queue for a
+concurrency slot, when the system queues) ending in an applied request whose answer arrives or
+is lost. Every call is recorded as invoke -> ok / fail / info with its cause and queue wait.
+What a request changes is recorded as state records; the events it emits travel to the design
+as the vendor delivers webhooks: after a delay, retried on the vendor's schedule while the
+receiver cannot be reached, sometimes twice, sometimes never, signed if the vendor signs.
+
+Rules:
+1. A request that reached the system is applied even if its client has gone (timed out while
+   queued, or crashed mid-call): the server finishes in the background. That is a ghost write.
+2. An idempotency key is claimed when its request reaches the system and released when it is
+   applied; a second request with the key in between gets the vendor's 409.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 import simpy
 
-from harness.effects import Call, CallError, Reply
+from harness.effects import Call, CallError, ErrorKind, Reply
 from harness.history import CallRecord, EventRecord, Sink, StateRecord
 from simulators.base import DomainEvent, Outcome, SystemOfRecord
-from simulators.profiles import Behaviour
+from simulators.profiles import Behaviour, CallDecision
+from simulators.webhooks import sign
 
 #: Payload fields that name business IDs, and the key each is recorded under.
 BUSINESS_ID_FIELDS = (
@@ -30,8 +40,8 @@ BUSINESS_ID_FIELDS = (
     ("customer_id", "customer"),
 )
 
-#: Called for each delivery of an event: (event, delivery number).
-Deliver = Callable[[DomainEvent, int], Generator[simpy.Event, Any, None]]
+#: Called for each delivery of an event that reached the design.
+Deliver = Callable[[DomainEvent], None]
 
 
 class Network:
@@ -41,69 +51,122 @@ class Network:
         systems: Mapping[str, SystemOfRecord],
         behaviours: Mapping[str, Behaviour],
         record: Sink,
+        epoch: float = 0.0,
     ) -> None:
         self.env = env
         self.systems = systems
         self.behaviours = behaviours
         self.record = record
+        self.epoch = epoch
         self.subscribed: frozenset[str] = frozenset()
         self.deliver: Deliver | None = None
+        self.receiver_up = True  # False while the orchestrator is crashed
         self._next_call = 0
+        self._slots: dict[str, simpy.Resource] = {
+            name: simpy.Resource(env, behaviour.profile.concurrency.limit)
+            for name, behaviour in behaviours.items()
+            if behaviour.profile.concurrency is not None
+            and behaviour.profile.concurrency.mode == "queue"
+        }
+
+    # -- calls -------------------------------------------------------------------------
 
     def call(self, call: Call, trace: str | None) -> Generator[simpy.Event, Any, Reply]:
-        env, record = self.env, self.record
+        env = self.env
         system = self.systems[call.system]
+        behaviour = self.behaviours[call.system]
         self._next_call += 1
-        call_id = self._next_call
         started = env.now
         payload = call.payload
         keys = {key: payload[field] for field, key in BUSINESS_ID_FIELDS if field in payload}
-        record(
-            CallRecord(
-                started, "invoke", call_id, call.system, call.operation, call.attempt, trace,
-                call.idem_key, keys=keys,
-            )
-        )  # fmt: skip
-        decision = self.behaviours[call.system].decide(started)
-        yield env.timeout(decision.delay)
-        if decision.fate == "unavailable":
-            error = CallError(
-                "transient", "unavailable", f"{call.system} is unavailable ({decision.reason})"
-            )
-            self._finish(call_id, call, trace, started, "fail", error)
-            return Reply({}, error)
-        outcome = system.handle(call.operation, call.payload, env.now, call.idem_key)
-        self.commit(outcome)
-        if decision.fate == "ghost":
-            lost = decision.lost_after
-            if lost > 0:
-                yield env.timeout(lost)
-            error = CallError("ambiguous", "timeout", f"no answer from {call.system} in time")
-            self._finish(call_id, call, trace, started, "info", error)
-            return Reply({}, error)
-        if outcome.error is not None:
-            error = CallError("business", outcome.error.code, outcome.error.message)
-            self._finish(call_id, call, trace, started, "fail", error)
-            return Reply(outcome.body, error)
-        self._finish(call_id, call, trace, started, "ok", None)
-        return Reply(outcome.body)
-
-    def _finish(
-        self,
-        call_id: int,
-        call: Call,
-        trace: str | None,
-        started: float,
-        kind: str,
-        error: CallError | None,
-    ) -> None:
-        now = self.env.now
         self.record(
             CallRecord(
-                now, kind, call_id, call.system, call.operation, call.attempt, trace, None,
-                now - started, error.kind if error else None, error.code if error else None,
+                started, "invoke", self._next_call, call.system, call.operation, call.attempt,
+                trace, call.idem_key, keys=keys,
             )
         )  # fmt: skip
+        finish = _Finish(self, self._next_call, call, trace, started)
+        decision = behaviour.decide(started, call.operation not in system.reads)
+        if decision.fate == "lost" or (decision.fate == "refuse" and decision.cause != "brownout"):
+            yield env.timeout(decision.delay)
+            return finish.refused(decision)
+        conflict = system.claim(call.operation, call.idem_key)
+        if conflict is not None:
+            yield env.timeout(behaviour.profile.refusal_after_s)
+            return finish.error("transient", conflict.code, conflict.message, "conflict", 409)
+        timeout = behaviour.profile.client_timeout_s
+        server = env.process(self._server(call, decision))
+        try:
+            if call.system in self._slots or decision.delay > timeout:
+                yield server | env.timeout(timeout)
+            else:
+                yield server
+        except simpy.Interrupt:
+            finish.error(
+                "ambiguous", "client_crashed", "the orchestrator crashed mid-call", "crash"
+            )
+            raise
+        if not server.triggered:  # the client gave up; the server carries on (rule 1)
+            cause = decision.cause or "timeout"
+            return finish.error("ambiguous", "timeout", f"no answer from {call.system}", cause)
+        outcome, queued = cast(tuple[Outcome | None, float], server.value)
+        if decision.fate == "refuse":  # a brownout's 503, after the service time
+            return finish.refused(decision, queued)
+        if decision.fate == "ghost":
+            lost = started + timeout - env.now
+            if lost > 0:
+                yield env.timeout(lost)
+            return finish.error(
+                "ambiguous",
+                "timeout",
+                f"no answer from {call.system}",
+                decision.cause,
+                queued=queued,
+            )
+        assert outcome is not None
+        if outcome.error is not None:
+            error = outcome.error
+            return finish.error(
+                "business",
+                error.code,
+                error.message,
+                "business",
+                error.status,
+                queued,
+                outcome.body,
+            )
+        return finish.ok(outcome.body, queued)
+
+    def _server(
+        self, call: Call, decision: CallDecision
+    ) -> Generator[simpy.Event, Any, tuple[Outcome | None, float]]:
+        """The system's side of one request: queue for a slot, serve, apply."""
+        env, behaviour = self.env, self.behaviours[call.system]
+        arrived = env.now
+        slots = self._slots.get(call.system)
+        slot = None
+        if slots is not None:
+            slot = slots.request()
+            yield slot
+        queued = env.now - arrived
+        behaviour.in_service += 1
+        yield env.timeout(decision.delay)
+        behaviour.in_service -= 1
+        outcome = self._apply(call, decision)
+        if slot is not None:
+            slots.release(slot)  # type: ignore[union-attr]
+        return outcome, queued
+
+    def _apply(self, call: Call, decision: CallDecision) -> Outcome | None:
+        system = self.systems[call.system]
+        system.release(call.operation, call.idem_key)
+        if decision.fate == "refuse":
+            return None
+        outcome = system.handle(call.operation, call.payload, self.env.now, call.idem_key)
+        self.commit(outcome)
+        return outcome
+
+    # -- what requests change, and the webhooks they cause --------------------------------
 
     def commit(self, outcome: Outcome) -> None:
         """Record what a request changed and send its events on their way."""
@@ -120,18 +183,95 @@ class Network:
                 EventRecord(now, "emitted", event.event_id, event.type, event.system, event.keys)
             )
             if self.deliver is not None and event.type in self.subscribed:
-                for number, delay in enumerate(self.behaviours[event.system].deliveries(), 1):
-                    self.env.process(self._deliver_after(delay, event, number))
+                self.env.process(self._webhook(event))
 
-    def _deliver_after(
-        self, delay: float, event: DomainEvent, number: int
-    ) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(delay)
+    def _webhook(self, event: DomainEvent) -> Generator[simpy.Event, Any, None]:
+        behaviour = self.behaviours[event.system]
+        webhooks = behaviour.profile.webhooks
+        plan = behaviour.plan_delivery()
+        if plan.lost:
+            self._event(event, "lost", 0)
+            return
+        yield self.env.timeout(plan.delay)
+        attempt, delivered = 1, 0
+        while True:
+            if self.receiver_up and "partition" not in behaviour.conditions:
+                delivered += 1
+                self._event(event, "delivered", delivered)
+                signature = None
+                if webhooks.signing_secret is not None:
+                    timestamp = int(self.epoch + self.env.now)
+                    signature = sign(webhooks.signing_secret, timestamp, event.payload)
+                assert self.deliver is not None
+                self.deliver(replace(event, delivery=delivered, signature=signature))
+                if not plan.duplicate or delivered > 1 or webhooks.retry_wait(attempt) is None:
+                    return
+                wait = behaviour.duplicate_wait(attempt)  # the acknowledgement was lost
+            else:
+                self._event(event, "failed", attempt)
+                retry = webhooks.retry_wait(attempt)
+                if retry is None:
+                    self._event(event, "dropped", attempt)
+                    return
+                wait = retry
+            attempt += 1
+            yield self.env.timeout(wait)
+
+    def _event(self, event: DomainEvent, kind: str, number: int) -> None:
         self.record(
             EventRecord(
-                self.env.now, "delivered", event.event_id, event.type, event.system, event.keys,
-                number,
+                self.env.now, kind, event.event_id, event.type, event.system, event.keys, number
+            )
+        )
+
+
+class _Finish:
+    """Records how a call ended and builds the design's reply."""
+
+    __slots__ = ("call", "call_id", "network", "started", "trace")
+
+    def __init__(
+        self, network: Network, call_id: int, call: Call, trace: str | None, started: float
+    ) -> None:
+        self.network, self.call_id, self.call = network, call_id, call
+        self.trace, self.started = trace, started
+
+    def ok(self, body: Mapping[str, Any], queued: float) -> Reply:
+        self._record("ok", None, None, queued)
+        return Reply(body)
+
+    def refused(self, decision: CallDecision, queued: float = 0.0) -> Reply:
+        if decision.fate == "lost":
+            return self.error("ambiguous", "timeout", "no answer (request lost)", decision.cause)
+        status = decision.status
+        message = f"{self.call.system} answered {status} ({decision.cause})"
+        error = CallError(
+            "transient", decision.code or str(status), message, decision.retry_after, status
+        )
+        self._record("fail", error, decision.cause, queued)
+        return Reply({}, error)
+
+    def error(
+        self,
+        kind: ErrorKind,
+        code: str,
+        message: str,
+        cause: str | None,
+        status: int | None = None,
+        queued: float = 0.0,
+        body: Mapping[str, Any] | None = None,
+    ) -> Reply:
+        error = CallError(kind, code, message, None, status)
+        self._record("info" if kind == "ambiguous" else "fail", error, cause, queued)
+        return Reply(body or {}, error)
+
+    def _record(self, kind: str, error: CallError | None, cause: str | None, queued: float) -> None:
+        now = self.network.env.now
+        call = self.call
+        self.network.record(
+            CallRecord(
+                now, kind, self.call_id, call.system, call.operation, call.attempt, self.trace,
+                None, now - self.started, error.kind if error else None,
+                error.code if error else None, cause=cause, queue_wait=queued or None,
             )
         )  # fmt: skip
-        assert self.deliver is not None
-        yield from self.deliver(event, number)

@@ -1,12 +1,18 @@
 """The SimPy driver: one run of a scenario against a design, in simulated time.
 
 It assembles the run (world, fault schedule, systems, behaviours, workload), drives the sales
-floor's arrivals into CPQ, and interprets the design's effects. Everything random comes from the
-run's named streams; the only clock is SimPy's.
+floor's arrivals into CPQ, opens and closes fault windows on time, and interprets the design's
+effects. Everything random comes from the run's named streams; the only clock is SimPy's.
+
+An orchestrator crash interrupts every handler in flight (its calls still reach the systems,
+as ghost writes); webhooks cannot reach the design until it is back, so vendors retry on their
+schedules. The design object itself survives, standing for its durable store; a design that
+subscribes to `orchestrator.restarted` is told when it is back.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -14,9 +20,9 @@ import simpy
 
 from harness.designs import Context, Design
 from harness.effects import Acquire, Call, Now, Release, Sleep, Status
-from harness.faults import FaultSchedule, build_schedule
+from harness.faults import FaultSchedule, FaultWindow, build_schedule
 from harness.history import FaultRecord, RunEnded, RunStarted, Sink, WorkflowRecord
-from harness.scenario import Scenario
+from harness.scenario import ORCHESTRATOR, Scenario
 from harness.seeds import streams
 from harness.sim.network import Network
 from harness.workload import Workload, poisson_arrivals
@@ -24,7 +30,7 @@ from harness.world import World, build_world
 from simulators.base import DomainEvent, Payload, SystemOfRecord
 from simulators.billing import Billing
 from simulators.cpq import CPQ
-from simulators.erp import ERP
+from simulators.erp import ERP, TaxCode
 from simulators.support import Support
 
 Progress = Callable[[float], None]
@@ -51,24 +57,26 @@ class Simulation:
         self.world: World = build_world(scenario.world, seed)
         self.schedule: FaultSchedule = build_schedule(scenario, seed)
         profiles = {name: spec.profile() for name, spec in scenario.systems.items()}
-        self.cpq = CPQ(self.world.catalog, self.world.accounts(), profiles["cpq"].idempotency)
+        epoch = scenario.start.timestamp()
+        catalog, idempotency = self.world.catalog, {n: p.idempotency for n, p in profiles.items()}
+        self.cpq = CPQ(catalog, self.world.accounts(), idempotency["cpq"], epoch)
+        self.erp = ERP(self.world.erp_master, idempotency["erp"], epoch)
         self.systems: dict[str, SystemOfRecord] = {
             "cpq": self.cpq,
-            "erp": ERP(self.world.erp_master, profiles["erp"].idempotency),
-            "billing": Billing(self.world.catalog, profiles["billing"].idempotency),
-            "support": Support(profiles["support"].idempotency),
+            "erp": self.erp,
+            "billing": Billing(catalog, idempotency["billing"], epoch),
+            "support": Support(idempotency["support"], epoch),
         }
-        behaviours = {
-            name: profile.bind(name, named, self.schedule.for_system(name))
-            for name, profile in profiles.items()
-        }
-        self.network = Network(self.env, self.systems, behaviours, record)
+        self.behaviours = {name: profile.bind(name, named) for name, profile in profiles.items()}
+        self.network = Network(self.env, self.systems, self.behaviours, record, epoch)
         self.network.subscribed = frozenset(design.subscriptions)
-        self.network.deliver = self._handle
+        self.network.deliver = self._spawn
         self.workload = Workload(self.world, scenario.workload.amendment_mix.model_dump(), named)
         self._arrivals = (named("workload.new_arrivals"), named("workload.amendment_arrivals"))
         self.context = Context(named(f"design.{design.name}"))
         self._locks: dict[str, simpy.Resource] = {}
+        self._running: dict[simpy.Process, None] = {}  # handlers in flight, in start order
+        self._restored: dict[int, Any] = {}  # fault index -> master data to put back
 
     def run(self) -> None:
         scenario, env = self.scenario, self.env
@@ -95,15 +103,66 @@ class Simulation:
     # -- the world outside the integration -----------------------------------------------
 
     def _faults(self) -> Generator[simpy.Event, Any, None]:
+        windows = self.schedule.windows
         edges = sorted(
-            [(w.start, 1, w.system, w.kind, "start") for w in self.schedule.windows]
-            + [(w.end, 0, w.system, w.kind, "stop") for w in self.schedule.windows]
+            [(w.start, 1, index, "start") for index, w in enumerate(windows)]
+            + [(w.end, 0, index, "stop") for index, w in enumerate(windows)]
         )
-        for at, _, system, kind, phase in edges:
-            if at > self.scenario.horizon_s:
+        for at, _, index, phase in edges:
+            if at >= self.scenario.horizon_s:
                 return
             yield self.env.timeout(at - self.env.now)
-            self.record(FaultRecord(self.env.now, system, kind, phase))
+            window = windows[index]
+            self._enact(index, window, phase == "start")
+            params = dict(window.params) or None
+            self.record(FaultRecord(self.env.now, window.party, window.kind, phase, params))
+
+    def _enact(self, index: int, window: FaultWindow, starts: bool) -> None:
+        """Open or close one fault window."""
+        kind, params = window.kind, window.params
+        if kind == "orchestrator_crash":
+            self._crash() if starts else self._restart()
+        elif kind == "master_data_gap":
+            self._master_data_gap(index, params, starts)
+        elif kind == "vendor_upgrade":
+            system = self.systems[window.party]
+            system.event_schema_version = int(params["schema_version"]) if starts else 1
+        elif starts:
+            self.behaviours[window.party].conditions.open(kind, params)
+        else:
+            self.behaviours[window.party].conditions.close(kind, params)
+
+    def _master_data_gap(self, index: int, params: Any, starts: bool) -> None:
+        region, sku = params.get("tax_code"), params.get("sku")
+        if region is not None:
+            if starts:
+                current = self.erp.master.tax_codes.get(region)
+                self._restored[index] = current
+                if current is not None:
+                    self.erp.set_tax_code(region, TaxCode(current.code, region, active=False))
+            else:
+                self.erp.set_tax_code(region, self._restored.pop(index, None))
+        elif starts:
+            self._restored[index] = self.erp.master.items.get(sku)
+            self.erp.set_item_mapping(sku, None)
+        else:
+            self.erp.set_item_mapping(sku, self._restored.pop(index, None))
+
+    def _crash(self) -> None:
+        self.network.receiver_up = False
+        for process in list(self._running):
+            if process.is_alive:
+                process.interrupt("orchestrator crash")
+
+    def _restart(self) -> None:
+        self.network.receiver_up = True
+        if "orchestrator.restarted" in self.design.subscriptions:
+            now = self.env.now
+            self._spawn(
+                DomainEvent(
+                    f"RESTART-{now:.0f}", "orchestrator.restarted", ORCHESTRATOR, now, {}, {}
+                )
+            )
 
     def _new_business(self) -> Generator[simpy.Event, Any, None]:
         rate = self.scenario.workload.new_subscriptions
@@ -141,13 +200,20 @@ class Simulation:
 
     # -- the design under test -----------------------------------------------------------
 
-    def _handle(self, event: DomainEvent, delivery: int) -> Generator[simpy.Event, Any, None]:
+    def _spawn(self, event: DomainEvent) -> None:
+        process = self.env.process(self._handle(event))
+        self._running[process] = None
+        process.callbacks.append(lambda _: self._running.pop(process, None))
+
+    def _handle(self, event: DomainEvent) -> Generator[simpy.Event, Any, None]:
         """Run the design's handler for one delivered event, interpreting its effects.
 
         An exception raised by design code, or a yielded value that is not an effect, ends the
-        handler and is recorded as a `crashed` workflow; the run goes on.
+        handler and is recorded as a `crashed` workflow; the run goes on. An orchestrator crash
+        ends it as `interrupted`.
         """
         env, trace, held = self.env, event.event_id, []
+        waiting: Any = None  # a lock request not yet granted
         try:
             try:
                 steps = self.design.subscriptions[event.type](self.context, event)
@@ -181,9 +247,10 @@ class Simulation:
                     lock = self._locks.get(effect.key)
                     if lock is None:
                         lock = self._locks[effect.key] = simpy.Resource(env, capacity=1)
-                    request = lock.request()
-                    yield request
-                    held.append((effect.key, request))
+                    waiting = lock.request()
+                    yield waiting
+                    held.append((effect.key, waiting))
+                    waiting = None
                     result = None
                 elif isinstance(effect, Release):
                     self._release(held, effect.key)
@@ -192,6 +259,17 @@ class Simulation:
                     raise _DesignFault(f"yielded {effect!r}, which is not an effect")
         except _DesignFault as fault:
             self._crashed(event, str(fault))
+        except simpy.Interrupt:
+            if waiting is not None:
+                waiting.cancel()
+            with contextlib.suppress(Exception):  # a design's own cleanup must not stop the run
+                steps.close()
+            workflow = f"handler:{event.event_id}"
+            self.record(
+                WorkflowRecord(
+                    env.now, workflow, "interrupted", dict(event.keys), "orchestrator crash"
+                )
+            )
         finally:
             for key, _ in list(held):
                 self._release(held, key)

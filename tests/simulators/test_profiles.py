@@ -1,117 +1,117 @@
-"""Profiles decide each call's fate purely from their own seeded streams."""
+"""Profiles decide each call's fate purely, in a fixed order, from their own seeded streams."""
 
 from __future__ import annotations
 
-import itertools
+import math
 import random
-import statistics
-from datetime import UTC, datetime, time
 
 import pytest
-from hypothesis import given, settings
 
-from simulators.profiles import (
-    LognormalLatency,
-    OnceMaintenance,
-    Profile,
-    RandomOutages,
-    WebhookDelivery,
-    WeeklyMaintenance,
-    Window,
-)
-from tests.strategies import latencies
-
-MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
+from simulators.latency import Fixed, Lognormal
+from simulators.limits import ConcurrencyCap, LimitAnswer, TokenBucket
+from simulators.profiles import Profile
+from simulators.webhooks import WebhookDelivery
 
 
 def streams(seed: int = 1) -> object:
     return lambda name: random.Random(f"{seed}:{name}")
 
 
-@settings(max_examples=25, deadline=None)
-@given(latencies)
-def test_lognormal_matches_its_p50_and_p99(pair: tuple[float, float]) -> None:
-    p50, p99 = pair
-    model, rng = LognormalLatency(p50, p99), random.Random(42)
-    draws = sorted(model.sample(rng) for _ in range(20_000))
-    assert abs(statistics.median(draws) / p50 - 1) < 0.08
-    assert abs(draws[int(0.99 * len(draws))] / p99 - 1) < 0.25
+def bind(**fields: object) -> object:
+    return Profile(**fields).bind("erp", streams())  # type: ignore[arg-type]
 
 
-def test_lognormal_cap_and_validation() -> None:
-    capped, rng = LognormalLatency(1.0, 100.0, cap=5.0), random.Random(1)
-    draws = [capped.sample(rng) for _ in range(5000)]
-    assert max(draws) == 5.0 and min(draws) < 1.0
-    with pytest.raises(ValueError, match="p50 <= p99"):
-        LognormalLatency(2.0, 1.0)
+def within_99_percent(hits: int, trials: int, p: float) -> bool:
+    """Is hits/trials inside the 99 % normal interval of a binomial(trials, p)?"""
+    half_width = 2.576 * math.sqrt(p * (1 - p) / trials)
+    return abs(hits / trials - p) <= half_width
 
 
-def test_weekly_maintenance_follows_the_local_calendar_across_dst() -> None:
-    window = WeeklyMaintenance(
-        day=5, start=time(0, 1), duration_s=4 * 3600, tz="America/Los_Angeles"
+def test_ghost_write_fraction_is_within_its_99_percent_interval() -> None:
+    behaviour = bind(ghost_write_probability=0.05, latency=Fixed(1.0))
+    trials = 100_000
+    hits = sum(behaviour.decide(0.0).fate == "ghost" for _ in range(trials))  # type: ignore[attr-defined]
+    assert within_99_percent(hits, trials, 0.05)
+
+
+def test_duplicate_fraction_is_within_its_99_percent_interval() -> None:
+    behaviour = bind(webhooks=WebhookDelivery(duplicate_probability=0.15))
+    trials = 100_000
+    hits = sum(behaviour.plan_delivery().duplicate for _ in range(trials))  # type: ignore[attr-defined]
+    assert within_99_percent(hits, trials, 0.15)
+
+
+def test_refusals_come_in_order_and_are_shaped_like_the_vendor() -> None:
+    behaviour = bind(
+        latency=Fixed(1.0),
+        rate_limits=(TokenBucket(1.0, 1.0, LimitAnswer(429, "REQUEST_EXCEEDED_LIMIT", 120.0)),),
     )
-    found = window.windows(MONDAY, 14 * 86400)
-    # Sat 7 Mar 00:01 PST is 08:01 UTC; US DST starts on 8 Mar, so Sat 14 Mar is 07:01 UTC.
-    assert [w.start / 60 for w in found] == [(5 * 24 + 8) * 60 + 1, (12 * 24 + 7) * 60 + 1]
-    assert all(w.end - w.start == 4 * 3600 and w.kind == "maintenance" for w in found)
+    conditions = behaviour.conditions  # type: ignore[attr-defined]
+    conditions.open("partition", {})
+    conditions.open("outage", {})
+    assert behaviour.decide(0.0).fate == "lost"  # type: ignore[attr-defined]
+    conditions.close("partition", {})
+    outage = behaviour.decide(0.0)  # type: ignore[attr-defined]
+    assert (outage.fate, outage.cause, outage.status) == ("refuse", "outage", 503)
+    conditions.close("outage", {})
+    conditions.open("read_only", {})
+    assert behaviour.decide(0.0, write=True).code == "READ_ONLY_MODE"  # type: ignore[attr-defined]
+    assert behaviour.decide(0.0, write=False).fate == "apply"  # type: ignore[attr-defined]
+    conditions.close("read_only", {})
+    limited = behaviour.decide(0.1)  # type: ignore[attr-defined]
+    assert (limited.cause, limited.status, limited.code, limited.retry_after) == (
+        "rate_limit", 429, "REQUEST_EXCEEDED_LIMIT", 120.0,
+    )  # fmt: skip
 
 
-def test_once_maintenance_inside_and_outside_the_horizon() -> None:
-    at = datetime(2026, 3, 3, 12, tzinfo=UTC)
-    assert OnceMaintenance(at, 3600).windows(MONDAY, 86400) == []
-    assert OnceMaintenance(at, 3600).windows(MONDAY, 2 * 86400) == [
-        Window(36 * 3600, 37 * 3600, "maintenance")
-    ]
-
-
-def test_outages_are_seeded_and_have_the_configured_means() -> None:
-    outages = RandomOutages(mtbf_s=3600, mttr_s=600)
-    first = outages.windows(random.Random(3), 2000 * 3600)
-    assert first == outages.windows(random.Random(3), 2000 * 3600)
-    gaps = [b.start - a.end for a, b in itertools.pairwise(first)]
-    assert abs(statistics.mean(gaps) / 3600 - 1) < 0.1
-    assert abs(statistics.mean(w.end - w.start for w in first) / 600 - 1) < 0.1
-
-
-def test_calls_in_a_window_are_refused_fast_and_others_take_their_latency() -> None:
-    behaviour = Profile(latency=LognormalLatency(1.0, 1.0)).bind(
-        "erp", streams(), [Window(10, 20, "maintenance"), Window(15, 30, "outage")]
+def test_concurrency_rejects_when_full_in_reject_mode() -> None:
+    answer = LimitAnswer(429, "Too Many Requests", None)
+    behaviour = bind(concurrency=ConcurrencyCap(15, "reject", answer))
+    behaviour.in_service = 15  # type: ignore[attr-defined]
+    refused = behaviour.decide(0.0)  # type: ignore[attr-defined]
+    assert (refused.cause, refused.code, refused.retry_after) == (
+        "concurrency",
+        "Too Many Requests",
+        None,
     )
-    assert behaviour.decide(5).fate == "apply" and behaviour.decide(5).delay == 1.0
-    refused = behaviour.decide(25)  # overlapping windows merge into one
-    assert (refused.fate, refused.reason) == ("unavailable", "maintenance")
-    assert behaviour.decide(30).fate == "apply"
+    behaviour.in_service = 14  # type: ignore[attr-defined]
+    assert behaviour.decide(0.0).fate == "apply"  # type: ignore[attr-defined]
 
 
-def test_ghost_writes_and_timeouts_are_applied_but_unanswered() -> None:
-    ghosts = Profile(ghost_write_probability=1.0, client_timeout_s=30).bind("b", streams(), [])
-    decision = ghosts.decide(0)
-    assert decision.fate == "ghost" and decision.delay + decision.lost_after == 30
-    slow = Profile(latency=LognormalLatency(100.0, 100.0), client_timeout_s=30).bind(
-        "b", streams(), []
-    )
-    assert (slow.decide(0).fate, slow.decide(0).delay, slow.decide(0).lost_after) == (
-        "ghost",
-        30,
-        0,
-    )
+def test_brownouts_slow_and_fail_calls() -> None:
+    behaviour = bind(latency=Fixed(1.0))
+    behaviour.conditions.open("brownout", {"latency_factor": 4.0, "error_rate": 0.5})  # type: ignore[attr-defined]
+    decisions = [behaviour.decide(0.0) for _ in range(2000)]  # type: ignore[attr-defined]
+    assert {d.delay for d in decisions} == {4.0}
+    failed = sum(d.cause == "brownout" for d in decisions)
+    assert within_99_percent(failed, 2000, 0.5)
 
 
-def test_duplicate_deliveries_follow_their_probability() -> None:
-    profile = Profile(webhooks=WebhookDelivery(LognormalLatency(1, 10), duplicate_probability=0.15))
-    behaviour = profile.bind("billing", streams(), [])
-    counts = [len(behaviour.deliveries()) for _ in range(20_000)]
-    assert set(counts) == {1, 2}
-    assert abs(counts.count(2) / len(counts) - 0.15) < 0.01
+def test_lost_requests_and_slow_answers() -> None:
+    lost = bind(lost_request_probability=1.0, client_timeout_s=30.0).decide(0.0)  # type: ignore[attr-defined]
+    assert (lost.fate, lost.delay) == ("lost", 30.0)
+    slow = bind(latency=Fixed(100.0), client_timeout_s=30.0).decide(0.0)  # type: ignore[attr-defined]
+    assert (slow.fate, slow.cause, slow.delay) == ("ghost", "timeout", 100.0)
 
 
 def test_streams_are_independent_per_draw_kind() -> None:
     """Turning ghost writes on must not change any latency draw."""
-    plain = Profile(latency=LognormalLatency(1, 10)).bind("erp", streams(), [])
-    ghosty = Profile(latency=LognormalLatency(1, 10), ghost_write_probability=0.5).bind(
-        "erp", streams(), []
-    )
-    plain_delays = [plain.decide(0).delay for _ in range(200)]
-    ghosty_decisions = [ghosty.decide(0) for _ in range(200)]
+    plain = bind(latency=Lognormal.from_percentiles(1, 10))
+    ghosty = bind(latency=Lognormal.from_percentiles(1, 10), ghost_write_probability=0.5)
+    plain_delays = [plain.decide(0).delay for _ in range(200)]  # type: ignore[attr-defined]
+    ghosty_decisions = [ghosty.decide(0) for _ in range(200)]  # type: ignore[attr-defined]
     assert {d.fate for d in ghosty_decisions} == {"apply", "ghost"}
     assert plain_delays == [d.delay for d in ghosty_decisions]
+
+
+def test_webhook_plans_reorder_lose_and_spike() -> None:
+    webhooks = WebhookDelivery(delay=Fixed(1.0), loss_probability=1.0, reorder_probability=1.0)
+    behaviour = bind(webhooks=webhooks)
+    plan = behaviour.plan_delivery()  # type: ignore[attr-defined]
+    assert plan.lost and plan.delay > 1.0
+    spiked = bind(webhooks=WebhookDelivery(delay=Fixed(2.0)))
+    spiked.conditions.open("webhook_delay", {"factor": 10.0})  # type: ignore[attr-defined]
+    assert spiked.plan_delivery().delay == pytest.approx(20.0)  # type: ignore[attr-defined]
+    storm = bind(webhooks=WebhookDelivery(duplicate_probability=0.0))
+    storm.conditions.open("duplicate_storm", {"probability": 1.0})  # type: ignore[attr-defined]
+    assert storm.plan_delivery().duplicate  # type: ignore[attr-defined]

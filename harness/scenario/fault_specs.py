@@ -1,0 +1,146 @@
+"""The fault vocabulary of a scenario's `faults:` list: each fault has a kind, a target, a start
+(a calendar time, or an offset like `36h` from the scenario's start) and a duration.
+
+| kind               | target                     | parameters (defaults)                   |
+|--------------------|----------------------------|-----------------------------------------|
+| outage             | a system                   |                                         |
+| brownout           | a system                   | latency_factor (3), error_rate (5%)     |
+| read_only          | a system                   |                                         |
+| partition          | between: [orchestrator, x] |                                         |
+| ghost_writes       | a system                   | probability                             |
+| duplicate_storm    | a system                   | probability (of each webhook, twice)    |
+| webhook_delay      | a system                   | factor (webhook delays multiplied)      |
+| master_data_gap    | erp                        | tax_code: REGION (deactivated), or    |
+|                    |                            | sku: SKU (mapping removed)            |
+| vendor_upgrade     | a system                   | schema_version (2); no duration = for good |
+| orchestrator_crash | orchestrator               |                                         |
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, PositiveInt, model_validator
+
+from harness.scenario.types import (
+    ORCHESTRATOR,
+    SYSTEMS,
+    Positive,
+    PositiveDuration,
+    Probability,
+    RegionCode,
+    Sku,
+    Spec,
+)
+from harness.units import parse_duration
+
+FaultKind = Literal[
+    "outage", "brownout", "read_only", "partition", "ghost_writes", "duplicate_storm",
+    "webhook_delay", "master_data_gap", "vendor_upgrade", "orchestrator_crash",
+]  # fmt: skip
+
+#: kind -> (what the target is, required parameters, optional parameters with defaults)
+KIND_RULES: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
+    "outage": ("system", (), {}),
+    "brownout": ("system", (), {"latency_factor": 3.0, "error_rate": 0.05}),
+    "read_only": ("system", (), {}),
+    "partition": ("between", (), {}),
+    "ghost_writes": ("system", ("probability",), {}),
+    "duplicate_storm": ("system", ("probability",), {}),
+    "webhook_delay": ("system", ("factor",), {}),
+    "master_data_gap": ("erp", (), {"tax_code": None, "sku": None}),
+    "vendor_upgrade": ("system", (), {"schema_version": 2}),
+    "orchestrator_crash": ("orchestrator", (), {}),
+}
+PARAMETERS = ("latency_factor", "error_rate", "probability", "factor", "tax_code", "sku",
+              "schema_version")  # fmt: skip
+
+
+def _start(value: object) -> datetime | float:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a fault's start needs a time zone, e.g. 2026-03-03T10:00:00Z")
+        return value
+    return parse_duration(value)
+
+
+class FaultSpec(Spec):
+    kind: FaultKind
+    target: str | None = None
+    between: tuple[str, str] | None = None
+    start: Annotated[datetime | float, BeforeValidator(_start)]
+    duration: PositiveDuration | None = None
+    latency_factor: Positive | None = None
+    error_rate: Probability | None = None
+    probability: Probability | None = None
+    factor: Positive | None = None
+    tax_code: RegionCode | None = None
+    sku: Sku | None = None
+    schema_version: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> FaultSpec:
+        target_kind, required, optional = KIND_RULES[self.kind]
+        self._check_target(target_kind)
+        for name in required:
+            if getattr(self, name) is None:
+                raise ValueError(f"a {self.kind} fault needs '{name}'")
+        for name in PARAMETERS:
+            if getattr(self, name) is not None and name not in required and name not in optional:
+                raise ValueError(f"a {self.kind} fault does not take '{name}'")
+        if self.kind == "master_data_gap" and (self.tax_code is None) == (self.sku is None):
+            raise ValueError("a master_data_gap names exactly one of tax_code (a region) or sku")
+        if self.duration is None and self.kind != "vendor_upgrade":
+            raise ValueError(f"a {self.kind} fault needs a duration")
+        return self
+
+    def _check_target(self, target_kind: str) -> None:
+        if target_kind == "between":
+            parties = self.between or ()
+            if (
+                len(parties) != 2
+                or ORCHESTRATOR not in parties
+                or not (set(parties) - {ORCHESTRATOR} <= set(SYSTEMS))
+            ):
+                raise ValueError(
+                    "a partition needs between: [orchestrator, <system>] "
+                    f"(systems: {', '.join(SYSTEMS)})"
+                )
+            if self.target is not None:
+                raise ValueError("a partition takes 'between', not 'target'")
+            return
+        if self.between is not None:
+            raise ValueError(f"a {self.kind} fault takes 'target', not 'between'")
+        expected = {
+            "system": SYSTEMS,
+            "erp": ("erp",),
+            "orchestrator": (ORCHESTRATOR,),
+        }[target_kind]
+        target = (
+            self.target
+            if self.target is not None
+            else (expected[0] if len(expected) == 1 else None)
+        )
+        if target not in expected:
+            raise ValueError(
+                f"a {self.kind} fault targets {' or '.join(expected)}, not {self.target!r}"
+            )
+
+    @property
+    def party(self) -> str:
+        """The system (or orchestrator) the fault acts on."""
+        if self.between is not None:
+            return next(p for p in self.between if p != ORCHESTRATOR)
+        if self.target is not None:
+            return self.target
+        return "erp" if self.kind == "master_data_gap" else ORCHESTRATOR
+
+    def params(self) -> dict[str, Any]:
+        """The kind's parameters, defaults filled in."""
+        _, required, optional = KIND_RULES[self.kind]
+        values = {name: getattr(self, name) for name in required}
+        for name, default in optional.items():
+            value = getattr(self, name)
+            values[name] = default if value is None else value
+        return {name: value for name, value in values.items() if value is not None}

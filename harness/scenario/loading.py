@@ -1,0 +1,164 @@
+"""Loading scenario files: YAML in, a validated `Scenario` out, errors with file, line and path.
+
+Every problem a user can make (a typo in a field name, a negative rate, a missing file, bad
+YAML) becomes a `ScenarioError` whose message is one sentence naming the place to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.scenario.model import Scenario
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; the message is meant for the user as it is."""
+
+
+def shipped_scenarios() -> list[str]:
+    folder = resources.files("scenarios")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def resolve(name_or_path: str) -> tuple[str, str]:
+    """(display name, YAML text) for a file path or the name of a shipped scenario."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        raise ScenarioError(f"{path} is a directory; give a scenario file (*.yaml)")
+    if path.is_file():
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ScenarioError(f"cannot read scenario file {path}: {error}") from None
+    if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        raise ScenarioError(f"scenario file {name_or_path} does not exist")
+    shipped = resources.files("scenarios") / f"{name_or_path}.yaml"
+    if shipped.is_file():
+        return name_or_path, shipped.read_text(encoding="utf-8")
+    raise ScenarioError(
+        f"no scenario file or shipped scenario named {name_or_path!r} "
+        f"(shipped: {', '.join(shipped_scenarios())})"
+    )
+
+
+def load(name_or_path: str) -> Scenario:
+    source, text = resolve(name_or_path)
+    return parse(text, source, default_name=Path(source).stem)
+
+
+def parse(text: str, source: str = "<scenario>", default_name: str = "scenario") -> Scenario:
+    data, lines = _read_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario must be a mapping of fields, not {data!r}")
+    data.setdefault("name", default_name)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_explain(error, source, lines)) from None
+
+
+def _read_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """Parse YAML and note the line of every mapping key and list item, by path."""
+    lines: dict[tuple[str | int, ...], int] = {}
+    constructor = yaml.constructor.SafeConstructor()
+
+    def build(node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = constructor.construct_object(key_node, deep=True)
+                if key in result:
+                    raise ScenarioError(
+                        f"{source}:{key_node.start_mark.line + 1}: "
+                        f"field {key!r} appears twice in {_dotted(path) or 'the file'}"
+                    )
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                result[key] = build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [build(item, (*path, index)) for index, item in enumerate(node.value)]
+        return constructor.construct_object(node, deep=True)
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(error, "problem", None) or str(error)
+        raise ScenarioError(f"{where}: this is not valid YAML ({problem})") from None
+    if node is None:
+        raise ScenarioError(f"{source}: the scenario file is empty")
+    return build(node, ()), lines
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _explain(
+    error: ValidationError, source: str, lines: Mapping[tuple[str | int, ...], int]
+) -> str:
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
+    line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+    where = f"{source}:{line}" if line is not None else source
+    if first["type"] == "extra_forbidden":
+        field, parent = str(loc[-1]), loc[:-1]
+        known = _fields_at(parent)
+        close = difflib.get_close_matches(field, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(known)}"
+        message = f"unknown field {field!r} in {_dotted(parent) or 'the scenario'} ({hint})"
+    elif first["type"] == "missing":
+        owner = _dotted(loc[:-1]) or "the scenario"
+        message = f"{owner} is missing the required field {str(loc[-1])!r}"
+    else:
+        text = first["msg"].removeprefix("Value error, ")
+        message = f"{_dotted(loc) or 'the scenario'}: {text}"
+    more = len(problems) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{where}: {message}{suffix}"
+
+
+def _fields_at(path: tuple[str | int, ...]) -> list[str]:
+    """The field names a scenario allows at `path`, for did-you-mean hints."""
+    model: Any = Scenario
+    skip_container_key = False
+    for part in path:
+        if skip_container_key:
+            skip_container_key = False
+            continue
+        if not _is_model(model) or part not in model.model_fields:
+            return []
+        model, skip_container_key = _inner_model(model.model_fields[part].annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+def _inner_model(annotation: Any) -> tuple[Any, bool]:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        for arg in get_args(annotation):
+            inner, container = _inner_model(arg)
+            if _is_model(inner):
+                return inner, container
+        return None, False
+    if origin in (list, dict):
+        inner, _ = _inner_model(get_args(annotation)[-1])
+        return inner, True
+    return annotation, False

@@ -1,0 +1,130 @@
+"""The scenario: calendar, world, workload, systems, faults and SLOs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import yaml
+from pydantic import AwareDatetime, Field, PositiveInt, model_validator
+
+from harness.scenario.fault_specs import FaultSpec
+from harness.scenario.systems import SystemsSpec
+from harness.scenario.types import (
+    Duration,
+    Positive,
+    PositiveDuration,
+    Probability,
+    Rate,
+    RegionCode,
+    Sku,
+    Spec,
+)
+
+
+class GapsSpec(Spec):
+    """Master-data gaps in ERP from the start: what breaks mappings in practice."""
+
+    missing_tax_codes: list[RegionCode] = []
+    inactive_tax_codes: list[RegionCode] = []
+    unmapped_skus: list[Sku] = []
+
+
+class WorldSpec(Spec):
+    customers: PositiveInt
+    regions: dict[RegionCode, Positive]
+    gaps: GapsSpec = GapsSpec()
+
+
+class AmendmentMix(Spec):
+    upgrade: Annotated[float, Field(ge=0)] = 0.5
+    add_on: Annotated[float, Field(ge=0)] = 0.3
+    downgrade: Annotated[float, Field(ge=0)] = 0.2
+
+    @model_validator(mode="after")
+    def _some(self) -> AmendmentMix:
+        if self.upgrade + self.add_on + self.downgrade <= 0:
+            raise ValueError("at least one amendment kind needs a positive weight")
+        return self
+
+
+class WorkloadSpec(Spec):
+    new_subscriptions: Rate
+    amendments: Rate
+    amendment_mix: AmendmentMix = AmendmentMix()
+
+
+class WindowSLO(Spec):
+    p50: Duration
+    p95: Duration
+    max: Duration
+
+
+class InvoicedBeforeEntitledSLO(Spec):
+    """Invoices a customer can see (after `invoice_delivery`) before support sees the change.
+
+    `max_share` is the largest tolerated share of invoices, e.g. `0%` or `1%`.
+    """
+
+    max_share: Probability = 0.0
+    invoice_delivery: Duration = 600.0
+
+
+class NothingLostSLO(Spec):
+    deadline: PositiveDuration = 86400.0
+
+
+class SLOSpec(Spec):
+    billing_to_support: WindowSLO
+    invoiced_before_entitled: InvoicedBeforeEntitledSLO = InvoicedBeforeEntitledSLO()
+    nothing_lost: NothingLostSLO = NothingLostSLO()
+
+
+class Scenario(Spec):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    start: AwareDatetime
+    duration: PositiveDuration
+    drain: Duration = 86400.0
+    world: WorldSpec
+    workload: WorkloadSpec
+    systems: SystemsSpec
+    faults: list[FaultSpec] = []
+    slo: SLOSpec
+
+    @model_validator(mode="after")
+    def _faults_within_the_run(self) -> Scenario:
+        for index, fault in enumerate(self.faults):
+            offset = self.offset(fault.start)
+            if not 0 <= offset < self.horizon_s:
+                raise ValueError(
+                    f"faults[{index}] ({fault.kind}) starts outside the run, which covers "
+                    f"{self.start.isoformat()} + {self.horizon_s / 3600:g} h"
+                )
+        return self
+
+    @property
+    def horizon_s(self) -> float:
+        """Arrivals stop at `duration`; the run ends after `drain` more for work to settle."""
+        return self.duration + self.drain
+
+    def offset(self, start: datetime | float) -> float:
+        """Seconds from the scenario's start to a calendar time (or an offset, as given)."""
+        if isinstance(start, datetime):
+            return (start - self.start).total_seconds()
+        return start
+
+    def to_yaml(self) -> str:
+        """The resolved scenario: presets expanded, defaults filled in, loadable as it is.
+
+        The `preset` keys are dropped (their fields are all here), so that reloading cannot
+        merge a preset's values back under an override that removed them.
+        """
+        data = self.model_dump(mode="json", exclude_none=True)
+        presets = []
+        for name, system in data["systems"].items():
+            preset = system.pop("preset", None)
+            if preset is not None:
+                presets.append(f"{name}={preset}")
+        header = f"# presets expanded: {', '.join(presets)}\n" if presets else ""
+        return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,328 @@
+"""How each simulated system behaves: `systems.<name>` in a scenario, optionally from a preset.
+
+systems:
+  erp:
+    preset: netsuite-like          # every field of the preset...
+    latency: {p50: 900ms, p99: 4s} # ...and any field overridden beside it
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, PositiveInt, model_validator
+
+from harness.scenario.types import (
+    SYSTEMS,
+    Duration,
+    Positive,
+    PositiveDuration,
+    Probability,
+    Rate,
+    Spec,
+)
+from harness.units import parse_duration
+from simulators.availability import (
+    WEEKDAYS,
+    Maintenance,
+    OnceMaintenance,
+    RandomBrownouts,
+    RandomOutages,
+    WeeklyMaintenance,
+)
+from simulators.base import IdempotencyRule
+from simulators.latency import Empirical, Exponential, Fixed, Latency, Lognormal, Uniform
+from simulators.limits import (
+    ConcurrencyCap,
+    FixedWindow,
+    LimitAnswer,
+    RateLimit,
+    RetryAfter,
+    SlidingWindow,
+    TokenBucket,
+)
+from simulators.presets import PRESETS
+from simulators.profiles import Profile
+from simulators.webhooks import WebhookDelivery
+
+_LATENCY_FAMILIES = {
+    "p50/p99": ("p50", "p99"),
+    "median/sigma": ("median", "sigma"),
+    "fixed": ("fixed",),
+    "uniform": ("uniform",),
+    "exponential": ("exponential",),
+    "quantiles": ("quantiles",),
+}
+
+
+class LatencySpec(Spec):
+    """One of: `{p50, p99}` or `{median, sigma}` (lognormal, optional `cap`), `{fixed}`,
+    `{uniform: [low, high]}`, `{exponential: mean}`, `{quantiles: {0: .., 50: .., 100: ..}}`."""
+
+    p50: PositiveDuration | None = None
+    p99: PositiveDuration | None = None
+    median: PositiveDuration | None = None
+    sigma: Positive | None = None
+    cap: PositiveDuration | None = None
+    fixed: Duration | None = None
+    uniform: tuple[Duration, Duration] | None = None
+    exponential: PositiveDuration | None = None
+    quantiles: dict[float, Duration] | None = None
+
+    @model_validator(mode="after")
+    def _one_family(self) -> LatencySpec:
+        given = [
+            name
+            for name, fields in _LATENCY_FAMILIES.items()
+            if any(getattr(self, f) is not None for f in fields)
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give one latency model: {p50, p99}, {median, sigma}, fixed, uniform, "
+                f"exponential or quantiles (got {', '.join(given) or 'none'})"
+            )
+        missing = [f for f in _LATENCY_FAMILIES[given[0]] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"latency {given[0]} needs {' and '.join(missing)}")
+        if self.cap is not None and given[0] not in ("p50/p99", "median/sigma"):
+            raise ValueError("cap applies to lognormal latency only")
+        self.model()  # the model's own checks (p50 <= p99, ordered quantiles...)
+        return self
+
+    def model(self) -> Latency:
+        if self.p50 is not None and self.p99 is not None:
+            if self.p99 < self.p50:
+                raise ValueError(f"p99 ({self.p99:g}s) must not be below p50 ({self.p50:g}s)")
+            return Lognormal.from_percentiles(self.p50, self.p99, self.cap)
+        if self.median is not None and self.sigma is not None:
+            return Lognormal(self.median, self.sigma, self.cap)
+        if self.fixed is not None:
+            return Fixed(self.fixed)
+        if self.uniform is not None:
+            return Uniform(*self.uniform)
+        if self.exponential is not None:
+            return Exponential(self.exponential)
+        assert self.quantiles is not None
+        return Empirical(tuple((q / 100.0, v) for q, v in sorted(self.quantiles.items())))
+
+
+def _retry_after(text: str) -> RetryAfter:
+    if text in ("computed", "none"):
+        return None if text == "none" else "computed"
+    return parse_duration(text)
+
+
+class RateLimitSpec(Spec):
+    """One of `{token_bucket: 100/s, burst: 100}`, `{fixed_window: 700, per: 1m}`,
+    `{sliding_window: 6000, per: 5m}`, with the vendor's answer (`status`, `code`,
+    `retry_after`: computed, none, or a duration)."""
+
+    token_bucket: Rate | None = None
+    burst: Positive | None = None
+    fixed_window: PositiveInt | None = None
+    sliding_window: PositiveInt | None = None
+    per: PositiveDuration | None = None
+    status: int = 429
+    code: str = "TOO_MANY_REQUESTS"
+    retry_after: str = "computed"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RateLimitSpec:
+        kinds = [k for k in ("token_bucket", "fixed_window", "sliding_window") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError("give one of token_bucket, fixed_window or sliding_window")
+        if kinds[0] != "token_bucket" and self.per is None:
+            raise ValueError(f"{kinds[0]} needs 'per', the window's length (e.g. per: 1m)")
+        try:
+            _retry_after(self.retry_after)
+        except ValueError:
+            raise ValueError("retry_after is computed, none, or a duration like 120s") from None
+        return self
+
+    def model(self) -> RateLimit:
+        answer = LimitAnswer(self.status, self.code, _retry_after(self.retry_after))
+        if self.token_bucket is not None:
+            burst = self.burst if self.burst is not None else max(1.0, self.token_bucket)
+            return TokenBucket(self.token_bucket, burst, answer)
+        assert self.per is not None
+        if self.fixed_window is not None:
+            return FixedWindow(self.fixed_window, self.per, answer)
+        assert self.sliding_window is not None
+        return SlidingWindow(self.sliding_window, self.per, answer)
+
+
+class ConcurrencySpec(Spec):
+    limit: PositiveInt
+    mode: Literal["queue", "reject"] = "queue"
+    status: int = 429
+    code: str = "TOO_MANY_REQUESTS"
+    retry_after: str = "none"
+
+    def model(self) -> ConcurrencyCap:
+        answer = LimitAnswer(self.status, self.code, _retry_after(self.retry_after))
+        return ConcurrencyCap(self.limit, self.mode, answer)
+
+
+class MaintenanceSpec(Spec):
+    """Either `weekly: "sat 22:00"` (local time in `tz`) or `once: <ISO datetime>`; `mode` is
+    maintenance (unavailable) or read_only (writes refused)."""
+
+    weekly: str | None = None
+    once: AwareDatetime | None = None
+    duration: PositiveDuration
+    tz: str = "UTC"
+    mode: Literal["maintenance", "read_only"] = "maintenance"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MaintenanceSpec:
+        if (self.weekly is None) == (self.once is None):
+            raise ValueError("give exactly one of 'weekly' (like \"sat 22:00\") or 'once'")
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.tz!r}; use an IANA name") from None
+        if self.weekly is not None:
+            self._weekly_parts()
+        return self
+
+    def _weekly_parts(self) -> tuple[int, time]:
+        assert self.weekly is not None
+        parts = self.weekly.strip().lower().split()
+        if len(parts) != 2 or parts[0][:3] not in WEEKDAYS:
+            raise ValueError(f'cannot read weekly {self.weekly!r}; write it like "sat 22:00"')
+        try:
+            at = time.fromisoformat(parts[1])
+        except ValueError:
+            raise ValueError(f"cannot read the time in {self.weekly!r}; use HH:MM") from None
+        return WEEKDAYS.index(parts[0][:3]), at
+
+    def model(self) -> Maintenance:
+        if self.once is not None:
+            return OnceMaintenance(self.once, self.duration, self.mode)
+        day, at = self._weekly_parts()
+        return WeeklyMaintenance(day, at, self.duration, self.tz, self.mode)
+
+
+class OutagesSpec(Spec):
+    mtbf: PositiveDuration
+    mttr: PositiveDuration
+
+
+class BrownoutsSpec(Spec):
+    mtbf: PositiveDuration
+    duration: PositiveDuration
+    latency_factor: Positive = 3.0
+    error_rate: Probability = 0.05
+
+
+class WebhookSpec(Spec):
+    delay: LatencySpec = LatencySpec(p50=1.0, p99=30.0)
+    duplicate_probability: Probability = 0.0
+    loss_probability: Probability = 0.0
+    reorder_probability: Probability = 0.0
+    reorder_delay: LatencySpec = LatencySpec(exponential=60.0)
+    retry_schedule: list[PositiveDuration] = [1800.0, 1800.0]
+    signing_secret: str | None = None
+
+    def model(self) -> WebhookDelivery:
+        return WebhookDelivery(
+            self.delay.model(),
+            self.duplicate_probability,
+            self.loss_probability,
+            self.reorder_probability,
+            self.reorder_delay.model(),
+            tuple(self.retry_schedule),
+            self.signing_secret,
+        )
+
+
+class IdempotencySpec(Spec):
+    supported: bool = True
+    retention: PositiveDuration = 24 * 3600.0
+    conflict_in_flight: bool = True
+
+
+class SystemSpec(Spec):
+    preset: str | None = None
+    latency: LatencySpec = LatencySpec(p50=0.2, p99=1.0)
+    maintenance: list[MaintenanceSpec] = []
+    outages: OutagesSpec | None = None
+    brownouts: BrownoutsSpec | None = None
+    rate_limits: list[RateLimitSpec] = []
+    concurrency: ConcurrencySpec | None = None
+    ghost_write_probability: Probability = 0.0
+    lost_request_probability: Probability = 0.0
+    client_timeout: PositiveDuration = 30.0
+    idempotency: IdempotencySpec = IdempotencySpec()
+    webhooks: WebhookSpec = WebhookSpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """A preset's fields, overridden by the ones the scenario gives beside it."""
+        if not isinstance(data, Mapping) or data.get("preset") is None:
+            return data
+        name = data["preset"]
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; presets: {', '.join(sorted(PRESETS))}")
+        return _merge(PRESETS[name].fields, data)
+
+    def profile(self) -> Profile:
+        return Profile(
+            latency=self.latency.model(),
+            maintenance=tuple(m.model() for m in self.maintenance),
+            outages=RandomOutages(self.outages.mtbf, self.outages.mttr) if self.outages else None,
+            brownouts=(
+                RandomBrownouts(
+                    self.brownouts.mtbf,
+                    self.brownouts.duration,
+                    self.brownouts.latency_factor,
+                    self.brownouts.error_rate,
+                )
+                if self.brownouts
+                else None
+            ),
+            rate_limits=tuple(limit.model() for limit in self.rate_limits),
+            concurrency=self.concurrency.model() if self.concurrency else None,
+            ghost_write_probability=self.ghost_write_probability,
+            lost_request_probability=self.lost_request_probability,
+            client_timeout_s=self.client_timeout,
+            idempotency=IdempotencyRule(
+                self.idempotency.supported,
+                self.idempotency.retention,
+                self.idempotency.conflict_in_flight,
+            ),
+            webhooks=self.webhooks.model(),
+        )
+
+
+#: Fields that hold one model among alternatives: an override replaces them whole.
+_REPLACED_WHOLE = frozenset({"latency", "delay", "reorder_delay"})
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else in `override` replaces the base value."""
+    merged = dict(base)
+    for key, value in override.items():
+        if (
+            key not in _REPLACED_WHOLE
+            and isinstance(value, Mapping)
+            and isinstance(merged.get(key), Mapping)
+        ):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class SystemsSpec(Spec):
+    cpq: SystemSpec
+    erp: SystemSpec
+    billing: SystemSpec
+    support: SystemSpec
+
+    def items(self) -> list[tuple[str, SystemSpec]]:
+        return [(name, getattr(self, name)) for name in SYSTEMS]
