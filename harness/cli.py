@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
 from harness import checkers, runner
 from harness.checkers.base import Verdict
@@ -25,6 +26,7 @@ from harness.runner import EXIT_CODES, RunResult
 from harness.scenario import Scenario, ScenarioError, load, parse, shipped_scenarios
 from harness.sim.runtime import Progress
 from harness.units import format_duration
+from simulators.presets import PRESETS
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 4
@@ -86,10 +88,26 @@ def main() -> None:
     type=click.Path(file_okay=False),
     help="Where run directories go.",
 )
-def run_command(scenario: str, design: str, seed: int, out: str) -> None:
+@click.option(
+    "--swarm",
+    is_flag=True,
+    help="Add a fault profile drawn from the seed (swarm testing); the run directory's "
+    "scenario.yaml replays it.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a scenario field, e.g. --set systems.billing.preset=stripe-like "
+    "(the value is read as YAML; repeatable).",
+)
+def run_command(
+    scenario: str, design: str, seed: int, out: str, swarm: bool, overrides: tuple[str, ...]
+) -> None:
     """Run SCENARIO (a YAML file or a shipped scenario's name) against a design."""
-    loaded = load(scenario)
-    result = _run(loaded, design, seed, Path(out))
+    loaded = load(scenario, overrides)
+    result = _run(loaded, design, seed, Path(out), swarm)
     sys.exit(result.exit_code)
 
 
@@ -135,11 +153,31 @@ def analyze_command(run_dir: Path) -> None:
 
 @main.command("validate")
 @click.argument("scenarios", nargs=-1, required=True)
-def validate_command(scenarios: Sequence[str]) -> None:
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+def validate_command(scenarios: Sequence[str], overrides: tuple[str, ...]) -> None:
     """Check scenario files without running them."""
     for name in scenarios:
-        loaded = load(name)
+        loaded = load(name, overrides)
         click.echo(f"{name}: ok ({loaded.name}, {format_duration(loaded.horizon_s)} simulated)")
+
+
+@main.command("presets")
+@click.argument("names", nargs=-1)
+def presets_command(names: Sequence[str]) -> None:
+    """List the vendor behaviour presets, or show NAMES in full with sources and assumptions."""
+    unknown = [name for name in names if name not in PRESETS]
+    if unknown:
+        raise UserError(f"unknown preset {unknown[0]!r}; presets: {', '.join(sorted(PRESETS))}")
+    for name in names or sorted(PRESETS):
+        preset = PRESETS[name]
+        click.echo(f"{click.style(name, bold=True)}  {preset.vendor}")
+        if not names:
+            continue
+        click.echo(yaml.safe_dump(dict(preset.fields), sort_keys=False).rstrip())
+        click.echo("sources:")
+        click.echo("\n".join(f"  - {line}" for line in preset.sources))
+        click.echo("assumed:")
+        click.echo("\n".join(f"  - {line}" for line in preset.assumed) + "\n")
 
 
 @main.command("scenarios")
@@ -153,15 +191,18 @@ def scenarios_command() -> None:
 # -- output -------------------------------------------------------------------------------
 
 
-def _run(scenario: Scenario, design: str, seed: int, out: Path) -> RunResult:
+def _run(scenario: Scenario, design: str, seed: int, out: Path, swarm: bool = False) -> RunResult:
     # matplotlib loads only when a report is written, keeping `validate` and `--help` quick.
     from reports import write_reports  # noqa: PLC0415
 
     runner.resolve_design(design)  # a bad plugin path is refused before anything is printed
-    click.echo(click.style("Syncline", bold=True) + f" · {scenario.name} × {design} · seed {seed}")
+    swarmed = " · swarm" if swarm else ""
+    click.echo(
+        click.style("Syncline", bold=True) + f" · {scenario.name} × {design} · seed {seed}{swarmed}"
+    )
     began = time.perf_counter()
     with _progress(scenario.horizon_s) as progress:
-        result = runner.run(scenario, design, seed, out, progress, write_reports)
+        result = runner.run(scenario, design, seed, out, progress, write_reports, swarm)
     wall = time.perf_counter() - began
     workflows = result.summary["workflows"]
     click.echo(
@@ -172,7 +213,11 @@ def _run(scenario: Scenario, design: str, seed: int, out: Path) -> RunResult:
     click.echo()
     _print_verdicts(result.verdicts)
     _print_overall(result.status)
-    click.echo(f"  run directory: {result.run_dir}")
+    if swarm:
+        kinds = sorted({fault["kind"] for fault in result.summary["faults"]})
+        replay = f"syncline run {result.run_dir / 'scenario.yaml'} --seed {seed} --design {design}"
+        click.echo(f"  swarm faults: {', '.join(kinds)}")
+        click.echo(f"  replay:        {replay}")
     click.echo(f"  report:        {result.run_dir / 'report.md'}")
     return result
 

@@ -99,8 +99,8 @@ def draw_swarm(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
 
 def with_swarm(scenario: Scenario, seed: int) -> Scenario:
     """The scenario with a swarm-drawn fault list added to its own faults."""
-    data = scenario.model_dump()
-    data["faults"] = [*data["faults"], *draw_swarm(scenario, seed)]
+    data = scenario.resolved_data()
+    data["faults"] = [*data.get("faults", []), *draw_swarm(scenario, seed)]
     return Scenario.model_validate(data)
 
 

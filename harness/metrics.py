@@ -10,7 +10,8 @@ from typing import Any
 from harness.checkers.base import percentile, rounded
 from harness.history import CallRecord, EventRecord, Record, WorkflowRecord
 
-#: Causes of an indefinite answer where the request was applied all the same.
+#: Causes of an indefinite answer where the request was applied all the same (ghost writes);
+#: every other cause of failure is a rejection (rate_limit, outage, business, lost, ...).
 GHOST_CAUSES = frozenset({"ghost", "timeout", "crash"})
 
 
@@ -82,8 +83,10 @@ class RunMetrics:
         elif record.error_kind is not None:
             calls.errors[record.error_kind] += 1
             cause = record.cause or record.error_kind
-            calls.causes[cause] = calls.causes.get(cause, 0) + 1
-            calls.ghost_writes += cause in GHOST_CAUSES
+            if cause in GHOST_CAUSES:
+                calls.ghost_writes += 1
+            else:
+                calls.causes[cause] = calls.causes.get(cause, 0) + 1
             if record.error_kind == "business":
                 calls.latencies.append(record.latency or 0.0)
         calls.queue_waits.append(record.queue_wait or 0.0)

@@ -25,6 +25,7 @@ from typing import Any
 from harness import checkers
 from harness.checkers.base import Status, Verdict
 from harness.designs import Design, DesignFactory, instantiate, load_factory
+from harness.faults import with_swarm
 from harness.history import HistoryWriter, fan_out
 from harness.metrics import RunMetrics
 from harness.scenario import Scenario
@@ -71,9 +72,16 @@ def run(
     out: Path = Path("runs"),
     progress: Progress | None = None,
     reports: Callable[[Path], object] | None = None,
+    swarm: bool = False,
 ) -> RunResult:
-    """Simulate `scenario` against `design` with `seed`; write and return the run."""
+    """Simulate `scenario` against `design` with `seed`; write and return the run.
+
+    With `swarm`, a fault profile drawn from the seed is added to the scenario's faults; the
+    run directory's `scenario.yaml` holds it, so running that file replays the run exactly.
+    """
     instance = resolve_design(design)
+    if swarm:
+        scenario = with_swarm(scenario, seed)
     run_dir = _new_run_dir(out, scenario.name, instance.name, seed)
     (run_dir / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
     dispatch = checkers.Dispatch(checkers.build(scenario))

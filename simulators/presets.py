@@ -43,7 +43,7 @@ _preset(Preset(
         "idempotency": {"supported": False},
         "webhooks": {
             "delay": {"p50": "1s", "p99": "10s"}, "duplicate_probability": "0.1%",
-            "loss_probability": "0.01%", "retry_schedule": [],
+            "loss_probability": "0.01%", "retry_schedule": [], "replay_retention": "72h",
         },
     },
     sources=(
@@ -51,7 +51,8 @@ _preset(Preset(
         "over the limit: HTTP 403 REQUEST_LIMIT_EXCEEDED with no Retry-After",
         "requests running >= 20 s capped at 25 concurrent; call timeout 10 min",
         "no idempotency keys on the REST API",
-        "Change Data Capture: commit order, events kept 72 h, a queued publish rarely lost",
+        "Change Data Capture: commit order, events kept 72 h for replay, a queued publish "
+        "rarely lost",
     ),
     assumed=(
         "latency p50 200 ms / p99 1.5 s (only 'well under 300 ms average' is published)",

@@ -7,6 +7,10 @@ believes failed although it arrived (the acknowledgement was lost) is retried to
 duplicates happen, arriving a retry interval later. Some events are held back (reordering) and
 a few are never delivered at all (Salesforce: "rarely a queued publish is lost").
 
+A durable stream (Salesforce CDC, a broker topic) works differently: an event the receiver
+cannot take is held, and delivered when the receiver is back (it replays from its last position),
+as long as the stream retains it (`replay_retention_s`, 72 h for CDC).
+
 Signatures follow Stripe's scheme: header `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">`;
 receivers reject stale timestamps (5 minutes' tolerance by default).
 """
@@ -34,6 +38,7 @@ class WebhookDelivery:
     reorder_delay: Latency = Exponential(60.0)
     retry_schedule: tuple[float, ...] = (1800.0, 1800.0)  # waits before attempts 2, 3, ...
     signing_secret: str | None = None
+    replay_retention_s: float | None = None  # a durable stream: held while the receiver is away
 
     @property
     def max_attempts(self) -> int:

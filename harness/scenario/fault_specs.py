@@ -85,14 +85,14 @@ class FaultSpec(Spec):
         self._check_target(target_kind)
         for name in required:
             if getattr(self, name) is None:
-                raise ValueError(f"a {self.kind} fault needs '{name}'")
+                raise ValueError(f"{self._a} fault needs '{name}'")
         for name in PARAMETERS:
             if getattr(self, name) is not None and name not in required and name not in optional:
-                raise ValueError(f"a {self.kind} fault does not take '{name}'")
+                raise ValueError(f"{self._a} fault does not take '{name}'")
         if self.kind == "master_data_gap" and (self.tax_code is None) == (self.sku is None):
             raise ValueError("a master_data_gap names exactly one of tax_code (a region) or sku")
         if self.duration is None and self.kind != "vendor_upgrade":
-            raise ValueError(f"a {self.kind} fault needs a duration")
+            raise ValueError(f"{self._a} fault needs a duration")
         return self
 
     def _check_target(self, target_kind: str) -> None:
@@ -111,7 +111,7 @@ class FaultSpec(Spec):
                 raise ValueError("a partition takes 'between', not 'target'")
             return
         if self.between is not None:
-            raise ValueError(f"a {self.kind} fault takes 'target', not 'between'")
+            raise ValueError(f"{self._a} fault takes 'target', not 'between'")
         expected = {
             "system": SYSTEMS,
             "erp": ("erp",),
@@ -124,8 +124,12 @@ class FaultSpec(Spec):
         )
         if target not in expected:
             raise ValueError(
-                f"a {self.kind} fault targets {' or '.join(expected)}, not {self.target!r}"
+                f"{self._a} fault targets {' or '.join(expected)}, not {self.target!r}"
             )
+
+    @property
+    def _a(self) -> str:
+        return f"{'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind}"
 
     @property
     def party(self) -> str:

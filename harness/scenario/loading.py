@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
@@ -49,20 +49,53 @@ def resolve(name_or_path: str) -> tuple[str, str]:
     )
 
 
-def load(name_or_path: str) -> Scenario:
+def load(name_or_path: str, overrides: Sequence[str] = ()) -> Scenario:
+    """Load a scenario file or a shipped scenario, with `PATH=VALUE` overrides applied."""
     source, text = resolve(name_or_path)
-    return parse(text, source, default_name=Path(source).stem)
+    return parse(text, source, default_name=Path(source).stem, overrides=overrides)
 
 
-def parse(text: str, source: str = "<scenario>", default_name: str = "scenario") -> Scenario:
+def parse(
+    text: str,
+    source: str = "<scenario>",
+    default_name: str = "scenario",
+    overrides: Sequence[str] = (),
+) -> Scenario:
     data, lines = _read_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario must be a mapping of fields, not {data!r}")
     data.setdefault("name", default_name)
+    for override in overrides:
+        _override(data, override)
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(_explain(error, source, lines)) from None
+        raise ScenarioError(_explain(error, source, lines, overrides)) from None
+
+
+def _override(data: dict[str, Any], override: str) -> None:
+    """Apply `a.b.c=VALUE` (VALUE read as YAML, so `[..]` and `{..}` work) to raw data."""
+    path_text, equals, value_text = override.partition("=")
+    if not equals or not path_text.strip():
+        raise ScenarioError(f"--set {override!r}: write it as PATH=VALUE, e.g. duration=2d")
+    try:
+        value = yaml.safe_load(value_text)
+    except yaml.YAMLError:
+        raise ScenarioError(f"--set {override!r}: the value is not valid YAML") from None
+    parts = path_text.strip().split(".")
+    node: Any = data
+    for depth, part in enumerate(parts):
+        key: str | int = int(part) if part.isdigit() and isinstance(node, list) else part
+        if depth == len(parts) - 1:
+            if isinstance(node, list) and not (isinstance(key, int) and key < len(node)):
+                raise ScenarioError(f"--set {override!r}: {path_text} is not in the scenario")
+            node[key] = value
+        else:
+            if isinstance(node, dict) and not isinstance(node.get(key), dict | list):
+                node[key] = {}
+            elif isinstance(node, list) and not (isinstance(key, int) and key < len(node)):
+                raise ScenarioError(f"--set {override!r}: {path_text} is not in the scenario")
+            node = node[key]
 
 
 def _read_yaml(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
@@ -108,13 +141,21 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 
 def _explain(
-    error: ValidationError, source: str, lines: Mapping[tuple[str | int, ...], int]
+    error: ValidationError,
+    source: str,
+    lines: Mapping[tuple[str | int, ...], int],
+    overrides: Sequence[str] = (),
 ) -> str:
     problems = error.errors(include_url=False)
     first = problems[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
     line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
     where = f"{source}:{line}" if line is not None else source
+    dotted = ".".join(map(str, loc))
+    for override in overrides:  # a mistake in an override is pointed at on the command line
+        path = override.partition("=")[0].strip()
+        if dotted.startswith(path) or path.startswith(dotted + ".") or not dotted:
+            where = f"--set {override}"
     if first["type"] == "extra_forbidden":
         field, parent = str(loc[-1]), loc[:-1]
         known = _fields_at(parent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from pydantic import AwareDatetime, Field, PositiveInt, model_validator
@@ -114,17 +114,22 @@ class Scenario(Spec):
             return (start - self.start).total_seconds()
         return start
 
-    def to_yaml(self) -> str:
-        """The resolved scenario: presets expanded, defaults filled in, loadable as it is.
+    def resolved_data(self) -> dict[str, Any]:
+        """The scenario as plain data that validates back to an equal scenario.
 
-        The `preset` keys are dropped (their fields are all here), so that reloading cannot
-        merge a preset's values back under an override that removed them.
+        Quantities are written with their units (a rate as `12/h`, never a bare float, which
+        would read back per hour), and the `preset` keys are dropped since their fields are all
+        here: reloading must not merge a preset back under an override that removed a value.
         """
         data = self.model_dump(mode="json", exclude_none=True)
-        presets = []
-        for name, system in data["systems"].items():
-            preset = system.pop("preset", None)
-            if preset is not None:
-                presets.append(f"{name}={preset}")
+        for system in data["systems"].values():
+            system.pop("preset", None)
+        return data
+
+    def to_yaml(self) -> str:
+        """The resolved scenario, loadable as it is; a comment names the presets expanded."""
+        presets = [
+            f"{name}={system.preset}" for name, system in self.systems.items() if system.preset
+        ]
         header = f"# presets expanded: {', '.join(presets)}\n" if presets else ""
-        return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        return header + yaml.safe_dump(self.resolved_data(), sort_keys=False, allow_unicode=True)

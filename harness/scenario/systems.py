@@ -226,6 +226,7 @@ class WebhookSpec(Spec):
     reorder_delay: LatencySpec = LatencySpec(exponential=60.0)
     retry_schedule: list[PositiveDuration] = [1800.0, 1800.0]
     signing_secret: str | None = None
+    replay_retention: PositiveDuration | None = None
 
     def model(self) -> WebhookDelivery:
         return WebhookDelivery(
@@ -236,6 +237,7 @@ class WebhookSpec(Spec):
             self.reorder_delay.model(),
             tuple(self.retry_schedule),
             self.signing_secret,
+            self.replay_retention,
         )
 
 

@@ -40,6 +40,9 @@ BUSINESS_ID_FIELDS = (
     ("customer_id", "customer"),
 )
 
+#: How often a held stream event looks for its subscriber again.
+STREAM_RECONNECT_S = 30.0
+
 #: Called for each delivery of an event that reached the design.
 Deliver = Callable[[DomainEvent], None]
 
@@ -95,21 +98,26 @@ class Network:
             yield env.timeout(behaviour.profile.refusal_after_s)
             return finish.error("transient", conflict.code, conflict.message, "conflict", 409)
         timeout = behaviour.profile.client_timeout_s
-        server = env.process(self._server(call, decision))
+        slots = self._slots.get(call.system)
         try:
-            if call.system in self._slots or decision.delay > timeout:
-                yield server | env.timeout(timeout)
+            if decision.delay <= timeout and (slots is None or slots.count < slots.capacity):
+                # Served at once and answered in time: no race, so no server process.
+                outcome = yield from self._serve_inline(call, decision, slots)
+                queued = 0.0
             else:
-                yield server
+                server = env.process(self._server(call, decision))
+                yield server | env.timeout(timeout)
+                if not server.triggered:  # the client gave up; the server carries on (rule 1)
+                    cause = decision.cause or "timeout"
+                    return finish.error(
+                        "ambiguous", "timeout", f"no answer from {call.system}", cause
+                    )
+                outcome, queued = cast(tuple[Outcome | None, float], server.value)
         except simpy.Interrupt:
             finish.error(
                 "ambiguous", "client_crashed", "the orchestrator crashed mid-call", "crash"
             )
             raise
-        if not server.triggered:  # the client gave up; the server carries on (rule 1)
-            cause = decision.cause or "timeout"
-            return finish.error("ambiguous", "timeout", f"no answer from {call.system}", cause)
-        outcome, queued = cast(tuple[Outcome | None, float], server.value)
         if decision.fate == "refuse":  # a brownout's 503, after the service time
             return finish.refused(decision, queued)
         if decision.fate == "ghost":
@@ -136,6 +144,34 @@ class Network:
                 outcome.body,
             )
         return finish.ok(outcome.body, queued)
+
+    def _serve_inline(
+        self, call: Call, decision: CallDecision, slots: simpy.Resource | None
+    ) -> Generator[simpy.Event, Any, Outcome | None]:
+        """Serve in the caller's process; if the caller is interrupted, finish in the background."""
+        env, behaviour = self.env, self.behaviours[call.system]
+        slot = slots.request() if slots is not None else None  # granted at once: a slot is free
+        behaviour.in_service += 1
+        began = env.now
+        try:
+            yield env.timeout(decision.delay)
+        except simpy.Interrupt:
+            env.process(self._finish_serving(call, decision, slot, began + decision.delay))
+            raise
+        behaviour.in_service -= 1
+        outcome = self._apply(call, decision)
+        if slot is not None:
+            slots.release(slot)  # type: ignore[union-attr]
+        return outcome
+
+    def _finish_serving(
+        self, call: Call, decision: CallDecision, slot: Any, done_at: float
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(max(done_at - self.env.now, 0.0))
+        self.behaviours[call.system].in_service -= 1
+        self._apply(call, decision)
+        if slot is not None:
+            self._slots[call.system].release(slot)
 
     def _server(
         self, call: Call, decision: CallDecision
@@ -204,9 +240,16 @@ class Network:
                     signature = sign(webhooks.signing_secret, timestamp, event.payload)
                 assert self.deliver is not None
                 self.deliver(replace(event, delivery=delivered, signature=signature))
-                if not plan.duplicate or delivered > 1 or webhooks.retry_wait(attempt) is None:
+                if not plan.duplicate or delivered > 1:
                     return
                 wait = behaviour.duplicate_wait(attempt)  # the acknowledgement was lost
+            elif webhooks.replay_retention_s is not None:  # a stream: wait for the subscriber
+                if self.env.now - event.occurred_at > webhooks.replay_retention_s:
+                    self._event(event, "dropped", attempt)
+                    return
+                if attempt == 1:
+                    self._event(event, "failed", attempt)
+                wait = STREAM_RECONNECT_S
             else:
                 self._event(event, "failed", attempt)
                 retry = webhooks.retry_wait(attempt)

@@ -135,8 +135,36 @@ def test_python_dash_m_harness_is_the_same_command() -> None:
 def test_the_shipped_example_plugin_runs_and_is_caught(short_file: Path, tmp_path: Path) -> None:
     code, out, _ = invoke(
         "run", str(short_file), "--design", "examples.straight_through:StraightThrough",
-        "--out", str(tmp_path / "runs"),
+        "--set", "systems.cpq.webhooks.duplicate_probability=5%", "--out", str(tmp_path / "runs"),
     )  # fmt: skip
     assert code == 1
     assert (tmp_path / "runs" / "subscription_amendment" / "straight-through").is_dir()
     assert "effect_once               fail" in out
+
+
+def test_set_overrides_a_field_and_points_at_itself_when_wrong(tmp_path: Path) -> None:
+    code, out, _ = invoke("validate", "subscription_amendment", "--set", "duration=1d")
+    assert code == 0 and "(subscription_amendment, 2d simulated)" in out
+    code, _, err = invoke(
+        "validate", "subscription_amendment", "--set", "systems.billing.preset=oracle-like"
+    )
+    assert code == 2 and err.startswith("error: --set systems.billing.preset=oracle-like: ")
+    code, _, err = invoke("validate", "subscription_amendment", "--set", "nonsense")
+    assert code == 2 and "write it as PATH=VALUE" in err
+
+
+def test_presets_lists_and_explains() -> None:
+    code, out, _ = invoke("presets")
+    assert code == 0 and out.count("-like") == 8
+    code, out, _ = invoke("presets", "netsuite-like")
+    assert code == 0 and "sources:" in out and "assumed:" in out and "limit: 15" in out
+    code, _, err = invoke("presets", "oracle-like")
+    assert code == 2 and "unknown preset 'oracle-like'" in err
+
+
+def test_swarm_run_prints_how_to_replay(short_file: Path, tmp_path: Path) -> None:
+    code, out, _ = invoke(
+        "run", str(short_file), "--swarm", "--seed", "3", "--out", str(tmp_path / "r")
+    )
+    assert code in (0, 1, 3) and "swarm faults:" in out
+    assert "replay:        syncline run " in out and "scenario.yaml --seed 3" in out

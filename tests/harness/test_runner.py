@@ -55,3 +55,32 @@ def test_summary_has_no_wall_clock_values(run_design: RunDesign, tmp_path: Path)
     text = (result.run_dir / "summary.json").read_text()
     stamp = result.run_dir.name.split("-", 1)[1]
     assert stamp not in text and "2026-11" not in text
+
+
+def test_summary_reports_what_each_system_went_through(run_design: RunDesign) -> None:
+    """Issue 3, point 6: calls, queue wait, latency, rejections by cause, ghosts, webhooks."""
+    summary = run_design(seed=7).summary
+    erp = summary["systems"]["erp"]
+    assert set(erp) >= {
+        "calls",
+        "queue_wait_s",
+        "latency_s",
+        "rejections",
+        "ghost_writes",
+        "errors",
+    }
+    assert set(erp["queue_wait_s"]) == {"mean", "p95"}
+    assert erp["rejections"]["business"] == erp["errors"]["business"] > 0  # the missing BR tax code
+    assert erp["rejections"].get("maintenance", 0) + erp["rejections"].get("outage", 0) > 0
+    billing_hooks = summary["webhooks"]["billing"]
+    assert (
+        billing_hooks["duplicates"] > 0 and billing_hooks["delivered"] > billing_hooks["duplicates"]
+    )
+    assert set(billing_hooks) == {
+        "emitted",
+        "delivered",
+        "duplicates",
+        "failed_attempts",
+        "dropped",
+        "lost",
+    }

@@ -39,7 +39,10 @@ def test_the_seed_scenario_loads_by_name_and_by_path() -> None:
     assert by_name.workload.amendments == pytest.approx(12 / 3600)
     assert by_name.world.gaps.missing_tax_codes == ["BR"]
     assert by_name.systems.billing.webhooks.duplicate_probability == pytest.approx(0.15)
-    assert by_name.systems.erp.maintenance[0].tz == "America/Los_Angeles"
+    assert by_name.systems.erp.maintenance[0].tz == "America/Los_Angeles"  # from the preset
+    assert (
+        by_name.systems.erp.concurrency is not None and by_name.systems.erp.concurrency.limit == 15
+    )
 
 
 def test_a_typo_in_a_field_name_names_the_line_and_the_fix(tmp_path: Path) -> None:
@@ -75,12 +78,21 @@ def test_a_missing_file_and_an_unknown_name(tmp_path: Path) -> None:
             "p50: 1m, p95: 10m",
             "slo.billing_to_support is missing the required field 'max'",
         ),
-        ('weekly: "sat 00:01"', 'weekly: "someday 00:01"', 'write it like "sat 22:00"'),
-        ("tz: America/Los_Angeles", "tz: Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
         (
-            "latency: {p50: 250ms, p99: 2s}",
-            "latency: {p50: 2s, p99: 250ms}",
-            "p99 (0.25s) must not be below p50 (2s)",
+            "ghost_write_probability: 0.2%",
+            'ghost_write_probability: 0.2%\n    maintenance: [{weekly: "x 01:00", duration: 4h}]',
+            'write it like "sat 22:00"',
+        ),
+        (
+            "ghost_write_probability: 0.2%",
+            "ghost_write_probability: 0.2%\n    maintenance: "
+            "[{weekly: sat 01:00, duration: 4h, tz: Mars/Olympus}]",
+            "unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            "latency: {p50: 1.2s, p99: 6s, cap: 60s}",
+            "latency: {p50: 6s, p99: 1.2s}",
+            "p99 (1.2s) must not be below p50 (6s)",
         ),
         ("duplicate_probability: 15%", "duplicate_probability: 150%", "between 0 and 1"),
         (
@@ -106,4 +118,85 @@ def test_empty_and_non_mapping_files() -> None:
 
 def test_resolved_yaml_round_trips() -> None:
     scenario = load("subscription_amendment")
-    assert parse(scenario.to_yaml(), "resolved.yaml") == scenario
+    resolved = parse(scenario.to_yaml(), "resolved.yaml")
+    assert resolved.resolved_data() == scenario.resolved_data()
+    assert resolved.systems.erp.profile() == scenario.systems.erp.profile()
+
+
+# -- issue 3: presets, profiles and faults in the scenario -----------------------------------
+
+
+def test_a_preset_override_round_trips_through_the_resolved_yaml(tmp_path: Path) -> None:
+    path = broken(tmp_path, "outages: {mtbf: 4d, mttr: 10m}", "outages: null")
+    scenario = load(str(path))
+    assert scenario.systems.support.outages is None  # the override removed the preset's outages
+    resolved = parse(scenario.to_yaml(), "resolved.yaml")
+    assert resolved.systems.support.outages is None
+    assert resolved.systems.support.profile() == scenario.systems.support.profile()
+    assert scenario.to_yaml().startswith("# presets expanded: cpq=salesforce-like")
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("{kind: outage, target: erp, start: 1h, duration: 30m}", None),
+        (
+            "{kind: outage, target: crm, start: 1h, duration: 30m}",
+            "targets cpq or erp or billing or support, not 'crm'",
+        ),
+        ("{kind: outage, target: erp, start: 1h}", "needs a duration"),
+        (
+            "{kind: brownout, target: erp, start: 1h, duration: 1h, probability: 5%}",
+            "does not take 'probability'",
+        ),
+        ("{kind: ghost_writes, target: billing, start: 1h, duration: 1h}", "needs 'probability'"),
+        (
+            "{kind: partition, between: [billing, erp], start: 1h, duration: 1h}",
+            "between: [orchestrator, <system>]",
+        ),
+        ("{kind: master_data_gap, start: 1h, duration: 1h}", "exactly one of tax_code"),
+        ("{kind: master_data_gap, tax_code: DE, start: 1h, duration: 1h}", None),
+        ("{kind: vendor_upgrade, target: billing, start: 2026-03-03T00:00:00Z}", None),
+        ("{kind: orchestrator_crash, start: 1h, duration: 5m}", None),
+        ("{kind: outage, target: erp, start: 30d, duration: 1h}", "starts outside the run"),
+        ("{kind: meteor, target: erp, start: 1h, duration: 1h}", "kind"),
+    ],
+)
+def test_fault_specs(tmp_path: Path, fault: str, expected: str | None) -> None:
+    path = broken(tmp_path, "\nslo:", f"\nfaults:\n  - {fault}\nslo:")
+    if expected is None:
+        assert len(load(str(path)).faults) == 1
+    else:
+        assert expected in error_for(path)
+
+
+def test_latency_families_and_limits_are_validated(tmp_path: Path) -> None:
+    cases = [
+        (
+            "latency: {p50: 1.2s, p99: 6s, cap: 60s}",
+            "latency: {fixed: 1s, p50: 1s, p99: 2s}",
+            "give one latency model",
+        ),
+        (
+            "latency: {p50: 1.2s, p99: 6s, cap: 60s}",
+            "latency: {median: 1s}",
+            "latency median/sigma needs sigma",
+        ),
+        (
+            "latency: {p50: 1.2s, p99: 6s, cap: 60s}",
+            "latency: {uniform: [1s, 2s], cap: 3s}",
+            "cap applies to lognormal",
+        ),
+        (
+            "ghost_write_probability: 0.2%",
+            "ghost_write_probability: 0.2%\n    rate_limits: [{fixed_window: 10}]",
+            "needs 'per'",
+        ),
+        (
+            "ghost_write_probability: 0.2%",
+            "ghost_write_probability: 0.2%\n    concurrency: {limit: 0}",
+            "greater than 0",
+        ),
+    ]
+    for old, new, expected in cases:
+        assert expected in error_for(broken(tmp_path, old, new)), new
