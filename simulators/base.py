@@ -238,6 +238,11 @@ class SystemOfRecord:
 
     # -- helpers for operations ----------------------------------------------------------
 
+    @staticmethod
+    def public(record: Mapping[str, Any]) -> dict[str, Any]:
+        """A record as the vendor's API shows it: without the simulator's own bookkeeping."""
+        return {key: value for key, value in record.items() if not key.startswith("_")}
+
     def next_id(self, prefix: str) -> str:
         number = self._counters.get(prefix, 0) + 1
         self._counters[prefix] = number

@@ -138,7 +138,7 @@ class Billing(SystemOfRecord):
         self._update(
             "invoice", invoice["invoice_id"], {"status": "posted"}, self._document_keys(invoice)
         )
-        self._emit("invoice.posted", self._public(invoice), self._document_keys(invoice))
+        self._emit("invoice.posted", self.public(invoice), self._document_keys(invoice))
         return {"invoice_id": invoice["invoice_id"], "status": "posted"}
 
     def op_apply_payment(self, payload: Payload, now: float) -> Payload:
@@ -214,7 +214,7 @@ class Billing(SystemOfRecord):
             keys,
         )
         self._update("invoice", invoice["invoice_id"], {"status": "reversed", "balance": 0}, keys)
-        self._emit("invoice.reversed", {**self._public(invoice), "credit_memo_id": memo_id}, keys)
+        self._emit("invoice.reversed", {**self.public(invoice), "credit_memo_id": memo_id}, keys)
         return {"invoice_id": invoice["invoice_id"], "credit_memo_id": memo_id}
 
     def op_get_invoice(self, payload: Payload, now: float) -> Payload:
@@ -266,7 +266,7 @@ class Billing(SystemOfRecord):
         )
         if status == "posted":
             invoice = self.table("invoice")[invoice_id]
-            self._emit("invoice.posted", self._public(invoice), self._document_keys(invoice))
+            self._emit("invoice.posted", self.public(invoice), self._document_keys(invoice))
         return invoice_id
 
     def _document(
@@ -295,10 +295,6 @@ class Billing(SystemOfRecord):
         }
         self._create(entity, document_id, document, {**keys, entity: document_id}, effect_key)
         return document_id
-
-    @staticmethod
-    def _public(invoice: Mapping[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in invoice.items() if not key.startswith("_")}
 
     @staticmethod
     def _keys(subscription: Mapping[str, Any], version: int) -> dict[str, str | int]:

@@ -127,7 +127,7 @@ class Support(SystemOfRecord):
         self._update(
             "case", case["case_id"], {"status": "escalated", "escalation_reason": reason}, keys
         )
-        self._emit("case.escalated", {**self._public(case), "escalation_reason": reason}, keys)
+        self._emit("case.escalated", {**self.public(case), "escalation_reason": reason}, keys)
         return {"case_id": case["case_id"], "status": "escalated"}
 
     def op_close_case(self, payload: Payload, now: float) -> Payload:
@@ -139,7 +139,7 @@ class Support(SystemOfRecord):
         return {"case_id": case["case_id"], "status": "closed"}
 
     def op_get_case(self, payload: Payload, now: float) -> Payload:
-        return self._public(self.get("case", payload["case_id"], code="CASE_NOT_FOUND"))
+        return self.public(self.get("case", payload["case_id"], code="CASE_NOT_FOUND"))
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -166,7 +166,3 @@ class Support(SystemOfRecord):
             "contract_version": fields["contract_version"],
             "entitlement": entitlement_id,
         }
-
-    @staticmethod
-    def _public(record: dict[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in record.items() if not key.startswith("_")}
