@@ -46,7 +46,7 @@ def harness_engine(seed: int) -> tuple[float, int, int]:
         if type(record) is WorkflowRecord and record.status == "started":
             started.add(record.workflow)
 
-    simulation = Simulation(scenario, ReferenceDesign(), seed, sink)
+    simulation = Simulation(scenario, ReferenceDesign, seed, sink)
     began = time.perf_counter()
     simulation.run()
     elapsed = time.perf_counter() - began

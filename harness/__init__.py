@@ -7,7 +7,21 @@ assert result.passed, [v.summary for v in result.verdicts]
 
 from harness.checkers import Verdict, check
 from harness.designs import Context, Design, DesignError
-from harness.effects import Acquire, Call, CallError, Effect, Now, Release, Reply, Sleep, Status
+from harness.effects import (
+    Acquire,
+    Call,
+    CallError,
+    Effect,
+    Load,
+    Note,
+    Now,
+    Release,
+    Reply,
+    Scan,
+    Sleep,
+    Status,
+    Store,
+)
 from harness.engine import Inbox, RetryPolicy, call_with_retry, inbox, retry
 from harness.runner import RunResult, run
 from harness.scenario import Scenario, ScenarioError, load
@@ -21,15 +35,19 @@ __all__ = [
     "DesignError",
     "Effect",
     "Inbox",
+    "Load",
+    "Note",
     "Now",
     "Release",
     "Reply",
     "RetryPolicy",
     "RunResult",
+    "Scan",
     "Scenario",
     "ScenarioError",
     "Sleep",
     "Status",
+    "Store",
     "Verdict",
     "call_with_retry",
     "check",

@@ -11,6 +11,12 @@ code therefore never does I/O, never reads a clock and never touches global rand
 | `Now`             | reads the (simulated) clock                          | `float`      |
 | `Acquire`/`Release` | takes / gives back a named lock (FIFO)             | `None`       |
 | `Status`          | records a workflow status change in the history      | `None`       |
+| `Load`/`Store`    | reads / writes the design's durable journal          | value / None |
+| `Scan`            | lists a journal table, in key order                  | [(key, value)] |
+| `Note`            | records a policy's state change (breaker opened...)  | `None`       |
+
+The journal is what survives an orchestrator crash (SQLite in live mode): a design keeps in it
+whatever it must not forget, and rebuilds everything else from it after a restart.
 """
 
 from __future__ import annotations
@@ -63,7 +69,37 @@ class Status:
     keys: Mapping[str, str | int] = field(default_factory=dict)
 
 
-Effect = Call | Sleep | Now | Acquire | Release | Status
+@dataclass(frozen=True, slots=True)
+class Load:
+    table: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """Write `value` (plain data) under `key`; a value of None deletes the key."""
+
+    table: str
+    key: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    table: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A policy's state change, for the history: ("breaker", "erp", "opened", {...})."""
+
+    policy: str
+    subject: str
+    event: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+Effect = Call | Sleep | Now | Acquire | Release | Status | Load | Store | Scan | Note
 
 
 @dataclass(frozen=True, slots=True)

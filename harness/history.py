@@ -95,13 +95,32 @@ class FaultRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyRecord:
+    """A state change of a design's policy: a breaker opening, an exception parked or resolved."""
+
+    KIND: ClassVar[str] = "policy"
+    t: float
+    policy: str
+    subject: str
+    event: str
+    details: Keys | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunEnded:
     KIND: ClassVar[str] = "run_ended"
     t: float
 
 
 Record = (
-    RunStarted | CallRecord | StateRecord | EventRecord | WorkflowRecord | FaultRecord | RunEnded
+    RunStarted
+    | CallRecord
+    | StateRecord
+    | EventRecord
+    | WorkflowRecord
+    | FaultRecord
+    | PolicyRecord
+    | RunEnded
 )
 RECORD_TYPES: Mapping[str, type[Record]] = {
     cls.KIND: cls
@@ -112,6 +131,7 @@ RECORD_TYPES: Mapping[str, type[Record]] = {
         EventRecord,
         WorkflowRecord,
         FaultRecord,
+        PolicyRecord,
         RunEnded,
     )
 }

@@ -56,13 +56,20 @@ class RunResult:
         return EXIT_CODES[self.status]
 
 
-def resolve_design(design: str | DesignFactory) -> Design:
-    """A fresh design from a shipped name, a `module:factory` path, or a factory."""
+def resolve_design(design: str | DesignFactory) -> DesignFactory:
+    """A checked factory of fresh designs, from a shipped name, a `module:factory` path, or a
+    factory; it is called once now (so a bad plugin fails before the run) and again for every
+    orchestrator restart."""
     if isinstance(design, str):
         label, factory = load_factory(design)
     else:
         label, factory = getattr(design, "__name__", repr(design)), design
-    return instantiate(factory, label)
+    instantiate(factory, label)
+
+    def fresh() -> Design:
+        return instantiate(factory, label)
+
+    return fresh
 
 
 def run(
@@ -79,16 +86,17 @@ def run(
     With `swarm`, a fault profile drawn from the seed is added to the scenario's faults; the
     run directory's `scenario.yaml` holds it, so running that file replays the run exactly.
     """
-    instance = resolve_design(design)
+    factory = resolve_design(design)
     if swarm:
         scenario = with_swarm(scenario, seed)
-    run_dir = _new_run_dir(out, scenario.name, instance.name, seed)
+    name = factory().name
+    run_dir = _new_run_dir(out, scenario.name, name, seed)
     (run_dir / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
     dispatch = checkers.Dispatch(checkers.build(scenario))
     metrics = RunMetrics()
     with HistoryWriter(run_dir / "history.jsonl") as history:
         simulation = Simulation(
-            scenario, instance, seed, fan_out((history, dispatch, metrics)), progress
+            scenario, factory, seed, fan_out((history, dispatch, metrics)), progress
         )
         simulation.run()
         records = history.count
@@ -96,7 +104,7 @@ def run(
     summary = {
         "schema": SUMMARY_SCHEMA,
         "scenario": scenario.name,
-        "design": instance.name,
+        "design": name,
         "seed": seed,
         "status": checkers.worst(v.status for v in verdicts),
         "simulated": {

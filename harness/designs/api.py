@@ -12,7 +12,20 @@ import random
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from harness.effects import Acquire, Call, Effect, Now, Release, Reply, Sleep, Status
+from harness.effects import (
+    Acquire,
+    Call,
+    Effect,
+    Load,
+    Note,
+    Now,
+    Release,
+    Reply,
+    Scan,
+    Sleep,
+    Status,
+    Store,
+)
 from harness.engine.retry import RetryPolicy, call_with_retry
 from simulators.base import DomainEvent
 
@@ -84,6 +97,24 @@ class Context:
     @staticmethod
     def release(key: str) -> Release:
         return Release(key)
+
+    @staticmethod
+    def load(table: str, key: str) -> Load:
+        return Load(table, key)
+
+    @staticmethod
+    def store(table: str, key: str, value: Any) -> Store:
+        return Store(table, key, value)
+
+    @staticmethod
+    def scan(table: str) -> Scan:
+        return Scan(table)
+
+    @staticmethod
+    def note(
+        policy: str, subject: str, event: str, details: Mapping[str, Any] | None = None
+    ) -> Note:
+        return Note(policy, subject, event, dict(details or {}))
 
     @staticmethod
     def status(

@@ -5,9 +5,11 @@ floor's arrivals into CPQ, opens and closes fault windows on time, and interpret
 effects. Everything random comes from the run's named streams; the only clock is SimPy's.
 
 An orchestrator crash interrupts every handler in flight (its calls still reach the systems,
-as ghost writes); webhooks cannot reach the design until it is back, so vendors retry on their
-schedules. The design object itself survives, standing for its durable store; a design that
-subscribes to `orchestrator.restarted` is told when it is back.
+as ghost writes) and drops the design object with all it held in memory; webhooks cannot reach
+the design until it is back, so vendors retry on their schedules. Only the design's journal
+(`Load`/`Store`/`Scan` effects) survives. At restart the driver builds a fresh design from its
+factory; a design that subscribes to `orchestrator.restarted` is told, and recovers from the
+journal.
 """
 
 from __future__ import annotations
@@ -19,9 +21,16 @@ from typing import Any
 import simpy
 
 from harness.designs import Context, Design
-from harness.effects import Acquire, Call, Now, Release, Sleep, Status
+from harness.effects import Acquire, Call, Load, Note, Now, Release, Scan, Sleep, Status, Store
 from harness.faults import FaultSchedule, FaultWindow, build_schedule
-from harness.history import FaultRecord, RunEnded, RunStarted, Sink, WorkflowRecord
+from harness.history import (
+    FaultRecord,
+    PolicyRecord,
+    RunEnded,
+    RunStarted,
+    Sink,
+    WorkflowRecord,
+)
 from harness.scenario import ORCHESTRATOR, Scenario
 from harness.seeds import streams
 from harness.sim.network import Network
@@ -34,21 +43,24 @@ from simulators.erp import ERP, TaxCode
 from simulators.support import Support
 
 Progress = Callable[[float], None]
+DesignFactory = Callable[[], Design]
 
 
 class Simulation:
-    """Build with a scenario, a fresh design and a seed; `run()` streams history to `record`."""
+    """Build with a scenario, a design factory and a seed; `run()` streams history to `record`."""
 
     def __init__(
         self,
         scenario: Scenario,
-        design: Design,
+        design_factory: DesignFactory,
         seed: int,
         record: Sink,
         progress: Progress | None = None,
     ) -> None:
         self.scenario = scenario
-        self.design = design
+        self.design_factory = design_factory
+        self.design = design = design_factory()
+        self.journal: dict[str, dict[str, Any]] = {}  # the design's durable state
         self.seed = seed
         self.record = record
         self.progress = progress
@@ -155,6 +167,8 @@ class Simulation:
                 process.interrupt("orchestrator crash")
 
     def _restart(self) -> None:
+        self.design = self.design_factory()  # all it held in memory is gone; the journal stays
+        self.network.subscribed = frozenset(self.design.subscriptions)
         self.network.receiver_up = True
         if "orchestrator.restarted" in self.design.subscriptions:
             now = self.env.now
@@ -254,6 +268,23 @@ class Simulation:
                     result = None
                 elif isinstance(effect, Release):
                     self._release(held, effect.key)
+                    result = None
+                elif isinstance(effect, Load):
+                    result = self.journal.get(effect.table, {}).get(effect.key)
+                elif isinstance(effect, Store):
+                    table = self.journal.setdefault(effect.table, {})
+                    if effect.value is None:
+                        table.pop(effect.key, None)
+                    else:
+                        table[effect.key] = effect.value
+                    result = None
+                elif isinstance(effect, Scan):
+                    result = sorted(self.journal.get(effect.table, {}).items())
+                elif isinstance(effect, Note):
+                    details = dict(effect.details) or None
+                    self.record(
+                        PolicyRecord(env.now, effect.policy, effect.subject, effect.event, details)
+                    )
                     result = None
                 else:
                     raise _DesignFault(f"yielded {effect!r}, which is not an effect")
