@@ -14,6 +14,7 @@ code therefore never does I/O, never reads a clock and never touches global rand
 | `Load`/`Store`    | reads / writes the design's durable journal          | value / None |
 | `Scan`            | lists a journal table, in key order                  | [(key, value)] |
 | `Note`            | records a policy's state change (breaker opened...)  | `None`       |
+| `Fork`            | runs another effect generator alongside this one     | `None`       |
 
 The journal is what survives an orchestrator crash (SQLite in live mode): a design keeps in it
 whatever it must not forget, and rebuilds everything else from it after a restart.
@@ -99,7 +100,15 @@ class Note:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-Effect = Call | Sleep | Now | Acquire | Release | Status | Load | Store | Scan | Note
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """Run `steps` (a generator of effects) concurrently, e.g. to resume many workflows."""
+
+    steps: Any
+    trace: str
+
+
+Effect = Call | Sleep | Now | Acquire | Release | Status | Load | Store | Scan | Note | Fork
 
 
 @dataclass(frozen=True, slots=True)

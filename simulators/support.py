@@ -20,7 +20,7 @@ SEVERITIES = (1, 2, 3, 4)
 
 class Support(SystemOfRecord):
     name = "support"
-    reads = frozenset({"check_entitlement", "get_case"})
+    reads = frozenset({"check_entitlement", "get_entitlement", "get_case"})
 
     def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
         super().__init__(idempotency, epoch)
@@ -85,6 +85,20 @@ class Support(SystemOfRecord):
         keys = self._keys({**record, **fields}, entitlement_id)
         self._update("entitlement", entitlement_id, fields, keys, f"{contract_id}:v{version}")
         return {"entitlement_id": entitlement_id, "status": "cancelled"}
+
+    def op_get_entitlement(self, payload: Payload, now: float) -> Payload:
+        """A contract's entitlement as support holds it now (its version included)."""
+        entitlement_id = self.by_contract.get(payload["contract_id"])
+        if entitlement_id is None:
+            raise BusinessError(
+                "ENTITLEMENT_NOT_FOUND",
+                f"no entitlement for contract {payload['contract_id']}",
+                404,
+            )
+        return {
+            "entitlement_id": entitlement_id,
+            **self.public(self.table("entitlement")[entitlement_id]),
+        }
 
     def op_check_entitlement(self, payload: Payload, now: float) -> Payload:
         """The agent's question: the best level any of the customer's contracts grants now."""

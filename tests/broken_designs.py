@@ -26,6 +26,9 @@ class SlowEntitlement(ReferenceDesign):
 
     name = "slow-entitlement"
 
+    def __init__(self) -> None:
+        super().__init__(entitlement_grace=4 * 3600)
+
     def on_billing_changed(self, ctx: Context, event: DomainEvent) -> Generator[Effect, Any, None]:
         yield ctx.sleep(3 * 3600)
         yield from super().on_billing_changed(ctx, event)

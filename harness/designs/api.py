@@ -16,6 +16,7 @@ from harness.effects import (
     Acquire,
     Call,
     Effect,
+    Fork,
     Load,
     Note,
     Now,
@@ -109,6 +110,10 @@ class Context:
     @staticmethod
     def scan(table: str) -> Scan:
         return Scan(table)
+
+    @staticmethod
+    def fork(steps: Generator[Effect, Any, None], trace: str) -> Fork:
+        return Fork(steps, trace)
 
     @staticmethod
     def note(

@@ -1,19 +1,26 @@
-"""The reference orchestrator, v1: a governed integration layer for the amendment flow.
+"""The reference orchestrator: the governed integration layer other designs are held against.
 
 Flow (seed document, "a better architecture"):
-1. `quote.approved` -> validate the order against ERP master data, before any write.
-   A business error parks the workflow with its reason; no downstream system is touched.
-2. ERP sales order, then the ERP contract at the quote's contract version.
-3. Billing: create the subscription for a contract's first version, amend it afterwards.
-4. `subscription.activated` / `subscription.amended` -> upsert the support entitlement.
+1. `quote.approved` -> a canonical quote -> validated against ERP master data before any write.
+   A business error, or a payload that cannot be mapped, parks the workflow with its reason;
+   nothing downstream is touched.
+2. The ERP sales order, the ERP contract at the quote's version, then billing (create, amend,
+   renew or cancel the subscription).
+3. Support's entitlement follows billing: on `subscription.activated` / `.amended`, or from the
+   quote itself if that callout has not come within `entitlement_grace`.
 
-Rules it keeps:
-- Every delivered event passes the inbox (72 h of event ids): duplicates do nothing.
-- Every write carries an idempotency key derived from business IDs, so a retry after a lost
-  answer (ghost write) replays instead of duplicating.
-- Transient and ambiguous errors are retried with backoff and jitter; business errors never.
-- Work on one contract is serialised by a lock, and a version older than one already written
-  is superseded, never written: no stale overwrite in ERP, billing or support.
+Guarantees, and how:
+- Effect-once. Every delivery passes the inbox (event ids for 72 h, journaled). Every write
+  carries an idempotency key derived from business IDs; where a vendor ignores keys (support),
+  an ambiguous answer is confirmed by reading back before anything is sent again.
+- No stale overwrite. Work on one contract is serialised; a quote older than the version
+  already written is superseded, a billing event older than support's version is ignored, and
+  both are recorded.
+- Nothing lost. Transient and ambiguous failures are retried with backoff and jitter; a circuit
+  breaker per system parks work while the system is failing; the entitlement does not hang on
+  one webhook; the journal survives a crash and unfinished workflows resume at restart.
+- Managed exceptions. Business errors and unmappable payloads park the workflow with the
+  reason, in the journal and the history.
 """
 
 from __future__ import annotations
@@ -21,26 +28,26 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from harness.designs.api import Context, HandlerFn, event_body
-from harness.effects import Effect, Reply
+from harness.designs import canonical
+from harness.designs.api import Context, HandlerFn
+from harness.effects import Call, Effect, Reply
+from harness.engine.breaker import CircuitBreaker, breaker
 from harness.engine.inbox import Inbox, inbox
-from harness.engine.retry import RetryPolicy, retry
+from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
 from simulators.base import DomainEvent
 
 Steps = Generator[Effect, Any, None]
+Keys = Mapping[str, str | int]
 
-#: Entitlement level granted by each support plan, best last.
-SUPPORT_LEVELS = {"SUP-STANDARD": "standard", "SUP-PREMIUM": "premium"}
-
-
-def entitlement_terms(lines: list[Mapping[str, Any]]) -> tuple[str, int]:
-    """(level, covered units) of a contract's lines: the best support plan and its quantity."""
-    level, units = "none", 0
-    for line in lines:
-        plan = SUPPORT_LEVELS.get(line["sku"])
-        if plan is not None and (level == "none" or plan == "premium"):
-            level, units = plan, int(line["quantity"])
-    return level, units
+#: Billing operation for each kind of quote, once the contract has a subscription.
+BILLING_OPERATIONS = {
+    "new": "amend_subscription",
+    "amendment": "amend_subscription",
+    "renewal": "renew_subscription",
+    "cancellation": "cancel_subscription",
+}
+#: Workflow states a restart resumes.
+OPEN = ("started", "billing_updated")
 
 
 class ReferenceDesign:
@@ -55,17 +62,24 @@ class ReferenceDesign:
         deduplicate: bool = True,
         idempotency_keys: bool = True,
         guard_versions: bool = True,
+        entitlement_grace: float = 600.0,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
         self.policy = policy or retry(initial=1.0, coefficient=2.0, max_interval=300.0)
-        self.inbox: Inbox = inbox()
         self.deduplicate = deduplicate
         self.idempotency_keys = idempotency_keys
         self.guard_versions = guard_versions
-        self.written: dict[str, int] = {}  # contract -> version written to ERP and billing
-        self.entitled: dict[str, int] = {}  # contract -> version written to support
+        self.entitlement_grace = entitlement_grace
+        self.breakers: dict[str, CircuitBreaker] = {
+            system: breaker(window=20, failure_rate=0.5, minimum_calls=10, open_for=60.0)
+            for system in ("erp", "billing", "support")
+        }
+        # Caches of the journal, lost in a crash and rebuilt by `_recover`.
+        self.inbox: Inbox = inbox()
+        self.contracts: dict[str, dict[str, int]] = {}  # written / entitled / subscribed
         self.awaiting: dict[str, dict[int, str]] = {}  # contract -> version -> workflow
+        self._recovered = False
 
     @property
     def subscriptions(self) -> Mapping[str, HandlerFn]:
@@ -73,122 +87,252 @@ class ReferenceDesign:
             "quote.approved": self.on_quote_approved,
             "subscription.activated": self.on_billing_changed,
             "subscription.amended": self.on_billing_changed,
+            "orchestrator.restarted": self.on_restart,
         }
 
-    def _key(self, key: str) -> str | None:
-        return key if self.idempotency_keys else None
-
-    def _first_delivery(self, event: DomainEvent, now: float) -> bool:
-        return not self.deduplicate or self.inbox.accept(event.event_id, now)
+    # -- handlers ----------------------------------------------------------------------
 
     def on_quote_approved(self, ctx: Context, event: DomainEvent) -> Steps:
-        now = yield ctx.now()
-        if not self._first_delivery(event, now):
+        yield from self._recover(ctx)
+        if not (yield from self._first_delivery(ctx, event)):
             return
-        quote = event_body(event)
-        contract, version = quote["contract_id"], int(quote["contract_version"])
-        workflow = quote["quote_id"]
-        keys = {"quote": workflow, "contract": contract, "contract_version": version}
-        yield ctx.status(workflow, "started", keys=keys)
-        if self.guard_versions:
-            yield ctx.acquire(f"contract:{contract}")
-        if self.guard_versions and self.written.get(contract, 0) >= version:
-            reason = f"contract {contract} is already at v{self.written[contract]}"
-            yield ctx.status(workflow, "superseded", reason, keys)
+        try:
+            quote = canonical.quote(event)
+        except canonical.MappingError as error:
+            workflow = str(event.keys.get("quote", event.event_id))
+            yield from self._park(ctx, workflow, f"mapping: {error}", dict(event.keys))
             return
-        order = {
-            "quote_id": workflow,
-            "contract_id": contract,
-            "contract_version": version,
-            "customer_id": quote["customer_id"],
-            "currency": quote["currency"],
-            "lines": [
-                {"sku": line["sku"], "quantity": line["quantity"]} for line in quote["lines"]
-            ],
-            "total": quote["total"],
-        }
-        check = yield from ctx.call_with_retry(self.policy, "erp", "validate_order", order)
-        if (yield from self._parked_on(ctx, check, workflow, keys, "ERP validation")):
-            return
-        created = yield from ctx.call_with_retry(
-            self.policy, "erp", "create_sales_order", order, self._key(f"{workflow}:erp-order")
-        )
-        if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
-            return
-        order_id = created.body["order_id"]
-        contract_write = {**order, "order_id": order_id}
-        stored = yield from ctx.call_with_retry(
-            self.policy,
-            "erp",
-            "upsert_contract",
-            contract_write,
-            self._key(f"{contract}:v{version}:erp-contract"),
-        )
-        if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
-            return
-        operation = "amend_subscription" if contract in self.written else "create_subscription"
-        billed = yield from ctx.call_with_retry(
-            self.policy,
-            "billing",
-            operation,
-            {**order, "term_months": quote.get("term_months", 36)},
-            self._key(f"{contract}:v{version}:billing"),
-        )
-        if (yield from self._parked_on(ctx, billed, workflow, keys, "billing")):
-            return
-        self.written[contract] = max(version, self.written.get(contract, 0))
-        yield ctx.status(workflow, "billing_updated", keys=keys)
-        if self.entitled.get(contract, 0) >= version:
-            yield ctx.status(workflow, "completed", keys=keys)
-        else:
-            self.awaiting.setdefault(contract, {})[version] = workflow
+        journal = {
+            "status": "started",
+            "contract": quote.contract_id,
+            "version": quote.contract_version,
+            "event": {
+                "event_id": event.event_id, "type": event.type, "system": event.system,
+                "occurred_at": event.occurred_at, "payload": dict(event.payload),
+                "keys": dict(event.keys),
+            },
+        }  # fmt: skip
+        yield ctx.store("workflow", quote.quote_id, journal)
+        yield ctx.status(quote.quote_id, "started", keys=self._keys(quote))
+        yield from self._workflow(ctx, quote)
 
     def on_billing_changed(self, ctx: Context, event: DomainEvent) -> Steps:
-        now = yield ctx.now()
-        if not self._first_delivery(event, now):
+        yield from self._recover(ctx)
+        if not (yield from self._first_delivery(ctx, event)):
             return
-        subscription = event_body(event)
-        contract, version = subscription["contract_id"], int(subscription["contract_version"])
+        try:
+            subscription = canonical.subscription(event)
+        except canonical.MappingError as error:
+            # The quote's own fallback still brings support up to date; record why we could not.
+            yield ctx.note("exceptions", event.event_id, "unmapped", {"reason": str(error)})
+            return
+        yield from self._entitle(ctx, subscription.entitlement_request(), "callout")
+
+    def on_restart(self, ctx: Context, event: DomainEvent) -> Steps:
+        """Recover from the journal and resume every unfinished workflow."""
+        yield from self._recover(ctx)
+        for workflow, journal in (yield ctx.scan("workflow")):
+            if journal["status"] in OPEN:
+                yield ctx.note("journal", workflow, "resumed", {"status": journal["status"]})
+                yield ctx.fork(self._resume(ctx, journal), f"resume:{workflow}")
+
+    # -- the workflow ------------------------------------------------------------------
+
+    def _resume(self, ctx: Context, journal: Mapping[str, Any]) -> Steps:
+        saved = journal["event"]
+        event = DomainEvent(
+            saved["event_id"], saved["type"], saved["system"], saved["occurred_at"],
+            saved["payload"], saved["keys"],
+        )  # fmt: skip
+        yield from self._workflow(ctx, canonical.quote(event))
+
+    def _workflow(self, ctx: Context, quote: canonical.Quote) -> Steps:
+        contract, version, workflow = quote.contract_id, quote.contract_version, quote.quote_id
+        keys = self._keys(quote)
+        if self.guard_versions:
+            yield ctx.acquire(f"contract:{contract}")
+        state = self._contract(contract)
+        if self.guard_versions and state["written"] > version:
+            reason = f"contract {contract} is already at v{state['written']}"
+            yield from self._close(ctx, workflow, "superseded", keys, reason)
+            return
+        needs_writing = state["written"] < version or not self.guard_versions
+        if needs_writing and not (yield from self._write_downstream(ctx, quote, state, keys)):
+            return
+        if self.guard_versions:
+            yield ctx.release(f"contract:{contract}")
+        if self.contracts[contract]["entitled"] >= version:
+            yield from self._settle(ctx, contract)
+            return
+        # Support should follow billing's callout; if it has not within the grace period,
+        # the quote has everything the entitlement needs.
+        yield ctx.sleep(self.entitlement_grace)
+        yield from self._entitle(ctx, quote.entitlement_request(), "fallback")
+
+    def _write_downstream(
+        self, ctx: Context, quote: canonical.Quote, state: dict[str, int], keys: Keys
+    ) -> Generator[Effect, Any, bool]:
+        """Validate, then ERP order and contract, then billing; False if the workflow parked."""
+        workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
+        order = quote.order_request()
+        checked = yield from self._call(ctx, "erp", "validate_order", order)
+        if (yield from self._parked_on(ctx, checked, workflow, keys, "ERP validation")):
+            return False
+        created = yield from self._call(
+            ctx, "erp", "create_sales_order", order, f"{workflow}:erp-order"
+        )
+        if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
+            return False
+        stored = yield from self._call(
+            ctx, "erp", "upsert_contract", {**order, "order_id": created.body["order_id"]},
+            f"{contract}:v{version}:erp-contract",
+        )  # fmt: skip
+        if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
+            return False
+        operation = (
+            BILLING_OPERATIONS[quote.quote_type] if state["subscribed"] else "create_subscription"
+        )
+        billed = yield from self._call(
+            ctx, "billing", operation, order, f"{contract}:v{version}:billing"
+        )
+        if (yield from self._parked_on(ctx, billed, workflow, keys, "billing")):
+            return False
+        state.update(written=max(version, state["written"]), subscribed=1)
+        yield ctx.store("contract", contract, dict(state))
+        journal = yield ctx.load("workflow", workflow)
+        if journal is not None:
+            yield ctx.store("workflow", workflow, {**journal, "status": "billing_updated"})
+        self.awaiting.setdefault(contract, {})[version] = workflow
+        yield ctx.status(workflow, "billing_updated", keys=keys)
+        return True
+
+    def _entitle(self, ctx: Context, request: Mapping[str, Any], source: str) -> Steps:
+        """Bring support to `request`'s contract version, once, whichever path gets here first."""
+        contract, version = str(request["contract_id"]), int(request["contract_version"])
         if self.guard_versions:
             yield ctx.acquire(f"entitlement:{contract}")
-        if self.guard_versions and self.entitled.get(contract, 0) >= version:
-            return  # an older version arriving late: support already shows a newer one
-        level, units = entitlement_terms(subscription["lines"])
-        keys = {"contract": contract, "contract_version": version}
-        reply = yield from ctx.call_with_retry(
-            self.policy,
-            "support",
-            "upsert_entitlement",
-            {
-                "contract_id": contract,
-                "contract_version": version,
-                "customer_id": subscription["customer_id"],
-                "level": level,
-                "covered_units": units,
-            },
-            self._key(f"{contract}:v{version}:support"),
-        )
-        waiting = self.awaiting.get(contract, {})
-        if reply.error is not None:
-            for workflow in waiting.values():
-                reason = f"support entitlement: {reply.error.code}: {reply.error.message}"
-                yield ctx.status(workflow, "parked", reason, keys)
+        state = self._contract(contract)
+        if self.guard_versions and state["entitled"] >= version:
+            if state["entitled"] > version and source == "callout":
+                details = {"version": version, "support_has": state["entitled"]}
+                yield ctx.note("versions", contract, "stale_event_ignored", details)
             return
-        self.entitled[contract] = max(version, self.entitled.get(contract, 0))
-        for waiting_version in sorted(v for v in waiting if v <= version):
-            workflow = waiting.pop(waiting_version)
-            status = "completed" if waiting_version == version else "superseded"
-            yield ctx.status(workflow, status, keys={**keys, "quote": workflow})
+        confirm = None
+        if self.idempotency_keys:  # the vendor may ignore keys: read back before resending
+            read = Call("support", "get_entitlement", {"contract_id": contract})
+            confirm = Confirm(read, lambda reply: reply.body.get("contract_version") == version)
+        reply = yield from self._call(
+            ctx, "support", "upsert_entitlement", request, f"{contract}:v{version}:support", confirm
+        )
+        if reply.error is not None:
+            reason = f"support entitlement: {reply.error.code}: {reply.error.message}"
+            for workflow in self.awaiting.get(contract, {}).values():
+                yield from self._park(ctx, workflow, reason, {"contract": contract})
+            return
+        state["entitled"] = max(version, state["entitled"])
+        yield ctx.store("contract", contract, dict(state))
+        yield from self._settle(ctx, contract)
+
+    def _settle(self, ctx: Context, contract: str) -> Steps:
+        """Complete the workflows support now covers (older versions are superseded)."""
+        entitled = self.contracts[contract]["entitled"]
+        waiting = self.awaiting.get(contract, {})
+        for version in sorted(v for v in waiting if v <= entitled):
+            workflow = waiting.pop(version)
+            status = "completed" if version == entitled else "superseded"
+            keys: dict[str, str | int] = {
+                "quote": workflow, "contract": contract, "contract_version": version,
+            }  # fmt: skip
+            yield from self._close(ctx, workflow, status, keys)
         if not waiting:
             self.awaiting.pop(contract, None)
 
-    @staticmethod
+    # -- journal, inbox and exceptions -------------------------------------------------
+
+    def _recover(self, ctx: Context) -> Steps:
+        """Rebuild the caches from the journal, once per life of this design object."""
+        if self._recovered:
+            return
+        yield ctx.acquire("journal")
+        if not self._recovered:
+            for event_id, seen_at in (yield ctx.scan("inbox")):
+                self.inbox.remember(event_id, seen_at)
+            for contract, state in (yield ctx.scan("contract")):
+                self.contracts[contract] = dict(state)
+            for workflow, journal in (yield ctx.scan("workflow")):
+                if journal["status"] == "billing_updated":
+                    waiting = self.awaiting.setdefault(journal["contract"], {})
+                    waiting[int(journal["version"])] = workflow
+            self._recovered = True
+        yield ctx.release("journal")
+
+    def _first_delivery(self, ctx: Context, event: DomainEvent) -> Generator[Effect, Any, bool]:
+        if not self.deduplicate:
+            return True
+        now = yield ctx.now()
+        for forgotten in self.inbox.forget_expired(now):
+            yield ctx.store("inbox", forgotten, None)
+        if not self.inbox.accept(event.event_id, now):
+            return False
+        yield ctx.store("inbox", event.event_id, now)
+        return True
+
+    def _contract(self, contract: str) -> dict[str, int]:
+        return self.contracts.setdefault(contract, {"written": 0, "entitled": 0, "subscribed": 0})
+
+    def _call(
+        self,
+        ctx: Context,
+        system: str,
+        operation: str,
+        payload: Mapping[str, Any],
+        idem_key: str | None = None,
+        confirm: Confirm | None = None,
+    ) -> Generator[Effect, Any, Reply]:
+        call = Call(system, operation, payload, idem_key if self.idempotency_keys else None)
+        return (
+            yield from call_with_retry(
+                call, self.policy, ctx.rng, self.breakers.get(system), confirm
+            )
+        )
+
     def _parked_on(
-        ctx: Context, reply: Reply, workflow: str, keys: Mapping[str, str | int], step: str
+        self, ctx: Context, reply: Reply, workflow: str, keys: Keys, step: str
     ) -> Generator[Effect, Any, bool]:
         """Park the workflow in the exception state if the step failed for good."""
         if reply.error is None:
             return False
-        reason = f"{step}: {reply.error.code}: {reply.error.message}"
-        yield ctx.status(workflow, "parked", reason, keys)
+        yield from self._park(
+            ctx, workflow, f"{step}: {reply.error.code}: {reply.error.message}", keys
+        )
         return True
+
+    def _park(self, ctx: Context, workflow: str, reason: str, keys: Keys) -> Steps:
+        journal = yield ctx.load("workflow", workflow)
+        if journal is not None:
+            yield ctx.store("workflow", workflow, {**journal, "status": "parked", "reason": reason})
+        yield ctx.note("exceptions", workflow, "parked", {"reason": reason})
+        yield ctx.status(workflow, "parked", reason, keys)
+
+    def _close(
+        self, ctx: Context, workflow: str, status: str, keys: Keys, reason: str | None = None
+    ) -> Steps:
+        yield ctx.store("workflow", workflow, None)  # finished: nothing left to resume
+        yield ctx.status(workflow, status, reason, keys)
+
+    @staticmethod
+    def _keys(quote: canonical.Quote) -> dict[str, str | int]:
+        return {
+            "quote": quote.quote_id,
+            "contract": quote.contract_id,
+            "contract_version": quote.contract_version,
+        }
+
+
+def entitlement_terms(lines: list[Mapping[str, Any]]) -> tuple[str, int]:
+    """(level, covered units) of a contract's lines: the best support plan and its quantity."""
+    contract_lines = tuple(
+        canonical.Line(str(line["sku"]), int(line["quantity"])) for line in lines
+    )
+    request = canonical.entitlement_request("", 0, "", contract_lines, active=True)
+    return request["level"], request["covered_units"]

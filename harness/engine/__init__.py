@@ -1,6 +1,16 @@
 """Sans-IO orchestration policies: pure code, the clock and the random stream passed in."""
 
+from harness.engine.breaker import CircuitBreaker, breaker
 from harness.engine.inbox import Inbox, inbox
-from harness.engine.retry import RetryPolicy, call_with_retry, retry
+from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
 
-__all__ = ["Inbox", "RetryPolicy", "call_with_retry", "inbox", "retry"]
+__all__ = [
+    "CircuitBreaker",
+    "Confirm",
+    "Inbox",
+    "RetryPolicy",
+    "breaker",
+    "call_with_retry",
+    "inbox",
+    "retry",
+]

@@ -25,14 +25,25 @@ class Inbox:
 
     def accept(self, event_id: str, now: float) -> bool:
         """True the first time `event_id` arrives within the retention window."""
-        expiry = self._expiry
-        while expiry and expiry[0][0] <= now:
-            self._seen.discard(expiry.popleft()[1])
+        self.forget_expired(now)
         if event_id in self._seen:
             return False
-        self._seen.add(event_id)
-        expiry.append((now + self.retention_s, event_id))
+        self.remember(event_id, now)
         return True
+
+    def remember(self, event_id: str, seen_at: float) -> None:
+        """Note an id as seen at `seen_at` (also how a restarted inbox is rebuilt)."""
+        self._seen.add(event_id)
+        self._expiry.append((seen_at + self.retention_s, event_id))
+
+    def forget_expired(self, now: float) -> list[str]:
+        """Forget ids past retention; return them, so a journal can drop them too."""
+        forgotten = []
+        while self._expiry and self._expiry[0][0] <= now:
+            event_id = self._expiry.popleft()[1]
+            self._seen.discard(event_id)
+            forgotten.append(event_id)
+        return forgotten
 
     def __len__(self) -> int:
         return len(self._seen)

@@ -9,16 +9,22 @@ Rules:
    is what makes that safe, so a call without one may duplicate its effect.
 4. `max_attempts=None` retries until success (Temporal's default); otherwise the last reply is
    returned after that many attempts.
+5. With a `Confirm`, an ambiguous answer is first checked by reading back: if the write shows,
+   it counts as done and is not sent again. This is how a write to a vendor without
+   idempotency keys stays effect-once.
+6. With a circuit breaker, each attempt first asks it; while it is open the work parks (sleeps
+   until it half-opens) instead of failing; every state change is noted in the history.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from harness.effects import Call, CallError, Effect, Reply, Sleep
+from harness.effects import Call, CallError, Effect, Note, Now, Reply, Sleep
+from harness.engine.breaker import CircuitBreaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +75,51 @@ def retry(
     return RetryPolicy(initial, coefficient, max_interval, max_attempts, jitter)
 
 
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """After an ambiguous answer: a read, and whether its reply shows the write applied."""
+
+    read: Call
+    applied: Callable[[Reply], bool]
+
+
 def call_with_retry(
-    call: Call, policy: RetryPolicy, rng: random.Random
+    call: Call,
+    policy: RetryPolicy,
+    rng: random.Random,
+    breaker: CircuitBreaker | None = None,
+    confirm: Confirm | None = None,
 ) -> Generator[Effect, Any, Reply]:
     """Yield the call (and sleeps) until it succeeds or the policy gives up; return the reply."""
     attempt = 1
     while True:
+        if breaker is not None:
+            yield from _admitted(breaker, call.system)
         reply: Reply = yield replace(call, attempt=attempt)
-        if reply.error is None or not policy.retries(reply.error, attempt):
+        if breaker is not None:
+            failed = reply.error is not None and reply.error.kind != "business"
+            changed = breaker.record(failed, (yield Now()))
+            if changed is not None:
+                yield Note("breaker", call.system, changed, {"after": call.operation})
+        if reply.error is None:
+            return reply
+        if reply.error.kind == "ambiguous" and confirm is not None:
+            check = yield from call_with_retry(confirm.read, policy, rng, breaker)
+            if check.ok and confirm.applied(check):
+                yield Note("confirm", call.system, "applied", {"operation": call.operation})
+                return Reply(check.body)
+        if not policy.retries(reply.error, attempt):
             return reply
         yield Sleep(policy.delay(attempt, reply.error, rng))
         attempt += 1
+
+
+def _admitted(breaker: CircuitBreaker, system: str) -> Generator[Effect, Any, None]:
+    """Wait (park) until the breaker lets a call through."""
+    while True:
+        wait, changed = breaker.admit((yield Now()))
+        if changed is not None:
+            yield Note("breaker", system, changed)
+        if wait is None:
+            return
+        yield Sleep(wait)

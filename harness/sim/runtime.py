@@ -21,7 +21,19 @@ from typing import Any
 import simpy
 
 from harness.designs import Context, Design
-from harness.effects import Acquire, Call, Load, Note, Now, Release, Scan, Sleep, Status, Store
+from harness.effects import (
+    Acquire,
+    Call,
+    Fork,
+    Load,
+    Note,
+    Now,
+    Release,
+    Scan,
+    Sleep,
+    Status,
+    Store,
+)
 from harness.faults import FaultSchedule, FaultWindow, build_schedule
 from harness.history import (
     FaultRecord,
@@ -215,11 +227,14 @@ class Simulation:
     # -- the design under test -----------------------------------------------------------
 
     def _spawn(self, event: DomainEvent) -> None:
-        process = self.env.process(self._handle(event))
+        self._start(event, None)
+
+    def _start(self, event: DomainEvent, steps: Any) -> None:
+        process = self.env.process(self._handle(event, steps))
         self._running[process] = None
         process.callbacks.append(lambda _: self._running.pop(process, None))
 
-    def _handle(self, event: DomainEvent) -> Generator[simpy.Event, Any, None]:
+    def _handle(self, event: DomainEvent, steps: Any = None) -> Generator[simpy.Event, Any, None]:
         """Run the design's handler for one delivered event, interpreting its effects.
 
         An exception raised by design code, or a yielded value that is not an effect, ends the
@@ -230,7 +245,8 @@ class Simulation:
         waiting: Any = None  # a lock request not yet granted
         try:
             try:
-                steps = self.design.subscriptions[event.type](self.context, event)
+                if steps is None:
+                    steps = self.design.subscriptions[event.type](self.context, event)
             except Exception as error:
                 raise _DesignFault(f"{type(error).__name__}: {error}") from error
             result: Any = None
@@ -280,6 +296,12 @@ class Simulation:
                     result = None
                 elif isinstance(effect, Scan):
                     result = sorted(self.journal.get(effect.table, {}).items())
+                elif isinstance(effect, Fork):
+                    forked = DomainEvent(
+                        effect.trace, event.type, event.system, env.now, {}, event.keys
+                    )
+                    self._start(forked, effect.steps)
+                    result = None
                 elif isinstance(effect, Note):
                     details = dict(effect.details) or None
                     self.record(

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.designs.api import Context
 from harness.designs.reference import ReferenceDesign, entitlement_terms
-from harness.effects import Acquire, Call, CallError, Now, Reply, Status
+from harness.effects import Acquire, Call, CallError, Now, Reply, Scan, Sleep, Status
 from simulators.base import DomainEvent
 
 QUOTE = {
@@ -30,11 +30,14 @@ def step(design: ReferenceDesign, event: DomainEvent, answer: Any) -> list[Any]:
         while True:
             effect = steps.send(result)
             effects.append(effect)
-            result = (
-                answer(effect)
-                if isinstance(effect, Call)
-                else (0.0 if isinstance(effect, Now) else None)
-            )
+            if isinstance(effect, Call):
+                result = answer(effect)
+            elif isinstance(effect, Now):
+                result = 0.0
+            elif isinstance(effect, Scan):
+                result = []  # an empty journal
+            else:
+                result = None
     except StopIteration:
         return effects
 
@@ -56,12 +59,19 @@ def test_the_happy_path_writes_erp_then_billing_with_business_keys() -> None:
     calls = [e for e in effects if isinstance(e, Call)]
     assert [c.operation for c in calls] == [
         "validate_order", "create_sales_order", "upsert_contract", "create_subscription",
+        "upsert_entitlement",
     ]  # fmt: skip
     assert [c.idem_key for c in calls] == [
         None, "Q-000001:erp-order", "CT-000001:v1:erp-contract", "CT-000001:v1:billing",
+        "CT-000001:v1:support",
     ]  # fmt: skip
     assert Acquire("contract:CT-000001") in effects
-    assert [e.status for e in effects if isinstance(e, Status)] == ["started", "billing_updated"]
+    # no billing callout came while stepping by hand: after the grace period the quote's own
+    # lines bring support up to date
+    grace = effects.index(Sleep(600.0))
+    assert effects.index(calls[3]) < grace < effects.index(calls[4])
+    statuses = [e.status for e in effects if isinstance(e, Status)]
+    assert statuses == ["started", "billing_updated", "completed"]
 
 
 def test_duplicates_and_stale_versions_do_nothing() -> None:
