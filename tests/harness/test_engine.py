@@ -120,3 +120,84 @@ class InboxModel(RuleBasedStateMachine):
 
 TestInboxModel = InboxModel.TestCase
 TestInboxModel.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+# -- circuit breaker and read-back confirmation ---------------------------------------------
+
+from harness.effects import Note, Now  # noqa: E402
+from harness.engine import Confirm, breaker  # noqa: E402
+
+
+def test_breaker_opens_parks_probes_and_closes() -> None:
+    cb = breaker(window=10, failure_rate=0.5, minimum_calls=4, open_for=60, probes=2)
+    assert cb.admit(0.0) == (None, None)
+    for t in (1.0, 2.0, 3.0):
+        assert cb.record(True, t) is None
+    assert cb.record(True, 4.0) == "open"
+    assert cb.admit(10.0) == (54.0, None)  # park until it half-opens
+    assert cb.admit(64.0) == (None, "half_open")
+    assert cb.admit(64.0) == (None, None)
+    assert cb.admit(64.0)[0] == 5.0  # only two probes at a time
+    assert cb.record(False, 65.0) is None
+    assert cb.record(False, 65.0) == "closed"
+    assert "closed" in repr(cb)
+
+
+def test_a_failed_probe_opens_again_and_business_errors_do_not_count() -> None:
+    cb = breaker(window=4, failure_rate=0.5, minimum_calls=2, open_for=10, probes=1)
+    cb.record(True, 0.0)
+    cb.record(True, 0.0)
+    assert cb.state == "open"
+    cb.admit(10.0)
+    assert cb.record(True, 10.5) == "open" and cb.opened_at == 10.5
+    with pytest.raises(ValueError):
+        breaker(window=2, minimum_calls=3)
+
+
+def test_an_open_breaker_parks_the_call_and_notes_each_change() -> None:
+    cb = breaker(window=2, failure_rate=0.5, minimum_calls=2, open_for=30, probes=1)
+    call = Call("erp", "create_sales_order", {}, "K")
+    steps = call_with_retry(call, retry(jitter=0), random.Random(0), cb)
+    clock, replies, seen = (
+        iter([0.0, 1.0, 2.0, 3.0, 3.0, 33.0, 34.0]),
+        [TRANSIENT, TRANSIENT, OK],
+        [],
+    )
+    answer: object = None
+    try:
+        while True:
+            effect = steps.send(answer)
+            seen.append(effect)
+            answer = (
+                next(clock)
+                if isinstance(effect, Now)
+                else replies.pop(0)
+                if isinstance(effect, Call)
+                else None
+            )
+    except StopIteration as done:
+        assert done.value == OK
+    notes = [(e.subject, e.event) for e in seen if isinstance(e, Note)]
+    assert notes == [("erp", "open"), ("erp", "half_open"), ("erp", "closed")]
+    assert Sleep(30.0) in seen  # parked for the open interval, not failed
+
+
+def test_confirm_reads_back_before_resending_an_ambiguous_write() -> None:
+    write = Call("support", "upsert_entitlement", {"contract_version": 3})
+    read = Call("support", "get_entitlement", {"contract_id": "CT-1"})
+    confirm = Confirm(read, lambda reply: reply.body.get("contract_version") == 3)
+    lost = Reply({}, CallError("ambiguous", "timeout"))
+    effects, reply = drive(
+        call_with_retry(write, retry(), random.Random(0), confirm=confirm),
+        [lost, Reply({"contract_version": 3})],
+    )
+    calls = [e for e in effects if isinstance(e, Call)]
+    assert [c.operation for c in calls] == ["upsert_entitlement", "get_entitlement"]
+    assert reply.ok and reply.body["contract_version"] == 3
+    effects, reply = drive(
+        call_with_retry(write, retry(), random.Random(0), confirm=confirm),
+        [lost, Reply({"contract_version": 2}), OK],
+    )
+    assert [e.operation for e in effects if isinstance(e, Call)] == [
+        "upsert_entitlement", "get_entitlement", "upsert_entitlement",
+    ]  # fmt: skip

@@ -17,6 +17,7 @@ from harness.history import (
     CallRecord,
     EventRecord,
     FaultRecord,
+    PolicyRecord,
     Record,
     WorkflowRecord,
     read_history,
@@ -258,3 +259,17 @@ def test_a_preset_override_scenario_replays_from_its_run_directory(
     assert (first.run_dir / "summary.json").read_bytes() == (
         replayed.run_dir / "summary.json"
     ).read_bytes()
+
+
+def test_the_reference_recovers_from_a_crash_without_loss_or_duplicates(tmp_path: Path) -> None:
+    """Crashes while workflows are stuck mid-write (ERP is down): the journal resumes them."""
+    crashes = [fault("orchestrator_crash", start=f"{hour}h", duration="20m") for hour in (3, 7)]
+    outages = [fault("outage", target="erp", start=f"{hour}h") for hour in (2, 6)]
+    result, records = run_faults(tmp_path, *outages, *crashes)
+    interrupted = [
+        r for r in records if isinstance(r, WorkflowRecord) and r.status == "interrupted"
+    ]
+    resumed = [r for r in records if isinstance(r, PolicyRecord) and r.event == "resumed"]
+    assert interrupted and resumed
+    verdicts = {v.checker: v.status for v in result.verdicts}
+    assert verdicts["effect_once"] == "pass" and verdicts["nothing_lost"] == "pass"
