@@ -88,7 +88,8 @@ class World:
     catalog: Catalog
     customers: tuple[Customer, ...]
     regions: tuple[str, ...]
-    erp_master: MasterData
+    erp_master: MasterData  # what ERP holds at the start, gaps included
+    erp_reference: MasterData  # what it should hold: what operations repair it to
 
     def accounts(self) -> dict[str, dict[str, str]]:
         """CPQ's view of customers (CRM accounts)."""
@@ -123,13 +124,7 @@ def build_world(spec: WorldSpec, seed: int) -> World:
                 region.currency,
             )
         )
-    gaps = spec.gaps
-    tax_codes = {
-        code: TaxCode(REGIONS[code].tax_code, code, active=code not in gaps.inactive_tax_codes)
-        for code in codes
-        if code not in gaps.missing_tax_codes
-    }
-    master = MasterData(
+    reference = MasterData(
         subsidiaries={
             subsidiary_id(code): Subsidiary(
                 subsidiary_id(code), REGIONS[code].legal_name, code, REGIONS[code].currency
@@ -137,11 +132,18 @@ def build_world(spec: WorldSpec, seed: int) -> World:
             for code in codes
         },
         customers={c.customer_id: c.subsidiary_id for c in customers},
-        items={
-            sku: f"ITEM-{index:04d}"
-            for index, sku in enumerate(PRODUCTS, start=1)
-            if sku not in gaps.unmapped_skus
-        },
-        tax_codes=tax_codes,
+        items={sku: f"ITEM-{index:04d}" for index, sku in enumerate(PRODUCTS, start=1)},
+        tax_codes={code: TaxCode(REGIONS[code].tax_code, code) for code in codes},
     )
-    return World(Catalog(PRODUCTS.values()), tuple(customers), tuple(codes), master)
+    gaps = spec.gaps
+    master = MasterData(
+        subsidiaries=reference.subsidiaries,
+        customers=reference.customers,
+        items={s: i for s, i in reference.items.items() if s not in gaps.unmapped_skus},
+        tax_codes={
+            code: TaxCode(tax.code, code, active=code not in gaps.inactive_tax_codes)
+            for code, tax in reference.tax_codes.items()
+            if code not in gaps.missing_tax_codes
+        },
+    )
+    return World(Catalog(PRODUCTS.values()), tuple(customers), tuple(codes), master, reference)

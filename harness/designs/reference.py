@@ -20,7 +20,9 @@ Guarantees, and how:
   breaker per system parks work while the system is failing; the entitlement does not hang on
   one webhook; the journal survives a crash and unfinished workflows resume at restart.
 - Managed exceptions. Business errors and unmappable payloads park the workflow with the
-  reason, in the journal and the history.
+  reason and code, in the journal and the history; a technical failure that outlasts the retry
+  budget dead-letters it with the original message and the failure. Operators answer with
+  `operator.resolve` (resume), `operator.skip` or `operator.replay` (harness/sim/operations.py).
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ class ReferenceDesign:
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
-        self.policy = policy or retry(initial=1.0, coefficient=2.0, max_interval=300.0)
+        # ~100 attempts is about eight hours of failures while the breaker lets calls through;
+        # parking while it is open costs no attempt. Then the work goes to the dead letters.
+        self.policy = policy or retry(
+            initial=1.0, coefficient=2.0, max_interval=300.0, max_attempts=100
+        )
         self.deduplicate = deduplicate
         self.idempotency_keys = idempotency_keys
         self.guard_versions = guard_versions
@@ -88,6 +94,9 @@ class ReferenceDesign:
             "subscription.activated": self.on_billing_changed,
             "subscription.amended": self.on_billing_changed,
             "orchestrator.restarted": self.on_restart,
+            "operator.resolve": self.on_operator_resume,
+            "operator.replay": self.on_operator_resume,
+            "operator.skip": self.on_operator_skip,
         }
 
     # -- handlers ----------------------------------------------------------------------
@@ -96,22 +105,24 @@ class ReferenceDesign:
         yield from self._recover(ctx)
         if not (yield from self._first_delivery(ctx, event)):
             return
+        saved = {
+            "event_id": event.event_id, "type": event.type, "system": event.system,
+            "occurred_at": event.occurred_at, "payload": dict(event.payload),
+            "keys": dict(event.keys),
+        }  # fmt: skip
         try:
             quote = canonical.quote(event)
         except canonical.MappingError as error:
             workflow = str(event.keys.get("quote", event.event_id))
-            yield from self._park(ctx, workflow, f"mapping: {error}", dict(event.keys))
+            yield ctx.store("workflow", workflow, {"status": "started", "event": saved})
+            yield from self._park(ctx, workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys)
             return
         journal = {
             "status": "started",
             "contract": quote.contract_id,
             "version": quote.contract_version,
-            "event": {
-                "event_id": event.event_id, "type": event.type, "system": event.system,
-                "occurred_at": event.occurred_at, "payload": dict(event.payload),
-                "keys": dict(event.keys),
-            },
-        }  # fmt: skip
+            "event": saved,
+        }
         yield ctx.store("workflow", quote.quote_id, journal)
         yield ctx.status(quote.quote_id, "started", keys=self._keys(quote))
         yield from self._workflow(ctx, quote)
@@ -135,6 +146,34 @@ class ReferenceDesign:
             if journal["status"] in OPEN:
                 yield ctx.note("journal", workflow, "resumed", {"status": journal["status"]})
                 yield ctx.fork(self._resume(ctx, journal), f"resume:{workflow}")
+
+    def on_operator_resume(self, ctx: Context, event: DomainEvent) -> Steps:
+        """Operators fixed the cause (or the system is back): run the workflow again."""
+        yield from self._recover(ctx)
+        workflow = str(event.payload["workflow"])
+        journal = yield ctx.load("workflow", workflow)
+        if journal is None or journal["status"] not in ("parked", "dead_lettered"):
+            yield ctx.note("exceptions", workflow, "nothing_to_resume")
+            return
+        policy = "dead_letters" if journal["status"] == "dead_lettered" else "exceptions"
+        yield ctx.store("workflow", workflow, {**journal, "status": "started"})
+        yield ctx.note(policy, workflow, "resumed", {"by": event.type})
+        yield ctx.status(workflow, "resumed", keys=dict(journal["event"]["keys"]))
+        try:
+            yield from self._resume(ctx, journal)
+        except canonical.MappingError as error:
+            yield from self._park(ctx, workflow, "MAPPING_ERROR", f"mapping: {error}", {})
+
+    def on_operator_skip(self, ctx: Context, event: DomainEvent) -> Steps:
+        """Operators decided the work is not to be done: close it, with their reason."""
+        yield from self._recover(ctx)
+        workflow = str(event.payload["workflow"])
+        journal = yield ctx.load("workflow", workflow)
+        if journal is None or journal["status"] not in ("parked", "dead_lettered"):
+            return
+        reason = f"skipped by operations ({journal.get('reason', 'no reason recorded')})"
+        yield ctx.note("exceptions", workflow, "skipped", {"reason": reason})
+        yield from self._close(ctx, workflow, "skipped", dict(journal["event"]["keys"]), reason)
 
     # -- the workflow ------------------------------------------------------------------
 
@@ -189,6 +228,18 @@ class ReferenceDesign:
         )  # fmt: skip
         if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
             return False
+        if not state["subscribed"] and self.idempotency_keys:
+            # An earlier version's create may have landed unanswered (dead-lettered, replayed
+            # past its key's retention): a subscription is looked up before one is created.
+            found = yield from self._call(
+                ctx, "billing", "get_subscription", {"contract_id": contract}
+            )
+            if found.ok:
+                state["subscribed"] = 1
+                yield ctx.note("versions", contract, "subscription_found", {"version": version})
+            elif found.error is not None and found.error.code != "SUBSCRIPTION_NOT_FOUND":
+                yield from self._parked_on(ctx, found, workflow, keys, "billing lookup")
+                return False
         operation = (
             BILLING_OPERATIONS[quote.quote_type] if state["subscribed"] else "create_subscription"
         )
@@ -225,9 +276,8 @@ class ReferenceDesign:
             ctx, "support", "upsert_entitlement", request, f"{contract}:v{version}:support", confirm
         )
         if reply.error is not None:
-            reason = f"support entitlement: {reply.error.code}: {reply.error.message}"
             for workflow in self.awaiting.get(contract, {}).values():
-                yield from self._park(ctx, workflow, reason, {"contract": contract})
+                yield from self._parked_on(ctx, reply, workflow, {"contract": contract}, "support")
             return
         state["entitled"] = max(version, state["entitled"])
         yield ctx.store("contract", contract, dict(state))
@@ -299,20 +349,36 @@ class ReferenceDesign:
     def _parked_on(
         self, ctx: Context, reply: Reply, workflow: str, keys: Keys, step: str
     ) -> Generator[Effect, Any, bool]:
-        """Park the workflow in the exception state if the step failed for good."""
-        if reply.error is None:
+        """Park (business error) or dead-letter (retries spent) a step that failed for good."""
+        error = reply.error
+        if error is None:
             return False
-        yield from self._park(
-            ctx, workflow, f"{step}: {reply.error.code}: {reply.error.message}", keys
-        )
+        reason = f"{step}: {error.code}: {error.message}"
+        if error.kind == "business":
+            yield from self._park(ctx, workflow, error.code, reason, keys)
+        else:
+            yield from self._dead_letter(ctx, workflow, step, error.code, reason, keys)
         return True
 
-    def _park(self, ctx: Context, workflow: str, reason: str, keys: Keys) -> Steps:
+    def _park(self, ctx: Context, workflow: str, code: str, reason: str, keys: Keys) -> Steps:
         journal = yield ctx.load("workflow", workflow)
         if journal is not None:
-            yield ctx.store("workflow", workflow, {**journal, "status": "parked", "reason": reason})
-        yield ctx.note("exceptions", workflow, "parked", {"reason": reason})
+            parked = {**journal, "status": "parked", "code": code, "reason": reason}
+            yield ctx.store("workflow", workflow, parked)
+        yield ctx.note("exceptions", workflow, "parked", {"code": code, "reason": reason})
         yield ctx.status(workflow, "parked", reason, keys)
+
+    def _dead_letter(
+        self, ctx: Context, workflow: str, step: str, code: str, reason: str, keys: Keys
+    ) -> Steps:
+        """Keep the original message and the failure, for operators to replay."""
+        journal = yield ctx.load("workflow", workflow)
+        if journal is not None:
+            failure = {"step": step, "code": code, "reason": reason, "at": (yield ctx.now())}
+            dead = {**journal, "status": "dead_lettered", "failure": failure}
+            yield ctx.store("workflow", workflow, dead)
+        yield ctx.note("dead_letters", workflow, "dead_lettered", {"step": step, "code": code})
+        yield ctx.status(workflow, "dead_lettered", reason, keys)
 
     def _close(
         self, ctx: Context, workflow: str, status: str, keys: Keys, reason: str | None = None

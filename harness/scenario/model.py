@@ -9,6 +9,7 @@ import yaml
 from pydantic import AwareDatetime, Field, PositiveInt, model_validator
 
 from harness.scenario.fault_specs import FaultSpec
+from harness.scenario.operations import OperationsSpec
 from harness.scenario.systems import SystemsSpec
 from harness.scenario.types import (
     Duration,
@@ -90,6 +91,7 @@ class Scenario(Spec):
     workload: WorkloadSpec
     systems: SystemsSpec
     faults: list[FaultSpec] = []
+    operations: OperationsSpec = OperationsSpec()
     slo: SLOSpec
 
     @model_validator(mode="after")

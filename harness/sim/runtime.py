@@ -46,6 +46,7 @@ from harness.history import (
 from harness.scenario import ORCHESTRATOR, Scenario
 from harness.seeds import streams
 from harness.sim.network import Network
+from harness.sim.operations import OperationsTeam
 from harness.workload import Workload, poisson_arrivals
 from harness.world import World, build_world
 from simulators.base import DomainEvent, Payload, SystemOfRecord
@@ -100,6 +101,10 @@ class Simulation:
         self.context = Context(named(f"design.{design.name}"))
         self._locks: dict[str, simpy.Resource] = {}
         self._running: dict[simpy.Process, None] = {}  # handlers in flight, in start order
+        self.operations = OperationsTeam(
+            self.env, scenario.operations, scenario.start, self._repair_master_data,
+            self._send_operator_event, record,
+        )  # fmt: skip
         self._restored: dict[int, Any] = {}  # fault index -> master data to put back
 
     def run(self) -> None:
@@ -171,6 +176,23 @@ class Simulation:
             self.erp.set_item_mapping(sku, None)
         else:
             self.erp.set_item_mapping(sku, self._restored.pop(index, None))
+
+    def _repair_master_data(self) -> None:
+        """Operations bring ERP's master data back to what it should be."""
+        reference = self.world.erp_reference
+        for region, tax_code in reference.tax_codes.items():
+            self.erp.set_tax_code(region, tax_code)
+        for sku, item_id in reference.items.items():
+            self.erp.set_item_mapping(sku, item_id)
+
+    def _send_operator_event(self, event: DomainEvent) -> None:
+        self.env.process(self._when_up(event))
+
+    def _when_up(self, event: DomainEvent) -> Generator[simpy.Event, Any, None]:
+        while not self.network.receiver_up:  # operators wait for the orchestrator to be back
+            yield self.env.timeout(60.0)
+        if event.type in self.design.subscriptions:
+            self._spawn(event)
 
     def _crash(self) -> None:
         self.network.receiver_up = False
@@ -307,6 +329,7 @@ class Simulation:
                     self.record(
                         PolicyRecord(env.now, effect.policy, effect.subject, effect.event, details)
                     )
+                    self.operations.noticed(effect)
                     result = None
                 else:
                     raise _DesignFault(f"yielded {effect!r}, which is not an effect")

@@ -17,8 +17,8 @@ from tests.harness.test_faults import quiet
 
 
 def test_a_retry_while_the_first_request_is_still_served_gets_409(tmp_path: Path) -> None:
-    """Billing takes 40 s, the client gives up at 30 s and retries with the same key at once."""
-    scenario = quiet(**{"systems.billing.latency": {"fixed": "40s"}})
+    """Billing often outlasts the client's 30 s; its retry, same key, meets the first request."""
+    scenario = quiet(**{"systems.billing.latency": {"uniform": ["20s", "45s"]}})
     result = run(scenario, "reference", 7, tmp_path)
     records = list(read_history(result.run_dir / "history.jsonl"))
     conflicts = [r for r in records if isinstance(r, CallRecord) and r.cause == "conflict"]

@@ -53,23 +53,25 @@ def test_a_business_error_parks_before_any_downstream_write() -> None:
 
 def test_the_happy_path_writes_erp_then_billing_with_business_keys() -> None:
     def answer(call: Call) -> Reply:
+        if call.operation == "get_subscription":  # a first version: billing has none yet
+            return Reply({}, CallError("business", "SUBSCRIPTION_NOT_FOUND"))
         return Reply({"order_id": "SO-1"} if call.operation == "create_sales_order" else {})
 
     effects = step(ReferenceDesign(), approved(), answer)
     calls = [e for e in effects if isinstance(e, Call)]
     assert [c.operation for c in calls] == [
-        "validate_order", "create_sales_order", "upsert_contract", "create_subscription",
-        "upsert_entitlement",
+        "validate_order", "create_sales_order", "upsert_contract", "get_subscription",
+        "create_subscription", "upsert_entitlement",
     ]  # fmt: skip
     assert [c.idem_key for c in calls] == [
-        None, "Q-000001:erp-order", "CT-000001:v1:erp-contract", "CT-000001:v1:billing",
+        None, "Q-000001:erp-order", "CT-000001:v1:erp-contract", None, "CT-000001:v1:billing",
         "CT-000001:v1:support",
     ]  # fmt: skip
     assert Acquire("contract:CT-000001") in effects
     # no billing callout came while stepping by hand: after the grace period the quote's own
     # lines bring support up to date
     grace = effects.index(Sleep(600.0))
-    assert effects.index(calls[3]) < grace < effects.index(calls[4])
+    assert effects.index(calls[4]) < grace < effects.index(calls[5])
     statuses = [e.status for e in effects if isinstance(e, Status)]
     assert statuses == ["started", "billing_updated", "completed"]
 

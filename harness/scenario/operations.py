@@ -1,0 +1,72 @@
+"""How the simulated operations team handles what a design parks: `operations:` in a scenario.
+
+operations:
+  business_hours: {days: mon-fri, start: "08:00", end: "18:00", tz: Europe/Berlin}
+  exceptions:
+    - code: TAX_CODE_MISSING     # the error code the design parked with ("*" for any)
+      fix: master_data           # repair ERP's master data first (or: none)
+      within: 4h                 # business time after the exception was parked
+      then: resume               # resume the workflow, or skip it
+  dead_letters: {replay_after: 1h}
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Literal
+
+from pydantic import model_validator
+
+from harness.scenario.types import PositiveDuration, Spec
+from simulators.availability import WEEKDAYS
+
+
+class BusinessHours(Spec):
+    days: str = "mon-fri"
+    start: str = "08:00"
+    end: str = "18:00"
+    tz: str = "UTC"
+
+    @model_validator(mode="after")
+    def _readable(self) -> BusinessHours:
+        self.weekdays()
+        if self.opens() >= self.closes():
+            raise ValueError("business hours must end after they start")
+        return self
+
+    def weekdays(self) -> frozenset[int]:
+        first, _, last = self.days.lower().partition("-")
+        if first[:3] not in WEEKDAYS or (last and last[:3] not in WEEKDAYS):
+            raise ValueError(f"cannot read days {self.days!r}; write them like mon-fri")
+        low = WEEKDAYS.index(first[:3])
+        high = WEEKDAYS.index(last[:3]) if last else low
+        return frozenset(range(low, high + 1))
+
+    def opens(self) -> time:
+        return time.fromisoformat(self.start)
+
+    def closes(self) -> time:
+        return time.fromisoformat(self.end)
+
+
+class ExceptionRule(Spec):
+    code: str = "*"
+    fix: Literal["master_data", "none"] = "none"
+    within: PositiveDuration = 4 * 3600.0
+    then: Literal["resume", "skip"] = "resume"
+
+
+class DeadLetterRule(Spec):
+    replay_after: PositiveDuration = 3600.0
+
+
+class OperationsSpec(Spec):
+    business_hours: BusinessHours = BusinessHours()
+    exceptions: list[ExceptionRule] = []
+    dead_letters: DeadLetterRule | None = None
+
+    def rule_for(self, code: str) -> ExceptionRule | None:
+        for rule in self.exceptions:
+            if rule.code in ("*", code):
+                return rule
+        return None

@@ -1,0 +1,100 @@
+"""The simulated operations team: it works the exceptions and dead letters a design announces.
+
+The protocol between a design and its operators (the same in live mode, where people use the
+orchestrator's HTTP API instead):
+- a design announces a business exception with
+  `ctx.note("exceptions", workflow, "parked", {"code": ..., "reason": ...})`
+  and a dead letter with `ctx.note("dead_letters", workflow, "dead_lettered", {...})`;
+- operators answer with events `operator.resolve` (fixed: resume it), `operator.skip` (close
+  it) or `operator.replay` (try the dead letter again), each with payload `{"workflow": ...}`.
+
+The team follows the scenario's `operations:` rules, in business time: a rule for the error
+code (or "*") says whether it repairs ERP's master data first, how long that takes, and what
+it tells the design then. Every step is recorded as a `policy` record in the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import simpy
+
+from harness.effects import Note
+from harness.history import PolicyRecord, Sink
+from harness.scenario.operations import BusinessHours, OperationsSpec
+from simulators.base import DomainEvent
+
+
+def after_business_time(
+    calendar_start: datetime, start_s: float, work_s: float, hours: BusinessHours
+) -> float:
+    """Simulated seconds at which `work_s` of business time, begun at `start_s`, is done."""
+    zone = ZoneInfo(hours.tz)
+    weekdays = hours.weekdays()
+    now = (calendar_start + timedelta(seconds=start_s)).astimezone(zone)
+    remaining = work_s
+    while True:
+        opens = datetime.combine(now.date(), hours.opens(), tzinfo=zone)
+        closes = datetime.combine(now.date(), hours.closes(), tzinfo=zone)
+        if now.weekday() in weekdays and now < closes:
+            begin = max(now, opens)
+            available = (closes - begin).total_seconds()
+            if remaining <= available:
+                return (begin + timedelta(seconds=remaining) - calendar_start).total_seconds()
+            remaining -= available
+        now = datetime.combine(now.date() + timedelta(days=1), hours.opens(), tzinfo=zone)
+
+
+class OperationsTeam:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: OperationsSpec,
+        calendar_start: datetime,
+        repair_master_data: Callable[[], None],
+        send: Callable[[DomainEvent], None],
+        record: Sink,
+    ) -> None:
+        self.env, self.spec, self.calendar_start = env, spec, calendar_start
+        self.repair_master_data, self.send, self.record = repair_master_data, send, record
+        self._sent = 0
+
+    def noticed(self, note: Note) -> None:
+        """A design's note: act on parked exceptions and dead letters the rules cover."""
+        if note.policy == "exceptions" and note.event == "parked":
+            rule = self.spec.rule_for(str(note.details.get("code", "")))
+            if rule is not None:
+                action = "operator.resolve" if rule.then == "resume" else "operator.skip"
+                fix = rule.fix == "master_data"
+                self.env.process(self._work(note.subject, rule.within, fix, action))
+        elif (
+            note.policy == "dead_letters"
+            and note.event == "dead_lettered"
+            and self.spec.dead_letters is not None
+        ):
+            wait = self.spec.dead_letters.replay_after
+            self.env.process(self._work(note.subject, wait, False, "operator.replay"))
+
+    def _work(
+        self, workflow: str, within: float, fix: bool, action: str
+    ) -> Generator[simpy.Event, Any, None]:
+        hours = self.spec.business_hours
+        done = after_business_time(self.calendar_start, self.env.now, within, hours)
+        yield self.env.timeout(done - self.env.now)
+        if fix:
+            self.repair_master_data()
+            self._record(workflow, "fixed_master_data")
+        self._record(workflow, action)
+        self._sent += 1
+        self.send(
+            DomainEvent(
+                f"OPS-{self._sent:06d}", action, "operations", self.env.now,
+                {"workflow": workflow}, {"quote": workflow},
+            )
+        )  # fmt: skip
+
+    def _record(self, workflow: str, event: str) -> None:
+        self.record(PolicyRecord(self.env.now, "operations", workflow, event))

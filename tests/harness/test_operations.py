@@ -1,0 +1,76 @@
+"""The simulated operations team works what the reference parks or dead-letters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.designs.reference import ReferenceDesign
+from harness.engine import retry
+from harness.history import PolicyRecord, Record, WorkflowRecord, read_history
+from harness.runner import run
+from harness.scenario.operations import BusinessHours
+from harness.sim.operations import after_business_time
+from tests.harness.test_faults import fault, quiet
+
+MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def test_business_time_skips_evenings_and_weekends() -> None:
+    hours = BusinessHours(days="mon-fri", start="08:00", end="18:00", tz="UTC")
+    friday_five_pm = (4 * 24 + 17) * 3600.0
+    done = after_business_time(MONDAY, friday_five_pm, 4 * 3600, hours)
+    assert done == (7 * 24 + 11) * 3600.0  # one hour on Friday, three on Monday: 11:00
+    assert after_business_time(MONDAY, 6 * 3600.0, 3600, hours) == 9 * 3600.0  # starts at 08:00
+
+
+def statuses(records: list[Record], workflow: str) -> list[str]:
+    return [r.status for r in records if isinstance(r, WorkflowRecord) and r.workflow == workflow]
+
+
+def run_ops(
+    tmp_path: Path, operations: dict[str, Any], *faults: dict[str, Any], design: Any = "reference"
+) -> tuple[Any, list[Record]]:
+    result = run(quiet(operations=operations, faults=list(faults)), design, 7, tmp_path)
+    return result, list(read_history(result.run_dir / "history.jsonl"))
+
+
+HOURS = {"days": "mon-sun", "start": "00:00", "end": "23:59", "tz": "UTC"}
+
+
+def test_a_parked_exception_is_fixed_and_resumed(tmp_path: Path) -> None:
+    rule = {"code": "TAX_CODE_MISSING", "fix": "master_data", "within": "2h", "then": "resume"}
+    result, records = run_ops(tmp_path, {"business_hours": HOURS, "exceptions": [rule]})
+    parked = {r.workflow for r in records if isinstance(r, WorkflowRecord) and r.status == "parked"}
+    assert parked
+    for workflow in parked:
+        history = statuses(records, workflow)
+        assert history.index("parked") < history.index("resumed") < history.index("completed")
+        assert history[-1] == "completed"
+    fixes = [r for r in records if isinstance(r, PolicyRecord) and r.event == "fixed_master_data"]
+    assert fixes and result.passed
+
+
+def test_operations_can_skip_instead(tmp_path: Path) -> None:
+    rule = {"code": "*", "within": "1h", "then": "skip"}
+    _, records = run_ops(tmp_path, {"business_hours": HOURS, "exceptions": [rule]})
+    skipped = [r for r in records if isinstance(r, WorkflowRecord) and r.status == "skipped"]
+    assert skipped and all("skipped by operations" in (r.reason or "") for r in skipped)
+
+
+def test_retries_spent_go_to_the_dead_letters_and_are_replayed(tmp_path: Path) -> None:
+    """A short retry budget against a two-hour ERP outage; operators replay an hour later."""
+
+    def impatient() -> ReferenceDesign:
+        return ReferenceDesign(retry(initial=1, max_interval=60, max_attempts=3))
+
+    operations = {"business_hours": HOURS, "dead_letters": {"replay_after": "1h"}}
+    result, records = run_ops(tmp_path, operations, fault("outage", target="erp"), design=impatient)
+    dead = [r for r in records if isinstance(r, WorkflowRecord) and r.status == "dead_lettered"]
+    assert dead
+    for record in dead:
+        assert statuses(records, record.workflow)[-1] in ("completed", "superseded")
+    replays = [r for r in records if isinstance(r, PolicyRecord) and r.event == "operator.replay"]
+    assert len(replays) >= len({r.workflow for r in dead})
+    assert {v.checker: v.status for v in result.verdicts}["nothing_lost"] == "pass"
