@@ -1,0 +1,279 @@
+"""Property tests: the reference and its engine under random interleavings, with no driver.
+
+A small synchronous interpreter stands in for the SimPy driver: handlers run until they block
+(a call, a sleep, a lock), as they do there, and Hypothesis chooses what happens between: which
+delivery arrives next (reordering), duplicates, whether a call is applied, ghost-written or
+refused (an outage), and orchestrator crashes that drop the design and every handler in flight.
+At quiescence every invariant must hold: each effect once, versions monotonic, no partial update
+(ERP, billing and support agree on every contract's version), nothing lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from harness.designs.api import Context
+from harness.designs.reference import ReferenceDesign
+from harness.effects import (
+    Acquire,
+    Call,
+    CallError,
+    Fork,
+    Load,
+    Note,
+    Now,
+    Release,
+    Reply,
+    Scan,
+    Sleep,
+    Status,
+    Store,
+)  # fmt: skip
+from harness.seeds import stream
+from harness.world import build_world
+from simulators.base import DomainEvent, SystemOfRecord
+from simulators.billing import Billing
+from simulators.cpq import CPQ
+from simulators.erp import ERP
+from simulators.support import Support
+from tests.broken_designs import NaiveConsumer
+from tests.conftest import scenario_with
+
+WORLD = build_world(scenario_with(**{"world.gaps.missing_tax_codes": []}).world, 1)
+LINES = [{"sku": "SW-FLEET-STD", "quantity": 5}, {"sku": "SUP-STANDARD", "quantity": 5}]
+UPGRADE = [{"sku": "SW-FLEET-PRO", "quantity": 5}, {"sku": "SUP-PREMIUM", "quantity": 5}]
+BLOCKING = (Call, Sleep, Acquire)
+
+
+class Handler:
+    """One handler in flight: its generator and the effect it is blocked on."""
+
+    def __init__(self, steps: Generator[Any, Any, None]) -> None:
+        self.steps, self.pending, self.done = steps, None, False
+        self.result: Any = None
+
+
+class ReferenceUnderChaos(RuleBasedStateMachine):
+    design_factory: Any = ReferenceDesign
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.systems: dict[str, SystemOfRecord] = {
+            "cpq": CPQ(WORLD.catalog, WORLD.accounts()),
+            "erp": ERP(WORLD.erp_master),
+            "billing": Billing(WORLD.catalog),
+            "support": Support(),
+        }
+        self.journal: dict[str, dict[str, Any]] = {}
+        self.design = self.design_factory()
+        self.context = Context(stream(1, "design"))
+        self.clock = 0.0
+        self.deliveries: list[DomainEvent] = []
+        self.handlers: list[Handler] = []
+        self.locks: dict[str, Handler] = {}
+        self.approved: list[tuple[str, int]] = []  # (contract, version)
+        self.effects: dict[tuple[str, str, str], int] = {}
+        self.seen_versions: dict[tuple[str, str], int] = {}
+        self.parked: set[tuple[str, int]] = set()
+
+    # -- the world ---------------------------------------------------------------------
+
+    def _commit(self, system: str, operation: str, payload: Any, key: str | None) -> Any:
+        outcome = self.systems[system].handle(operation, payload, self.clock, key)
+        for change in outcome.changes:
+            if change.effect_key is not None:
+                effect = (change.system, change.entity, change.effect_key)
+                self.effects[effect] = self.effects.get(effect, 0) + 1
+            version = change.keys.get("contract_version")
+            if version is not None and change.entity in ("contract", "subscription", "entitlement"):
+                slot = (change.system, str(change.keys["contract"]))
+                assert int(version) >= self.seen_versions.get(slot, 0), f"stale overwrite {slot}"
+                self.seen_versions[slot] = int(version)
+        for event in outcome.events:
+            if event.type in self.design.subscriptions:
+                self.deliveries.append(event)
+        return outcome
+
+    @rule(new=st.booleans(), pick=st.integers(0, 99))
+    def approve_a_quote(self, new: bool, pick: int) -> None:
+        cpq = self.systems["cpq"]
+        assert isinstance(cpq, CPQ)
+        if new or not cpq.contract_ids:
+            customer = WORLD.customers[pick % len(WORLD.customers)].customer_id
+            request: dict[str, Any] = {"customer_id": customer, "lines": LINES}
+        else:
+            contract = cpq.contract_ids[pick % len(cpq.contract_ids)]
+            current = cpq.latest_quote(contract)["lines"]
+            request = {"contract_id": contract, "lines": UPGRADE if current == LINES else LINES}
+        created = self._commit("cpq", "create_quote", request, None)
+        self._commit("cpq", "approve_quote", {"quote_id": created.body["quote_id"]}, None)
+        self.approved.append((created.body["contract_id"], created.body["contract_version"]))
+
+    @rule(pick=st.integers(0, 99), twice=st.booleans())
+    @precondition(lambda self: self.deliveries)
+    def deliver(self, pick: int, twice: bool) -> None:
+        """Any pending event, in any order; sometimes it stays pending too (a duplicate)."""
+        event = self.deliveries[pick % len(self.deliveries)]
+        if not twice:
+            self.deliveries.remove(event)
+        self._start(self.design.subscriptions[event.type](self.context, event))
+
+    @rule(pick=st.integers(0, 99), fate=st.sampled_from(["apply", "apply", "ghost", "down"]))
+    @precondition(lambda self: any(not h.done for h in self.handlers))
+    def step(self, pick: int, fate: str) -> None:
+        live = [h for h in self.handlers if not h.done]
+        self._advance(live[pick % len(live)], fate)
+
+    @rule(advance=st.floats(0, 900))
+    def time_passes(self, advance: float) -> None:
+        self.clock += advance
+
+    @rule()
+    def crash(self) -> None:
+        """The orchestrator dies: handlers and memory are gone; the journal stays."""
+        for handler in self.handlers:
+            handler.steps.close()
+        self.handlers, self.locks = [], {}
+        self.design = self.design_factory()
+        restart = DomainEvent(
+            f"RESTART-{self.clock}", "orchestrator.restarted", "orchestrator", self.clock, {}, {}
+        )
+        self._start(self.design.on_restart(self.context, restart))
+
+    # -- the interpreter ----------------------------------------------------------------
+
+    def _start(self, steps: Generator[Any, Any, None]) -> None:
+        handler = Handler(steps)
+        self.handlers.append(handler)
+        self._run(handler)
+
+    def _advance(self, handler: Handler, fate: str) -> None:
+        effect = handler.pending
+        if isinstance(effect, Acquire):
+            owner = self.locks.get(effect.key)
+            if owner is not None and owner is not handler and not owner.done:
+                return  # still blocked
+            self.locks[effect.key] = handler
+            handler.result = None
+        elif isinstance(effect, Sleep):
+            self.clock += effect.seconds
+            handler.result = None
+        elif isinstance(effect, Call):
+            handler.result = self._call(effect, fate)
+        self._run(handler)
+
+    def _call(self, call: Call, fate: str) -> Reply:
+        if fate == "down":
+            return Reply({}, CallError("transient", "SERVICE_UNAVAILABLE"))
+        outcome = self._commit(call.system, call.operation, call.payload, call.idem_key)
+        if fate == "ghost":
+            return Reply({}, CallError("ambiguous", "timeout"))
+        if outcome.error is not None:
+            return Reply(
+                outcome.body, CallError("business", outcome.error.code, outcome.error.message)
+            )
+        return Reply(outcome.body)
+
+    def _run(self, handler: Handler) -> None:
+        """Run until the handler blocks or ends; the non-blocking effects are done at once."""
+        while True:
+            try:
+                effect = handler.steps.send(handler.result)
+            except StopIteration:
+                handler.done = True
+                self.locks = {k: h for k, h in self.locks.items() if h is not handler}
+                return
+            handler.result = None
+            if isinstance(effect, BLOCKING):
+                handler.pending = effect
+                if isinstance(effect, Acquire) and self.locks.get(effect.key) in (None, handler):
+                    self.locks[effect.key] = handler
+                    continue
+                return
+            if isinstance(effect, Now):
+                handler.result = self.clock
+            elif isinstance(effect, Load):
+                handler.result = self.journal.get(effect.table, {}).get(effect.key)
+            elif isinstance(effect, Store):
+                table = self.journal.setdefault(effect.table, {})
+                if effect.value is None:
+                    table.pop(effect.key, None)
+                else:
+                    table[effect.key] = effect.value
+            elif isinstance(effect, Scan):
+                handler.result = sorted(self.journal.get(effect.table, {}).items())
+            elif isinstance(effect, Release):
+                if self.locks.get(effect.key) is handler:
+                    del self.locks[effect.key]
+            elif isinstance(effect, Fork):
+                self._start(effect.steps)
+            elif isinstance(effect, Status):
+                if effect.status == "parked":
+                    keys = effect.keys
+                    self.parked.add(
+                        (str(keys.get("contract")), int(keys.get("contract_version", 0)))
+                    )
+            else:
+                assert isinstance(effect, Note)
+
+    # -- the invariants ----------------------------------------------------------------
+
+    @invariant()
+    def each_effect_once(self) -> None:
+        assert all(count == 1 for count in self.effects.values()), self.effects
+
+    def teardown(self) -> None:
+        """Quiescence: every event delivered, every handler run to its end, nothing failing."""
+        for _ in range(10_000):
+            live = [h for h in self.handlers if not h.done]
+            if not live and not self.deliveries:
+                break
+            if self.deliveries:
+                event = self.deliveries.pop(0)
+                self._start(self.design.subscriptions[event.type](self.context, event))
+            for handler in live:
+                self._advance(handler, "apply")
+        else:
+            raise AssertionError("the reference never became quiescent")
+        self.each_effect_once()
+        latest: dict[str, int] = {}
+        for contract, version in self.approved:
+            latest[contract] = max(version, latest.get(contract, 0))
+        for contract, version in latest.items():
+            shown = [
+                self.seen_versions.get((s, contract), 0) for s in ("erp", "billing", "support")
+            ]
+            if (contract, version) not in self.parked:
+                assert shown == [version] * 3, (
+                    f"{contract}: partial or lost at {shown}, wanted v{version}"
+                )
+
+
+class NaiveUnderChaos(ReferenceUnderChaos):
+    design_factory = NaiveConsumer
+
+
+def test_the_machine_catches_a_design_without_its_guarantees() -> None:
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(
+            NaiveUnderChaos,
+            settings=settings(
+                max_examples=60, stateful_step_count=40, deadline=None, report_multiple_bugs=False
+            ),
+        )
+
+
+TestReferenceUnderChaos = ReferenceUnderChaos.TestCase
+TestReferenceUnderChaos.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
