@@ -7,6 +7,11 @@ max SLO. A version support never reaches counts as missing once it is older than
 `invoiced_before_entitled`: invoices the customer could read (posted + `invoice_delivery`)
 before support could see the entitlement they pay for, the seed document's "avoidable
 escalation", against a tolerated share of invoices.
+
+Both judge the integration on the lag it is responsible for. Time during which support could
+not accept a write (its outage, maintenance or read-only window, or a partition from the
+orchestrator, as the history's fault records show) is excused, and reported as such; the raw
+windows are reported too. An orchestrator crash is never excused: it is the integration's own.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
-from harness.history import Record, RunEnded, StateRecord
+from harness.history import FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario import InvoicedBeforeEntitledSLO, WindowSLO
 from harness.units import format_duration
 
@@ -32,6 +37,36 @@ def _contract_version(record: StateRecord) -> tuple[str, int] | None:
 
 def _is(record: StateRecord, system: str, entity: str) -> bool:
     return record.system == system and record.entity == entity
+
+
+#: Faults of support that excuse its lag: it could not take the write.
+EXCUSING_FAULTS = frozenset({"outage", "maintenance", "read_only", "partition"})
+
+
+class _SupportDowntime:
+    """The spans during which support could not accept writes, from the fault records."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+        self._open = 0
+        self._since = 0.0
+
+    def observe(self, record: FaultRecord) -> None:
+        if record.system != "support" or record.fault not in EXCUSING_FAULTS:
+            return
+        if record.phase == "start":
+            if self._open == 0:
+                self._since = record.t
+            self._open += 1
+        elif self._open > 0:
+            self._open -= 1
+            if self._open == 0:
+                self.spans.append((self._since, record.t))
+
+    def excused(self, start: float, end: float) -> float:
+        """Seconds of [start, end] during which support was down."""
+        spans = [*self.spans, (self._since, end)] if self._open else self.spans
+        return sum(max(0.0, min(e, end) - max(s, start)) for s, e in spans)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +113,12 @@ class _SupportCatchUp:
 
 class BillingToSupportWindow:
     name: ClassVar[str] = "billing_to_support"
-    wants: ClassVar[tuple[type, ...]] = (StateRecord, RunEnded)
+    wants: ClassVar[tuple[type, ...]] = (StateRecord, FaultRecord, RunEnded)
 
     def __init__(self, slo: WindowSLO) -> None:
         self.slo = slo
+        self.downtime = _SupportDowntime()
+        self.raw: list[float] = []
         self.support = _SupportCatchUp()
         self.seen: set[tuple[str, int]] = set()  # (contract, version) billing has shown
         self.windows: list[tuple[float, str, int, int, int]] = []
@@ -89,9 +126,15 @@ class BillingToSupportWindow:
         self.undecided = 0
 
     def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, FaultRecord):
+            self.downtime.observe(record)
+            return
         if isinstance(record, RunEnded):
             for item in self.support.never_caught():
-                if record.t - item.since > self.slo.max:
+                if (
+                    record.t - item.since - self.downtime.excused(item.since, record.t)
+                    > self.slo.max
+                ):
                     self.missing.append(
                         {
                             "contract": item.contract,
@@ -120,7 +163,9 @@ class BillingToSupportWindow:
                 self.support.wait(item)
         elif _is(record, "support", "entitlement"):
             for item in self.support.support_changed(contract, version):
-                window = record.t - item.since
+                raw = record.t - item.since
+                window = raw - self.downtime.excused(item.since, record.t)
+                self.raw.append(raw)
                 self.windows.append((window, contract, item.version, item.position, position))
 
     def verdict(self) -> Verdict:
@@ -135,6 +180,9 @@ class BillingToSupportWindow:
             "missing": len(self.missing),
             "undecided": self.undecided,
             "quantiles_s": {f"{q:g}": rounded(percentile(ordered, q)) for q in CDF_POINTS},
+            "raw_p95_s": rounded(percentile(sorted(self.raw), 95)),
+            "raw_max_s": rounded(max(self.raw, default=float("nan"))),
+            "support_down_s": rounded(sum(e - s for s, e in self.downtime.spans)),
         }
         slo = {"p50_s": self.slo.p50, "p95_s": self.slo.p95, "max_s": self.slo.max}
         if not ordered and not self.missing:
@@ -156,6 +204,9 @@ class BillingToSupportWindow:
             if ordered
             else "no version reached support"
         )
+        raw_max = max(self.raw, default=0.0)
+        if ordered and raw_max > worst + 1e-9:
+            summary += f" (raw max {format_duration(raw_max)}, support down in between)"
         worst_windows = sorted(self.windows, reverse=True)[: EVIDENCE_LIMIT // 2]
         evidence = [
             {
@@ -177,19 +228,24 @@ class BillingToSupportWindow:
 
 class InvoicedBeforeEntitled:
     name: ClassVar[str] = "invoiced_before_entitled"
-    wants: ClassVar[tuple[type, ...]] = (StateRecord, RunEnded)
+    wants: ClassVar[tuple[type, ...]] = (StateRecord, FaultRecord, RunEnded)
 
     def __init__(self, slo: InvoicedBeforeEntitledSLO) -> None:
         self.slo = slo
+        self.downtime = _SupportDowntime()
         self.support = _SupportCatchUp()
         self.invoices = 0
         self.early: list[dict[str, Any]] = []
         self.undecided = 0
 
     def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, FaultRecord):
+            self.downtime.observe(record)
+            return
         if isinstance(record, RunEnded):
             for item in self.support.never_caught():
-                if record.t > item.since + self.slo.invoice_delivery:
+                lag = record.t - item.since - self.downtime.excused(item.since, record.t)
+                if lag > self.slo.invoice_delivery:
                     self._early(item, None)
                 else:
                     self.undecided += 1
@@ -205,7 +261,8 @@ class InvoicedBeforeEntitled:
                 self.support.wait(_Waiting(contract, version, record.t, position, record.entity_id))
         elif _is(record, "support", "entitlement"):
             for item in self.support.support_changed(contract, version):
-                if record.t > item.since + self.slo.invoice_delivery:
+                lag = record.t - item.since - self.downtime.excused(item.since, record.t)
+                if lag > self.slo.invoice_delivery:
                     self._early(item, record.t - item.since)
 
     def _early(self, invoice: _Waiting, lag: float | None) -> None:

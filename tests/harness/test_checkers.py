@@ -142,3 +142,35 @@ def test_nothing_lost() -> None:
     assert feed(NothingLost(slo), late).figures["late"] == 1  # type: ignore[attr-defined]
     pending = [approval(150_000, 1), RunEnded(200_000)]
     assert feed(NothingLost(slo), pending).status == "unknown"  # type: ignore[attr-defined]
+
+
+def test_support_downtime_is_excused_and_reported_but_a_crash_is_not() -> None:
+    from harness.history import FaultRecord
+
+    down = [
+        FaultRecord(100, "support", "read_only", "start"),
+        FaultRecord(4000, "support", "read_only", "stop"),
+    ]
+    billed, entitled = (
+        state(80, "billing", "subscription", 1),
+        state(4030, "support", "entitlement", 1),
+    )
+    verdict = feed(BillingToSupportWindow(WINDOW_SLO), [billed, *down, entitled, RunEnded(10_000)])
+    assert verdict.status == "pass"  # type: ignore[attr-defined]
+    assert verdict.figures["max_s"] == 50 and verdict.figures["raw_max_s"] == 3950  # type: ignore[attr-defined]
+    assert verdict.figures["support_down_s"] == 3900  # type: ignore[attr-defined]
+    assert "raw max 1.1h, support down in between" in verdict.summary  # type: ignore[attr-defined]
+    crash = [FaultRecord(100, "orchestrator", "orchestrator_crash", "start"),
+             FaultRecord(4000, "orchestrator", "orchestrator_crash", "stop")]  # fmt: skip
+    verdict = feed(BillingToSupportWindow(WINDOW_SLO), [billed, *crash, entitled, RunEnded(10_000)])
+    assert verdict.status == "fail"  # type: ignore[attr-defined]
+    slo = InvoicedBeforeEntitledSLO(max_share=0.0, invoice_delivery=600)
+    invoice = state(80, "billing", "invoice", 1)
+    assert (
+        feed(InvoicedBeforeEntitled(slo), [invoice, *down, entitled, RunEnded(9000)]).status
+        == "pass"
+    )  # type: ignore[attr-defined]
+    assert (
+        feed(InvoicedBeforeEntitled(slo), [invoice, *crash, entitled, RunEnded(9000)]).status
+        == "fail"
+    )  # type: ignore[attr-defined]
