@@ -85,7 +85,8 @@ class Customer:
 
 @dataclass(frozen=True, slots=True)
 class World:
-    catalog: Catalog
+    catalog: Catalog  # what CPQ sells
+    billing_catalog: Catalog  # what billing has rate plans for (gaps included)
     customers: tuple[Customer, ...]
     regions: tuple[str, ...]
     erp_master: MasterData  # what ERP holds at the start, gaps included
@@ -146,4 +147,8 @@ def build_world(spec: WorldSpec, seed: int) -> World:
             if code not in gaps.missing_tax_codes
         },
     )
-    return World(Catalog(PRODUCTS.values()), tuple(customers), tuple(codes), master, reference)
+    billing_catalog = Catalog(p for sku, p in PRODUCTS.items() if sku not in gaps.unpriced_skus)
+    return World(
+        Catalog(PRODUCTS.values()), billing_catalog, tuple(customers), tuple(codes), master,
+        reference,
+    )  # fmt: skip

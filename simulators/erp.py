@@ -168,11 +168,45 @@ class ERP(SystemOfRecord):
             "lines": [dict(line) for line in payload["lines"]],
         }
         keys = {"contract": contract_id, "contract_version": version, "order": payload["order_id"]}
-        if contract_id in self.table("contract"):
-            self._update("contract", contract_id, fields, keys)
+        existing = self.table("contract").get(contract_id)
+        if existing is not None:
+            previous = {k: v for k, v in existing.items() if k in fields}
+            history = [*existing.get("history", []), previous]
+            self._update("contract", contract_id, {**fields, "history": history}, keys)
         else:
-            self._create("contract", contract_id, fields, keys)
+            self._create("contract", contract_id, {**fields, "history": []}, keys)
         return {"contract_id": contract_id, "contract_version": version}
+
+    def op_cancel_sales_order(self, payload: Payload, now: float) -> Payload:
+        """Compensation: cancel an order nothing downstream will bill."""
+        order = self.get("sales_order", payload["order_id"], code="RCRD_DSNT_EXIST")
+        if order["status"] == "cancelled":
+            return {"order_id": order["order_id"], "status": "cancelled"}
+        keys = {
+            "order": order["order_id"],
+            "quote": order["quote_id"],
+            "contract": order["contract_id"],
+        }
+        self._update("sales_order", order["order_id"], {"status": "cancelled"}, keys)
+        return {"order_id": order["order_id"], "status": "cancelled"}
+
+    def op_revert_contract(self, payload: Payload, now: float) -> Payload:
+        """Compensation: put the contract back to the version before `from_version`."""
+        contract = self.get("contract", payload["contract_id"], code="RCRD_DSNT_EXIST")
+        undo = int(payload["from_version"])
+        if contract["contract_version"] != undo:  # already reverted, or moved on: nothing to do
+            return {
+                "contract_id": contract["contract_id"],
+                "contract_version": contract["contract_version"],
+            }
+        history = list(contract["history"])
+        restored: dict[str, Any] = (
+            history.pop() if history else {"contract_version": 0, "status": "void"}
+        )
+        version = int(restored["contract_version"])
+        keys = {"contract": contract["contract_id"], "contract_version": version}
+        self._update("contract", contract["contract_id"], {**restored, "history": history}, keys)
+        return {"contract_id": contract["contract_id"], "contract_version": version}
 
     def op_get_contract(self, payload: Payload, now: float) -> Payload:
         return dict(self.get("contract", payload["contract_id"], code="RCRD_DSNT_EXIST"))

@@ -213,18 +213,21 @@ class ReferenceDesign:
     ) -> Generator[Effect, Any, bool]:
         """Validate, then ERP order and contract, then billing; False if the workflow parked."""
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
+        journal = yield ctx.load("workflow", workflow)
+        epoch = int(journal.get("epoch", 0)) if journal else 0
+        again = f":{epoch}" if epoch else ""  # a fresh key for a retry after compensation
         order = quote.order_request()
         checked = yield from self._call(ctx, "erp", "validate_order", order)
         if (yield from self._parked_on(ctx, checked, workflow, keys, "ERP validation")):
             return False
         created = yield from self._call(
-            ctx, "erp", "create_sales_order", order, f"{workflow}:erp-order"
+            ctx, "erp", "create_sales_order", order, f"{workflow}:erp-order{again}"
         )
         if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
             return False
         stored = yield from self._call(
             ctx, "erp", "upsert_contract", {**order, "order_id": created.body["order_id"]},
-            f"{contract}:v{version}:erp-contract",
+            f"{contract}:v{version}:erp-contract{again}",
         )  # fmt: skip
         if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
             return False
@@ -244,8 +247,12 @@ class ReferenceDesign:
             BILLING_OPERATIONS[quote.quote_type] if state["subscribed"] else "create_subscription"
         )
         billed = yield from self._call(
-            ctx, "billing", operation, order, f"{contract}:v{version}:billing"
+            ctx, "billing", operation, order, f"{contract}:v{version}:billing{again}"
         )
+        if billed.error is not None and billed.error.kind == "business":
+            # ERP already holds the order and the contract version billing refuses for good.
+            yield from self._compensate(ctx, quote, created.body["order_id"], billed, keys, epoch)
+            return False
         if (yield from self._parked_on(ctx, billed, workflow, keys, "billing")):
             return False
         state.update(written=max(version, state["written"]), subscribed=1)
@@ -256,6 +263,44 @@ class ReferenceDesign:
         self.awaiting.setdefault(contract, {})[version] = workflow
         yield ctx.status(workflow, "billing_updated", keys=keys)
         return True
+
+    def _compensate(
+        self,
+        ctx: Context,
+        quote: canonical.Quote,
+        order_id: str,
+        refusal: Reply,
+        keys: Keys,
+        epoch: int,
+    ) -> Steps:
+        """Undo ERP's committed steps, idempotently, then park with billing's reason."""
+        workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
+        assert refusal.error is not None
+        cancelled = yield from self._call(
+            ctx, "erp", "cancel_sales_order", {"order_id": order_id},
+            f"{workflow}:erp-order:{epoch}:cancel",
+        )  # fmt: skip
+        reverted = yield from self._call(
+            ctx, "erp", "revert_contract", {"contract_id": contract, "from_version": version},
+            f"{contract}:v{version}:{epoch}:revert",
+        )  # fmt: skip
+        journal = yield ctx.load("workflow", workflow)
+        if journal is not None:
+            yield ctx.store("workflow", workflow, {**journal, "epoch": epoch + 1})
+        failed = next((r for r in (cancelled, reverted) if r.error is not None), None)
+        if failed is not None:
+            assert failed.error is not None
+            reason = f"compensation failed after billing refused: {failed.error.code}"
+            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            return
+        back_to = reverted.body.get("contract_version")
+        details = {"order": order_id, "contract_back_to": back_to}
+        yield ctx.note("compensation", workflow, "compensated", details)
+        reason = (
+            f"billing: {refusal.error.code}: {refusal.error.message} (compensated: order "
+            f"{order_id} cancelled, ERP contract back to v{back_to})"
+        )
+        yield from self._park(ctx, workflow, refusal.error.code, reason, keys)
 
     def _entitle(self, ctx: Context, request: Mapping[str, Any], source: str) -> Steps:
         """Bring support to `request`'s contract version, once, whichever path gets here first."""

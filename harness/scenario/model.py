@@ -29,6 +29,7 @@ class GapsSpec(Spec):
     missing_tax_codes: list[RegionCode] = []
     inactive_tax_codes: list[RegionCode] = []
     unmapped_skus: list[Sku] = []
+    unpriced_skus: list[Sku] = []  # no billing rate plan: billing refuses what ERP accepted
 
 
 class WorldSpec(Spec):

@@ -89,7 +89,7 @@ class Simulation:
         self.systems: dict[str, SystemOfRecord] = {
             "cpq": self.cpq,
             "erp": self.erp,
-            "billing": Billing(catalog, idempotency["billing"], epoch),
+            "billing": Billing(self.world.billing_catalog, idempotency["billing"], epoch),
             "support": Support(idempotency["support"], epoch),
         }
         self.behaviours = {name: profile.bind(name, named) for name, profile in profiles.items()}

@@ -74,3 +74,35 @@ def test_retries_spent_go_to_the_dead_letters_and_are_replayed(tmp_path: Path) -
     replays = [r for r in records if isinstance(r, PolicyRecord) and r.event == "operator.replay"]
     assert len(replays) >= len({r.workflow for r in dead})
     assert {v.checker: v.status for v in result.verdicts}["nothing_lost"] == "pass"
+
+
+def test_a_permanent_billing_refusal_is_compensated_in_erp(tmp_path: Path) -> None:
+    """SW-ANALYTICS has no billing rate plan: ERP books the order, billing refuses it."""
+    from harness.history import StateRecord
+
+    scenario = quiet(**{"world.gaps.unpriced_skus": ["SW-ANALYTICS"]})
+    result = run(scenario, "reference", 7, tmp_path)
+    records = list(read_history(result.run_dir / "history.jsonl"))
+    compensated = [r for r in records if isinstance(r, PolicyRecord) and r.event == "compensated"]
+    assert compensated
+    parked = {
+        r.workflow: r.reason
+        for r in records
+        if isinstance(r, WorkflowRecord) and r.status == "parked"
+    }
+    for note in compensated:
+        assert (
+            "RATE_PLAN_NOT_FOUND" in parked[note.subject] and "compensated" in parked[note.subject]
+        )
+    cancelled = {r.entity_id for r in records if isinstance(r, StateRecord)
+                 and r.entity == "sales_order" and r.change == "updated"}  # fmt: skip
+    assert {note.details["order"] for note in compensated if note.details} <= cancelled
+    final: dict[tuple[str, str], int] = {}
+    for r in records:
+        if isinstance(r, StateRecord) and r.entity in ("contract", "subscription"):
+            final[(r.system, str(r.keys["contract"]))] = int(r.keys.get("contract_version", 0))
+    for (system, contract), version in final.items():
+        if system == "erp":  # no partial update: ERP agrees with billing on every contract
+            assert version == final.get(("billing", contract), 0), contract
+    verdicts = {v.checker: v.status for v in result.verdicts}
+    assert verdicts["effect_once"] == "pass" and verdicts["nothing_lost"] == "pass"
