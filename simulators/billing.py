@@ -214,7 +214,11 @@ class Billing(SystemOfRecord):
             keys,
         )
         self._update("invoice", invoice["invoice_id"], {"status": "reversed", "balance": 0}, keys)
-        self._emit("invoice.reversed", {**self.public(invoice), "credit_memo_id": memo_id}, keys)
+        self._emit(
+            "invoice.reversed",
+            {**self.public(invoice), "credit_memo_id": memo_id},
+            {**keys, "credit_memo": memo_id},
+        )
         return {"invoice_id": invoice["invoice_id"], "credit_memo_id": memo_id}
 
     def op_get_invoice(self, payload: Payload, now: float) -> Payload:

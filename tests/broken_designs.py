@@ -65,3 +65,14 @@ class Crashes:
     def on_quote(self, ctx: Context, event: DomainEvent) -> Generator[Effect, Any, None]:
         yield ctx.now()
         raise RuntimeError("boom")
+
+
+class ForgetsTheLedger(ReferenceDesign):
+    """Keeps contracts in step but never posts billing's invoices or payments to ERP."""
+
+    name = "forgets-the-ledger"
+
+    @property
+    def subscriptions(self) -> Mapping[str, Any]:
+        ledger = ("invoice.posted", "payment.posted", "invoice.reversed")
+        return {k: v for k, v in super().subscriptions.items() if k not in ledger}

@@ -8,6 +8,9 @@ Terminal means one of:
 
 An approved quote that is neither, once its deadline has passed before the run ended, is lost;
 one whose deadline lies beyond the end of the run is undecided (the verdict is then unknown).
+
+Every invoice, payment and invoice reversal billing announces must likewise reach ERP's ledger
+(a journal entry for that document) or be parked with a reason, within the same deadline.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from harness.units import format_duration
 
 #: The record each system writes when it holds a contract version.
 CONTRACT_RECORDS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+#: Billing events announcing a document for the ledger, and the key naming the document.
+LEDGER_DOCUMENTS = {
+    "invoice.posted": "invoice", "payment.posted": "payment", "invoice.reversed": "credit_memo",
+}  # fmt: skip
 
 
 class NothingLost:
@@ -38,9 +45,17 @@ class NothingLost:
         self.lost: list[dict[str, Any]] = []
         self.unexplained_parks: list[dict[str, Any]] = []
         self.undecided = 0
+        self.documents: dict[tuple[str, str], tuple[float, int]] = {}  # awaiting the ledger
+        self.documents_seen = 0
+        self.posted = 0
+        self.postings_parked = 0
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, EventRecord):
+            document = LEDGER_DOCUMENTS.get(record.event_type)
+            if record.type == "emitted" and document is not None and record.system == "billing":
+                self.documents_seen += 1
+                self.documents[(document, str(record.keys[document]))] = (record.t, position)
             if record.type == "emitted" and record.event_type == "quote.approved":
                 contract = str(record.keys["contract"])
                 quote = str(record.keys["quote"])
@@ -56,6 +71,11 @@ class NothingLost:
             self._close(record.t)
 
     def _on_state(self, record: StateRecord) -> None:
+        if record.system == "erp" and record.entity == "journal_entry" and record.effect_key:
+            kind, _, document = record.effect_key.partition(":")
+            if self.documents.pop((kind, document), None) is not None:
+                self.posted += 1
+            return
         try:
             slot = CONTRACT_RECORDS.index((record.system, record.entity))
         except ValueError:
@@ -75,6 +95,13 @@ class NothingLost:
                     self.late.append(self._entry(quote, contract, version, approved_at, position))
 
     def _on_parked(self, position: int, record: WorkflowRecord) -> None:
+        for kind in LEDGER_DOCUMENTS.values():
+            document = record.keys.get(kind)
+            key = (kind, str(document))
+            if document is not None and (record.reason or "").strip() and key in self.documents:
+                del self.documents[key]
+                self.postings_parked += 1
+                return
         quote, contract = record.keys.get("quote"), record.keys.get("contract")
         waiting = self.pending.get(str(contract), {})
         if quote is None or str(quote) not in waiting:
@@ -107,6 +134,14 @@ class NothingLost:
                 else:
                     self.undecided += 1
         self.pending = {}
+        for (kind, document), (announced_at, position) in self.documents.items():
+            if end - announced_at > self.slo.deadline:
+                self.lost.append(
+                    {kind: document, "announced_at": round(announced_at, 3), "position": position}
+                )
+            else:
+                self.undecided += 1
+        self.documents = {}
 
     @staticmethod
     def _entry(
@@ -122,6 +157,9 @@ class NothingLost:
 
     def verdict(self) -> Verdict:
         figures = {
+            "ledger_documents": self.documents_seen,
+            "posted_to_ledger": self.posted,
+            "ledger_parked": self.postings_parked,
             "approved": self.inputs,
             "completed": self.completed,
             "parked": self.parked,
@@ -136,6 +174,11 @@ class NothingLost:
             f"{self.parked:,} parked, {len(self.lost):,} lost, {len(self.late):,} late "
             f"(deadline {deadline})"
         )
+        if self.documents_seen:
+            summary += (
+                f"; {self.documents_seen:,} billing documents: {self.posted:,} in the ERP ledger, "
+                f"{self.postings_parked:,} parked"
+            )
         evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
         if self.lost or self.late:
             return Verdict(self.name, "fail", summary, figures, slo, evidence)

@@ -100,6 +100,16 @@ class Invoice:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditMemo:
+    credit_memo_id: str
+    invoice_id: str
+    contract_id: str
+    customer_id: str
+    currency: str
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
 class Payment:
     payment_id: str
     invoice_id: str
@@ -187,6 +197,15 @@ def invoice(event: DomainEvent) -> Invoice:
     fields = body(event)
     return _build(event, lambda: Invoice(
         str(fields["invoice_id"]), str(fields["contract_id"]), int(fields["contract_version"]),
+        str(fields["customer_id"]), str(fields["currency"]), int(fields["amount"]),
+    ))  # fmt: skip
+
+
+def reversal(event: DomainEvent) -> CreditMemo:
+    """An invoice reversal: the credit memo billing issued against the invoice."""
+    fields = body(event)
+    return _build(event, lambda: CreditMemo(
+        str(fields["credit_memo_id"]), str(fields["invoice_id"]), str(fields["contract_id"]),
         str(fields["customer_id"]), str(fields["currency"]), int(fields["amount"]),
     ))  # fmt: skip
 

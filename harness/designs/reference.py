@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from harness.designs import canonical
+from harness.designs import canonical, ledger
 from harness.designs.api import Context, HandlerFn
 from harness.effects import Call, Effect, Reply
 from harness.engine.breaker import CircuitBreaker, breaker
@@ -64,7 +64,7 @@ class ReferenceDesign:
         deduplicate: bool = True,
         idempotency_keys: bool = True,
         guard_versions: bool = True,
-        entitlement_grace: float = 600.0,
+        entitlement_grace: float = 300.0,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
@@ -97,6 +97,7 @@ class ReferenceDesign:
             "operator.resolve": self.on_operator_resume,
             "operator.replay": self.on_operator_resume,
             "operator.skip": self.on_operator_skip,
+            **dict.fromkeys(ledger.LEDGER_EVENTS, self.on_billing_document),
         }
 
     # -- handlers ----------------------------------------------------------------------
@@ -105,11 +106,7 @@ class ReferenceDesign:
         yield from self._recover(ctx)
         if not (yield from self._first_delivery(ctx, event)):
             return
-        saved = {
-            "event_id": event.event_id, "type": event.type, "system": event.system,
-            "occurred_at": event.occurred_at, "payload": dict(event.payload),
-            "keys": dict(event.keys),
-        }  # fmt: skip
+        saved = _saved(event)
         try:
             quote = canonical.quote(event)
         except canonical.MappingError as error:
@@ -138,6 +135,30 @@ class ReferenceDesign:
             yield ctx.note("exceptions", event.event_id, "unmapped", {"reason": str(error)})
             return
         yield from self._entitle(ctx, subscription.entitlement_request(), "callout")
+
+    def on_billing_document(self, ctx: Context, event: DomainEvent) -> Steps:
+        """An invoice, payment or reversal billing announced: post it to ERP's ledger."""
+        yield from self._recover(ctx)
+        if not (yield from self._first_delivery(ctx, event)):
+            return
+        workflow = f"post:{event.event_id}"
+        journal = {"status": "started", "kind": "posting", "event": _saved(event)}
+        yield ctx.store("workflow", workflow, journal)
+        yield ctx.status(workflow, "started", keys=dict(event.keys))
+        yield from self._post(ctx, workflow, event)
+
+    def _post(self, ctx: Context, workflow: str, event: DomainEvent) -> Steps:
+        try:
+            posting = ledger.posting_for(event)
+        except canonical.MappingError as error:
+            yield from self._park(ctx, workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys)
+            return
+        reply = yield from self._call(
+            ctx, "erp", posting.operation, posting.request, posting.idem_key
+        )
+        if (yield from self._parked_on(ctx, reply, workflow, posting.keys, "ERP ledger")):
+            return
+        yield from self._close(ctx, workflow, "completed", posting.keys)
 
     def on_restart(self, ctx: Context, event: DomainEvent) -> Steps:
         """Recover from the journal and resume every unfinished workflow."""
@@ -183,7 +204,10 @@ class ReferenceDesign:
             saved["event_id"], saved["type"], saved["system"], saved["occurred_at"],
             saved["payload"], saved["keys"],
         )  # fmt: skip
-        yield from self._workflow(ctx, canonical.quote(event))
+        if journal.get("kind") == "posting":
+            yield from self._post(ctx, f"post:{event.event_id}", event)
+        else:
+            yield from self._workflow(ctx, canonical.quote(event))
 
     def _workflow(self, ctx: Context, quote: canonical.Quote) -> Steps:
         contract, version, workflow = quote.contract_id, quote.contract_version, quote.quote_id
@@ -438,6 +462,15 @@ class ReferenceDesign:
             "contract": quote.contract_id,
             "contract_version": quote.contract_version,
         }
+
+
+def _saved(event: DomainEvent) -> dict[str, Any]:
+    """An event as the journal keeps it, to map and resume it after a restart."""
+    return {
+        "event_id": event.event_id, "type": event.type, "system": event.system,
+        "occurred_at": event.occurred_at, "payload": dict(event.payload),
+        "keys": dict(event.keys),
+    }  # fmt: skip
 
 
 def entitlement_terms(lines: list[Mapping[str, Any]]) -> tuple[str, int]:

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, PositiveInt, model_validator
 
 from harness.scenario.fault_specs import FaultSpec
 from harness.scenario.operations import OperationsSpec
-from harness.scenario.systems import SystemsSpec
+from harness.scenario.systems import LatencySpec, SystemsSpec
 from harness.scenario.types import (
     Duration,
     Positive,
@@ -50,10 +50,21 @@ class AmendmentMix(Spec):
         return self
 
 
+class PaymentsSpec(Spec):
+    """Customers pay a `share` of invoices, `delay` after they are posted."""
+
+    share: Probability = 0.9
+    delay: LatencySpec = LatencySpec(p50=2 * 86400.0, p99=6 * 86400.0)
+
+
 class WorkloadSpec(Spec):
     new_subscriptions: Rate
     amendments: Rate
     amendment_mix: AmendmentMix = AmendmentMix()
+    renewals: Rate = 0.0
+    cancellations: Rate = 0.0
+    payments: PaymentsSpec | None = None
+    invoice_reversals: Probability = 0.0  # share of invoices billing reverses (disputes)
 
 
 class WindowSLO(Spec):

@@ -64,6 +64,7 @@ class Network:
         self.subscribed: frozenset[str] = frozenset()
         self.deliver: Deliver | None = None
         self.receiver_up = True  # False while the orchestrator is crashed
+        self.observers: list[Callable[[DomainEvent], None]] = []  # the world reacting to events
         self._next_call = 0
         self._slots: dict[str, simpy.Resource] = {
             name: simpy.Resource(env, behaviour.profile.concurrency.limit)
@@ -218,6 +219,8 @@ class Network:
             record(
                 EventRecord(now, "emitted", event.event_id, event.type, event.system, event.keys)
             )
+            for observer in self.observers:
+                observer(event)
             if self.deliver is not None and event.type in self.subscribed:
                 self.env.process(self._webhook(event))
 

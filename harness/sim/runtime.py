@@ -98,6 +98,8 @@ class Simulation:
         self.network.deliver = self._spawn
         self.workload = Workload(self.world, scenario.workload.amendment_mix.model_dump(), named)
         self._arrivals = (named("workload.new_arrivals"), named("workload.amendment_arrivals"))
+        self._streams = named
+        self._invoice_rng = named("workload.invoices")
         self.context = Context(named(f"design.{design.name}"))
         self._locks: dict[str, simpy.Resource] = {}
         self._running: dict[simpy.Process, None] = {}  # handlers in flight, in start order
@@ -122,6 +124,13 @@ class Simulation:
         env.process(self._faults())
         env.process(self._new_business())
         env.process(self._amendments())
+        workload = scenario.workload
+        env.process(self._contract_changes(workload.renewals, "renew_contract", "renewals"))
+        env.process(
+            self._contract_changes(workload.cancellations, "cancel_contract", "cancellations")
+        )
+        if workload.payments is not None or workload.invoice_reversals > 0:
+            self.network.observers.append(self._customers_and_billing_staff)
         if self.progress is not None:
             env.process(self._report_progress(self.progress))
         env.run(until=scenario.horizon_s)
@@ -230,6 +239,57 @@ class Simulation:
             _, lines = self.workload.amend(current)
             if lines != current:
                 self._sell({"contract_id": contract_id, "lines": lines})
+
+    def _contract_changes(
+        self, rate: float, operation: str, stream_name: str
+    ) -> Generator[simpy.Event, Any, None]:
+        """Renewals or cancellations of active contracts, quoted in CPQ and approved."""
+        rng = self._streams(f"workload.{stream_name}")
+        for at in poisson_arrivals(rate, rng, self.scenario.duration):
+            yield self.env.timeout(at - self.env.now)
+            active = [
+                c
+                for c in self.cpq.contract_ids
+                if self.cpq.table("contract")[c]["status"] == "active"
+            ]
+            if active:
+                contract_id = rng.choice(active)
+                created = self.cpq.handle(operation, {"contract_id": contract_id}, self.env.now)
+                self.network.commit(created)
+                if created.ok:
+                    approve = {"quote_id": created.body["quote_id"]}
+                    self.network.commit(self.cpq.handle("approve_quote", approve, self.env.now))
+
+    def _customers_and_billing_staff(self, event: DomainEvent) -> None:
+        """Customers pay invoices; billing staff reverse the disputed ones."""
+        if event.type != "invoice.posted":
+            return
+        workload, rng = self.scenario.workload, self._invoice_rng
+        invoice_id = str(event.keys["invoice"])
+        if workload.invoice_reversals > 0 and rng.random() < workload.invoice_reversals:
+            self._later(rng.uniform(3600, 86400), "reverse_invoice", invoice_id)
+        elif workload.payments is not None and rng.random() < workload.payments.share:
+            self._later(workload.payments.delay.model().sample(rng), "apply_payment", invoice_id)
+
+    def _later(self, delay: float, operation: str, invoice_id: str) -> None:
+        # Like sales, customers and staff act only while the workload runs; the drain settles.
+        if self.env.now + delay < self.scenario.duration:
+            self.env.process(self._act_on_invoice(delay, operation, invoice_id))
+
+    def _act_on_invoice(
+        self, delay: float, operation: str, invoice_id: str
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(delay)
+        billing = self.systems["billing"]
+        invoice = billing.table("invoice").get(invoice_id)
+        if invoice is None or invoice["status"] != "posted":
+            return
+        request: dict[str, Any] = {"invoice_id": invoice_id}
+        if operation == "apply_payment":
+            if invoice["balance"] <= 0:
+                return
+            request["amount"] = invoice["balance"]
+        self.network.commit(billing.handle(operation, request, self.env.now))
 
     def _sell(self, quote: Payload) -> None:
         """A sales rep creates a quote in CPQ and gets it approved."""

@@ -106,3 +106,31 @@ def test_a_permanent_billing_refusal_is_compensated_in_erp(tmp_path: Path) -> No
             assert version == final.get(("billing", contract), 0), contract
     verdicts = {v.checker: v.status for v in result.verdicts}
     assert verdicts["effect_once"] == "pass" and verdicts["nothing_lost"] == "pass"
+
+
+def test_invoices_payments_and_reversals_reach_the_ledger_once(tmp_path: Path) -> None:
+    from tests.broken_designs import ForgetsTheLedger
+
+    scenario = quiet(
+        **{
+            "workload.payments": {"share": "100%", "delay": {"p50": "2h", "p99": "8h"}},
+            "workload.invoice_reversals": "10%",
+            "workload.renewals": "6/d",
+            "workload.cancellations": "4/d",
+            "slo.nothing_lost.deadline": "6h",
+        }
+    )
+    result = run(scenario, "reference", 7, tmp_path / "reference")
+    nothing_lost = next(v for v in result.verdicts if v.checker == "nothing_lost")
+    figures = nothing_lost.figures
+    assert figures["ledger_documents"] > 100
+    assert figures["posted_to_ledger"] + figures["ledger_parked"] == figures["ledger_documents"]
+    records = list(read_history(result.run_dir / "history.jsonl"))
+    entries = [r for r in records if getattr(r, "entity", None) == "journal_entry"]
+    kinds = {str(r.effect_key).split(":")[0] for r in entries}  # type: ignore[attr-defined]
+    assert kinds == {"invoice", "payment", "credit_memo"}
+    assert result.passed
+    broken = run(scenario, ForgetsTheLedger, 7, tmp_path / "broken")
+    verdict = next(v for v in broken.verdicts if v.checker == "nothing_lost")
+    assert verdict.status == "fail" and verdict.figures["posted_to_ledger"] == 0
+    assert any("invoice" in item or "payment" in item for item in verdict.evidence)

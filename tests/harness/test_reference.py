@@ -70,7 +70,7 @@ def test_the_happy_path_writes_erp_then_billing_with_business_keys() -> None:
     assert Acquire("contract:CT-000001") in effects
     # no billing callout came while stepping by hand: after the grace period the quote's own
     # lines bring support up to date
-    grace = effects.index(Sleep(600.0))
+    grace = effects.index(Sleep(300.0))
     assert effects.index(calls[4]) < grace < effects.index(calls[5])
     statuses = [e.status for e in effects if isinstance(e, Status)]
     assert statuses == ["started", "billing_updated", "completed"]
