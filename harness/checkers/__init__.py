@@ -8,6 +8,7 @@ from harness.checkers.base import Checker, Dispatch, Verdict, worst
 from harness.checkers.consistency import BillingToSupportWindow, InvoicedBeforeEntitled
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.nothing_lost import NothingLost
+from harness.checkers.partial_updates import PartialUpdates
 from harness.history import Record
 from harness.scenario import Scenario
 
@@ -19,6 +20,7 @@ def build(scenario: Scenario) -> list[Checker]:
         BillingToSupportWindow(slo.billing_to_support),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
         NothingLost(slo.nothing_lost),
+        PartialUpdates(),
     ]
 
 

@@ -53,3 +53,18 @@ def test_a_crashing_plugin_is_recorded_and_judged_not_fatal(run_design: RunDesig
     result = run_design(Crashes)
     assert result.summary["workflows"]["crashed"] > 0
     assert verdicts(result)["nothing_lost"] == "fail"
+
+
+def test_dropping_work_after_erp_wrote_breaks_partial_updates(tmp_path: Any) -> None:
+    """Billing is down as the workload ends; a design that gives up leaves ERP ahead of it."""
+    from harness.runner import run
+    from tests.harness.test_faults import fault, quiet
+
+    scenario = quiet(faults=[fault("outage", target="billing", start="10h", duration="3h")])
+    broken = run(scenario, GivesUpSilently, 7, tmp_path / "broken")
+    verdict = next(v for v in broken.verdicts if v.checker == "partial_updates")
+    assert verdict.status == "fail" and verdict.figures["partial_at_end"] > 0
+    item = verdict.evidence[0]
+    assert item["erp_billing_support"][0] > item["erp_billing_support"][1]
+    reference = run(scenario, "reference", 7, tmp_path / "reference")
+    assert {v.checker: v.status for v in reference.verdicts}["partial_updates"] == "pass"

@@ -1,0 +1,96 @@
+"""No partial updates at quiescence: ERP, billing and support agree on every contract at the end.
+
+The seed document's failure pattern is "partially updating downstream systems": billing shows
+an amendment ERP never booked, or support never hears of it. When the run ends (after its
+drain), every contract must show the same version in ERP's contract, billing's subscription and
+support's entitlement, unless a workflow for that contract is parked or dead-lettered, which is
+a managed exception an operator can see and act on.
+
+It also measures how long contracts were exposed in a partial state during the run (from the
+first system moving to a version until the last catches up), which is normal for seconds or
+minutes and alarming for hours.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
+from harness.history import Record, RunEnded, StateRecord, WorkflowRecord
+from harness.units import format_duration
+
+HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
+
+
+class PartialUpdates:
+    name: ClassVar[str] = "partial_updates"
+    wants: ClassVar[tuple[type, ...]] = (StateRecord, WorkflowRecord, RunEnded)
+
+    def __init__(self) -> None:
+        self.versions: dict[str, list[int]] = {}
+        self.partial_since: dict[str, float] = {}
+        self.exposures: list[float] = []
+        self.workflow_status: dict[str, tuple[str, str]] = {}  # workflow -> (contract, status)
+        self.partial: list[dict[str, Any]] = []
+        self.explained = 0
+
+    def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, StateRecord):
+            try:
+                slot = HOLDERS.index((record.system, record.entity))
+            except ValueError:
+                return
+            contract = str(record.keys.get("contract"))
+            versions = self.versions.setdefault(contract, [0, 0, 0])
+            versions[slot] = int(record.keys.get("contract_version", 0))
+            agreeing = versions[0] == versions[1] == versions[2]
+            if not agreeing and contract not in self.partial_since:
+                self.partial_since[contract] = record.t
+            elif agreeing and contract in self.partial_since:
+                self.exposures.append(record.t - self.partial_since.pop(contract))
+        elif isinstance(record, WorkflowRecord):
+            owner = record.keys.get("contract")
+            if owner is not None:
+                self.workflow_status[record.workflow] = (str(owner), record.status)
+        elif isinstance(record, RunEnded):
+            self._close(record.t)
+
+    def _close(self, end: float) -> None:
+        excused = {c for c, status in self.workflow_status.values() if status in OPEN_EXCEPTIONS}
+        for contract, since in self.partial_since.items():
+            if contract in excused:
+                self.explained += 1
+                continue
+            self.partial.append(
+                {
+                    "contract": contract,
+                    "erp_billing_support": list(self.versions[contract]),
+                    "partial_for_s": round(end - since, 3),
+                }
+            )
+
+    def verdict(self) -> Verdict:
+        ordered = sorted(self.exposures)
+        figures = {
+            "contracts": len(self.versions),
+            "partial_at_end": len(self.partial),
+            "explained_by_exceptions": self.explained,
+            "exposure_p95_s": rounded(percentile(ordered, 95)),
+            "exposure_max_s": rounded(ordered[-1] if ordered else float("nan")),
+        }
+        slo = {"partial_at_end": 0}
+        if not self.versions:
+            return Verdict(self.name, "unknown", "no contract was written", figures, slo)
+        exposed = (
+            f"; partial states lasted up to {format_duration(ordered[-1])} (p95 "
+            f"{format_duration(percentile(ordered, 95))})"
+            if ordered
+            else ""
+        )
+        summary = (
+            f"{len(self.partial):,} of {len(self.versions):,} contracts partially updated at the "
+            f"end ({self.explained:,} more held by open exceptions){exposed}"
+        )
+        status: Status = "fail" if self.partial else "pass"
+        return Verdict(self.name, status, summary, figures, slo, self.partial[:EVIDENCE_LIMIT])
