@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from harness.designs.api import Context, Design, DesignFactory, HandlerFn, event_body
+from harness.designs.api import Context, Design, DesignFactory, HandlerFn
 
 #: Shipped designs: name -> "module:factory".
 SHIPPED: Mapping[str, str] = {
@@ -74,5 +74,4 @@ __all__ = [
     "DesignError",
     "DesignFactory",
     "HandlerFn",
-    "event_body",
 ]

@@ -44,20 +44,6 @@ class Design(Protocol):
 DesignFactory = Callable[[], Design]
 
 
-def event_body(event: DomainEvent) -> Mapping[str, Any]:
-    """An event's business fields, whichever schema version the vendor sent.
-
-    Version 1 carries them at the top level beside the vendor's header; version 2 (after a
-    vendor upgrade) nests them under `data`. Designs that read events through this keep working
-    across the upgrade; designs that do not, break, as integrations do in real releases.
-    """
-    payload = event.payload
-    if int(payload.get("schema_version", 1)) >= 2:
-        body: Mapping[str, Any] = payload["data"]
-        return body
-    return payload
-
-
 class Context:
     """Effect constructors plus the design's own seeded random stream."""
 

@@ -471,12 +471,3 @@ def _saved(event: DomainEvent) -> dict[str, Any]:
         "occurred_at": event.occurred_at, "payload": dict(event.payload),
         "keys": dict(event.keys),
     }  # fmt: skip
-
-
-def entitlement_terms(lines: list[Mapping[str, Any]]) -> tuple[str, int]:
-    """(level, covered units) of a contract's lines: the best support plan and its quantity."""
-    contract_lines = tuple(
-        canonical.Line(str(line["sku"]), int(line["quantity"])) for line in lines
-    )
-    request = canonical.entitlement_request("", 0, "", contract_lines, active=True)
-    return request["level"], request["covered_units"]

@@ -47,3 +47,13 @@ def test_cancellations_grant_nothing() -> None:
 def test_what_cannot_be_mapped_says_why(payload: dict[str, object], reason: str) -> None:
     with pytest.raises(canonical.MappingError, match=reason):
         canonical.quote(event(payload))
+
+
+def test_the_entitlement_takes_the_best_support_plan() -> None:
+    lines = (canonical.Line("SUP-STANDARD", 3), canonical.Line("SUP-PREMIUM", 2))
+    request = canonical.entitlement_request("CT-1", 4, "C-1", lines, active=True)
+    assert (request["level"], request["covered_units"]) == ("premium", 2)
+    plain = canonical.entitlement_request(
+        "CT-1", 4, "C-1", (canonical.Line("SW-FLEET-STD", 1),), True
+    )
+    assert (plain["level"], plain["covered_units"]) == ("none", 0)

@@ -205,7 +205,7 @@ def test_vendor_upgrade_breaks_designs_that_read_the_old_schema(tmp_path: Path) 
     assert crashed and all(r.t >= WINDOW[0] for r in crashed)
     assert all("KeyError: 'contract_id'" in (r.reason or "") for r in crashed)
     result, _ = run_faults(tmp_path, upgrade)
-    assert result.passed  # the reference reads events through event_body()
+    assert result.passed  # the reference reads events through harness.designs.canonical
 
 
 def test_orchestrator_crash_interrupts_work_and_holds_webhooks(tmp_path: Path) -> None:

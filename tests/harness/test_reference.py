@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from harness.designs.api import Context
-from harness.designs.reference import ReferenceDesign, entitlement_terms
+from harness.designs.reference import ReferenceDesign
 from harness.effects import Acquire, Call, CallError, Now, Reply, Scan, Sleep, Status
 from simulators.base import DomainEvent
 
@@ -84,9 +84,3 @@ def test_duplicates_and_stale_versions_do_nothing() -> None:
     stale = step(design, approved("CPQ-EVT-2", quote_id="Q-2", contract_version=2), ok)
     assert not any(isinstance(e, Call) for e in stale)
     assert [e.status for e in stale if isinstance(e, Status)] == ["started", "superseded"]
-
-
-def test_entitlement_terms_take_the_best_support_plan() -> None:
-    lines = [{"sku": "SUP-STANDARD", "quantity": 3}, {"sku": "SUP-PREMIUM", "quantity": 2}]
-    assert entitlement_terms(lines) == ("premium", 2)
-    assert entitlement_terms([{"sku": "SW-FLEET-STD", "quantity": 1}]) == ("none", 0)
