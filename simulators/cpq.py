@@ -160,7 +160,8 @@ class CPQ(SystemOfRecord):
                 "contract_id": contract_id, "customer_id": customer_id, "status": "active",
                 "latest_version": 1, "latest_quote_id": quote_id,
             }  # fmt: skip
-            self._create("contract", contract_id, record, {"contract": contract_id})
+            contract_keys = {"contract": contract_id, "customer": customer_id}
+            self._create("contract", contract_id, record, contract_keys)
             self.contract_ids.append(contract_id)
         else:
             contract_id, version = contract["contract_id"], contract["latest_version"] + 1

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.checkers.base import Checker, Dispatch, Verdict, worst
-from harness.checkers.consistency import BillingToSupportWindow, InvoicedBeforeEntitled
+from harness.checkers.consistency import (
+    BillingToSupportWindow,
+    CasesOnStaleEntitlement,
+    InvoicedBeforeEntitled,
+)
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
@@ -19,6 +23,7 @@ def build(scenario: Scenario) -> list[Checker]:
         EffectOnce(),
         BillingToSupportWindow(slo.billing_to_support),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
+        CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
         NothingLost(slo.nothing_lost),
         PartialUpdates(),
     ]

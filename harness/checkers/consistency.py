@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
 from harness.history import FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario import InvoicedBeforeEntitledSLO, WindowSLO
+from harness.scenario.model import CasesSLO
 from harness.units import format_duration
 
 #: Percentiles kept for the distribution chart: every 5 %, and the tail in detail.
@@ -62,6 +63,10 @@ class _SupportDowntime:
             self._open -= 1
             if self._open == 0:
                 self.spans.append((self._since, record.t))
+
+    @property
+    def down(self) -> bool:
+        return self._open > 0
 
     def excused(self, start: float, end: float) -> float:
         """Seconds of [start, end] during which support was down."""
@@ -294,3 +299,84 @@ class InvoicedBeforeEntitled:
         )
         status: Status = "fail" if share > self.slo.max_share else "pass"
         return Verdict(self.name, status, summary, figures, slo, self.early[:EVIDENCE_LIMIT])
+
+
+class CasesOnStaleEntitlement:
+    """Cases opened while support showed an older version of one of the customer's contracts
+    than billing already did: the agent judged the case on a stale entitlement."""
+
+    name: ClassVar[str] = "cases_on_stale_entitlement"
+    wants: ClassVar[tuple[type, ...]] = (StateRecord, FaultRecord)
+
+    def __init__(self, slo: CasesSLO) -> None:
+        self.slo = slo
+        self.downtime = _SupportDowntime()
+        self.contracts: dict[str, list[str]] = {}  # customer -> contracts
+        self.billed: dict[str, int] = {}
+        self.entitled: dict[str, int] = {}
+        self.ahead_since: dict[str, float] = {}  # contract -> since when billing is ahead
+        self.cases = 0
+        self.excused = 0
+        self.stale: list[dict[str, Any]] = []
+
+    def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, FaultRecord):
+            self.downtime.observe(record)
+            return
+        assert isinstance(record, StateRecord)
+        if _is(record, "cpq", "contract") and record.change == "created":
+            customer = str(record.keys.get("customer"))
+            self.contracts.setdefault(customer, []).append(str(record.keys["contract"]))
+            return
+        key = _contract_version(record)
+        if key is not None and _is(record, "billing", "subscription"):
+            self.billed[key[0]] = key[1]
+            self._track(key[0], record.t)
+        elif key is not None and _is(record, "support", "entitlement"):
+            self.entitled[key[0]] = key[1]
+            self._track(key[0], record.t)
+        elif _is(record, "support", "case") and record.change == "created":
+            self._case(position, record)
+
+    def _track(self, contract: str, now: float) -> None:
+        if self.billed.get(contract, 0) > self.entitled.get(contract, 0):
+            self.ahead_since.setdefault(contract, now)
+        else:
+            self.ahead_since.pop(contract, None)
+
+    def _case(self, position: int, record: StateRecord) -> None:
+        self.cases += 1
+        customer = str(record.keys.get("customer"))
+        behind = [
+            contract
+            for contract in self.contracts.get(customer, ())
+            if record.t - self.ahead_since.get(contract, record.t) > self.slo.grace
+        ]
+        if not behind:
+            return
+        if self.downtime.down:
+            self.excused += 1
+            return
+        self.stale.append(
+            {"case": record.entity_id, "customer": customer, "contracts_behind": behind,
+             "case_position": position}
+        )  # fmt: skip
+
+    def verdict(self) -> Verdict:
+        count = len(self.stale)
+        share = count / self.cases if self.cases else 0.0
+        figures = {
+            "cases": self.cases,
+            "on_stale_entitlement": count,
+            "share": round(share, 6),
+            "excused_support_down": self.excused,
+        }
+        slo = {"max_share": self.slo.max_share, "grace_s": self.slo.grace}
+        if not self.cases:
+            return Verdict(self.name, "unknown", "no support case was opened", figures, slo)
+        summary = (
+            f"{count:,} of {self.cases:,} cases ({share:.2%}) were opened while support had shown "
+            f"an older contract version than billing for over {format_duration(self.slo.grace)}"
+        )
+        status: Status = "fail" if share > self.slo.max_share else "pass"
+        return Verdict(self.name, status, summary, figures, slo, self.stale[:EVIDENCE_LIMIT])

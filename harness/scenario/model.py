@@ -65,6 +65,7 @@ class WorkloadSpec(Spec):
     cancellations: Rate = 0.0
     payments: PaymentsSpec | None = None
     invoice_reversals: Probability = 0.0  # share of invoices billing reverses (disputes)
+    cases: Rate = 0.0  # support cases customers open
 
 
 class WindowSLO(Spec):
@@ -83,6 +84,14 @@ class InvoicedBeforeEntitledSLO(Spec):
     invoice_delivery: Duration = 600.0
 
 
+class CasesSLO(Spec):
+    """Cases opened while support has shown an older contract version than billing for longer
+    than `grace` (changes take seconds to propagate; an agent cannot expect less)."""
+
+    max_share: Probability = 0.01
+    grace: Duration = 300.0
+
+
 class NothingLostSLO(Spec):
     deadline: PositiveDuration = 86400.0
 
@@ -91,6 +100,7 @@ class SLOSpec(Spec):
     billing_to_support: WindowSLO
     invoiced_before_entitled: InvoicedBeforeEntitledSLO = InvoicedBeforeEntitledSLO()
     nothing_lost: NothingLostSLO = NothingLostSLO()
+    cases_on_stale_entitlement: CasesSLO = CasesSLO()
 
 
 class Scenario(Spec):

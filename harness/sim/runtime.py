@@ -129,6 +129,7 @@ class Simulation:
         env.process(
             self._contract_changes(workload.cancellations, "cancel_contract", "cancellations")
         )
+        env.process(self._support_cases(workload.cases))
         if workload.payments is not None or workload.invoice_reversals > 0:
             self.network.observers.append(self._customers_and_billing_staff)
         if self.progress is not None:
@@ -259,6 +260,17 @@ class Simulation:
                 if created.ok:
                     approve = {"quote_id": created.body["quote_id"]}
                     self.network.commit(self.cpq.handle("approve_quote", approve, self.env.now))
+
+    def _support_cases(self, rate: float) -> Generator[simpy.Event, Any, None]:
+        """Customers with contracts open cases; the agent sees what support shows then."""
+        rng = self._streams("workload.cases")
+        support = self.systems["support"]
+        for at in poisson_arrivals(rate, rng, self.scenario.duration):
+            yield self.env.timeout(at - self.env.now)
+            if self.cpq.contract_ids:
+                contract = self.cpq.table("contract")[rng.choice(self.cpq.contract_ids)]
+                request = {"customer_id": contract["customer_id"], "severity": rng.randint(1, 4)}
+                self.network.commit(support.handle("open_case", request, self.env.now))
 
     def _customers_and_billing_staff(self, event: DomainEvent) -> None:
         """Customers pay invoices; billing staff reverse the disputed ones."""

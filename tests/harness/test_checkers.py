@@ -174,3 +174,34 @@ def test_support_downtime_is_excused_and_reported_but_a_crash_is_not() -> None:
         feed(InvoicedBeforeEntitled(slo), [invoice, *crash, entitled, RunEnded(9000)]).status
         == "fail"
     )  # type: ignore[attr-defined]
+
+
+def test_cases_on_a_stale_entitlement() -> None:
+    from harness.checkers.consistency import CasesOnStaleEntitlement
+    from harness.history import FaultRecord
+    from harness.scenario.model import CasesSLO
+
+    def case(t: float, number: int) -> StateRecord:
+        return StateRecord(t, "support", "case", f"CS-{number}", "created", 1, {"customer": "C-1"})
+
+    opened = StateRecord(
+        0, "cpq", "contract", "CT-1", "created", 1, {"contract": "CT-1", "customer": "C-1"}
+    )
+    history: list[Record] = [
+        opened,
+        state(10, "billing", "subscription", 2),
+        case(20, 1),  # within the grace
+        case(400, 2),  # billing ahead for 390 s: stale
+        state(430, "support", "entitlement", 2),
+        case(440, 3),  # caught up
+        state(450, "billing", "subscription", 3),
+        FaultRecord(455, "support", "outage", "start"),
+        case(900, 4),  # stale, but support is down: excused
+    ]
+    verdict = feed(CasesOnStaleEntitlement(CasesSLO(max_share=0.01)), history)
+    assert verdict.figures == {  # type: ignore[attr-defined]
+        "cases": 4, "on_stale_entitlement": 1, "share": 0.25, "excused_support_down": 1,
+    }  # fmt: skip
+    assert verdict.status == "fail" and verdict.evidence[0]["contracts_behind"] == ["CT-1"]  # type: ignore[attr-defined]
+    assert feed(CasesOnStaleEntitlement(CasesSLO(max_share=0.5)), history).status == "pass"  # type: ignore[attr-defined]
+    assert feed(CasesOnStaleEntitlement(CasesSLO()), [opened]).status == "unknown"  # type: ignore[attr-defined]

@@ -39,6 +39,7 @@ def test_a_slow_entitlement_breaks_both_consistency_checks(run_design: RunDesign
     result = run_design(SlowEntitlement)
     assert verdicts(result)["billing_to_support"] == "fail"
     assert verdicts(result)["invoiced_before_entitled"] == "fail"
+    assert verdicts(result)["cases_on_stale_entitlement"] == "fail"
     assert verdicts(result)["effect_once"] == "pass"
 
 

@@ -41,8 +41,8 @@ def test_the_run_directory_and_summary(run_design: RunDesign) -> None:
         assert set(calls["latency_s"]) == {"p50", "p95", "p99"}
         assert set(calls["errors"]) == {"business", "transient", "ambiguous"}
     assert [c["checker"] for c in summary["checkers"]] == [
-        "effect_once", "billing_to_support", "invoiced_before_entitled", "nothing_lost",
-        "partial_updates",
+        "effect_once", "billing_to_support", "invoiced_before_entitled",
+        "cases_on_stale_entitlement", "nothing_lost", "partial_updates",
     ]  # fmt: skip
     lines = (result.run_dir / "history.jsonl").read_text().splitlines()
     assert summary["history"]["records"] == len(lines)
