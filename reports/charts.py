@@ -70,7 +70,12 @@ def _timeline(run_dir: Path, summary: dict[str, Any], path: Path) -> Path:
         elif kind == "event" and record["type"] == "emitted":
             if record["event_type"] == "quote.approved":
                 flow["approved"][index] += 1
-        elif kind == "workflow" and record["status"] in ("completed", "parked"):
+        elif (
+            kind == "workflow"
+            and record["status"] in ("completed", "parked")
+            # quotes only: a design's other workflows (ledger postings, say) are not quotes
+            and record["keys"].get("quote") == record["workflow"]
+        ):
             flow[record["status"]][index] += 1
     hours = [start + timedelta(seconds=i * BUCKET_S) for i in range(buckets)]
 

@@ -78,6 +78,31 @@ def rounded(value: float, places: int = 3) -> float | None:
     return None if math.isnan(value) or math.isinf(value) else round(value, places)
 
 
+def share_verdict(
+    checker: str,
+    counted: int,
+    total: int,
+    max_share: float,
+    what: str,
+    figures: dict[str, Any],
+    slo: Mapping[str, Any],
+    evidence: Sequence[Mapping[str, Any]],
+) -> Verdict:
+    """A verdict on a share: `counted` of `total` against `max_share`; unknown with no total.
+
+    `what` completes "N of M ...", e.g. "invoices (0.10%) reached the customer early".
+    """
+    share = counted / total if total else 0.0
+    figures["share"] = round(share, 6)
+    if not total:
+        return Verdict(
+            checker, "unknown", f"nothing to judge: no {what.split(maxsplit=1)[0]}", figures, slo
+        )
+    summary = f"{counted:,} of {total:,} {what.format(share=share)}"
+    status: Status = "fail" if share > max_share else "pass"
+    return Verdict(checker, status, summary, figures, slo, evidence[:EVIDENCE_LIMIT])
+
+
 class Dispatch:
     """Feeds each record to the checkers that want its type, counting positions."""
 

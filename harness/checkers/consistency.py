@@ -19,7 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
+from harness.checkers.base import (
+    EVIDENCE_LIMIT,
+    Verdict,
+    percentile,
+    rounded,
+    share_verdict,
+)
 from harness.history import FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario import InvoicedBeforeEntitledSLO, WindowSLO
 from harness.scenario.model import CasesSLO
@@ -282,23 +288,19 @@ class InvoicedBeforeEntitled:
         )
 
     def verdict(self) -> Verdict:
-        count = len(self.early)
-        share = count / self.invoices if self.invoices else 0.0
-        figures = {
+        figures: dict[str, Any] = {
             "invoices": self.invoices,
-            "invoiced_before_entitled": count,
-            "share": round(share, 6),
+            "invoiced_before_entitled": len(self.early),
             "undecided": self.undecided,
         }
         slo = {"max_share": self.slo.max_share, "invoice_delivery_s": self.slo.invoice_delivery}
-        if not self.invoices:
-            return Verdict(self.name, "unknown", "no invoices were posted", figures, slo)
-        summary = (
-            f"{count:,} of {self.invoices:,} invoices ({share:.2%}) reached the customer "
-            f"before support could see the entitlement"
+        what = (
+            "invoices ({share:.2%}) reached the customer before support could see the entitlement"
         )
-        status: Status = "fail" if share > self.slo.max_share else "pass"
-        return Verdict(self.name, status, summary, figures, slo, self.early[:EVIDENCE_LIMIT])
+        return share_verdict(
+            self.name, len(self.early), self.invoices, self.slo.max_share, what, figures, slo,
+            self.early,
+        )  # fmt: skip
 
 
 class CasesOnStaleEntitlement:
@@ -363,20 +365,17 @@ class CasesOnStaleEntitlement:
         )  # fmt: skip
 
     def verdict(self) -> Verdict:
-        count = len(self.stale)
-        share = count / self.cases if self.cases else 0.0
-        figures = {
+        figures: dict[str, Any] = {
             "cases": self.cases,
-            "on_stale_entitlement": count,
-            "share": round(share, 6),
+            "on_stale_entitlement": len(self.stale),
             "excused_support_down": self.excused,
         }
         slo = {"max_share": self.slo.max_share, "grace_s": self.slo.grace}
-        if not self.cases:
-            return Verdict(self.name, "unknown", "no support case was opened", figures, slo)
-        summary = (
-            f"{count:,} of {self.cases:,} cases ({share:.2%}) were opened while support had shown "
-            f"an older contract version than billing for over {format_duration(self.slo.grace)}"
+        what = (
+            "cases ({share:.2%}) were opened while support had shown an older contract version "
+            f"than billing for over {format_duration(self.slo.grace)}"
         )
-        status: Status = "fail" if share > self.slo.max_share else "pass"
-        return Verdict(self.name, status, summary, figures, slo, self.stale[:EVIDENCE_LIMIT])
+        return share_verdict(
+            self.name, len(self.stale), self.cases, self.slo.max_share, what, figures, slo,
+            self.stale,
+        )  # fmt: skip
