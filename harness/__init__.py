@@ -16,6 +16,7 @@ from harness.effects import (
     Load,
     Note,
     Now,
+    Publish,
     Release,
     Reply,
     Scan,
@@ -23,7 +24,15 @@ from harness.effects import (
     Status,
     Store,
 )
-from harness.engine import Inbox, RetryPolicy, call_with_retry, inbox, retry
+from harness.engine import (
+    Inbox,
+    Outbox,
+    RetryPolicy,
+    call_with_retry,
+    inbox,
+    outbox,
+    retry,
+)
 from harness.runner import RunResult, run
 from harness.scenario import Scenario, ScenarioError, load
 
@@ -40,6 +49,8 @@ __all__ = [
     "Load",
     "Note",
     "Now",
+    "Outbox",
+    "Publish",
     "Release",
     "Reply",
     "RetryPolicy",
@@ -55,6 +66,7 @@ __all__ = [
     "check",
     "inbox",
     "load",
+    "outbox",
     "retry",
     "run",
 ]

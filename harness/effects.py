@@ -15,6 +15,7 @@ code therefore never does I/O, never reads a clock and never touches global rand
 | `Scan`            | lists a journal table, in key order                  | [(key, value)] |
 | `Note`            | records a policy's state change (breaker opened...)  | `None`       |
 | `Fork`            | runs another effect generator alongside this one     | `None`       |
+| `Publish`         | hands a message to the broker                        | `Reply` (ack) |
 
 The journal is what survives an orchestrator crash (SQLite in live mode): a design keeps in it
 whatever it must not forget, and rebuilds everything else from it after a restart.
@@ -108,7 +109,20 @@ class Fork:
     trace: str
 
 
-Effect = Call | Sleep | Now | Acquire | Release | Status | Load | Store | Scan | Note | Fork
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """A message for the broker's `topic`; consumers de-duplicate on `message_id`."""
+
+    topic: str
+    message_id: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    keys: Mapping[str, str | int] = field(default_factory=dict)
+    attempt: int = 1
+
+
+Effect = (
+    Call | Sleep | Now | Acquire | Release | Status | Load | Store | Scan | Note | Fork | Publish
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ class RunMetrics:
     def __init__(self) -> None:
         self.systems: dict[str, _SystemCalls] = {}
         self.webhooks: dict[str, dict[str, int]] = {}
+        self.published: dict[str, dict[str, int]] = {}  # topic -> messages, sent again
         self.workflow_status: dict[str, str] = {}
 
     def __call__(self, record: Record) -> None:
@@ -53,6 +54,10 @@ class RunMetrics:
             self._call(record)
         elif kind is EventRecord:
             assert isinstance(record, EventRecord)
+            if record.type == "published":
+                topic = self.published.setdefault(record.event_type, {"messages": 0, "resent": 0})
+                topic["messages" if record.delivery == 1 else "resent"] += 1
+                return
             counts = self.webhooks.setdefault(
                 record.system,
                 {"emitted": 0, "delivered": 0, "duplicates": 0, "failed_attempts": 0,
@@ -117,5 +122,6 @@ class RunMetrics:
         return {
             "systems": systems,
             "webhooks": {name: self.webhooks[name] for name in sorted(self.webhooks)},
+            "published": {topic: self.published[topic] for topic in sorted(self.published)},
             "workflows": dict(sorted(outcomes.items())),
         }

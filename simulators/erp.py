@@ -46,7 +46,7 @@ class MasterData:
 
 class ERP(SystemOfRecord):
     name = "erp"
-    reads = frozenset({"validate_order", "get_contract", "get_customer"})
+    reads = frozenset({"validate_order", "get_contract", "get_customer", "find_sales_orders"})
 
     def __init__(
         self, master: MasterData, idempotency: IdempotencyRule | None = None, epoch: float = 0.0
@@ -58,6 +58,7 @@ class ERP(SystemOfRecord):
             dict(master.tax_codes),
         )  # fmt: skip
         self.posted_customers: set[str] = set()
+        self.orders_by_quote: dict[str, list[str]] = {}
 
     # -- master data administration (not an API a design calls) -------------------------
 
@@ -154,6 +155,7 @@ class ERP(SystemOfRecord):
             "order": order_id,
         }
         self._create("sales_order", order_id, order, keys, effect_key=order["quote_id"])
+        self.orders_by_quote.setdefault(order["quote_id"], []).append(order_id)
         return {"order_id": order_id, "subsidiary_id": subsidiary.subsidiary_id}
 
     def op_upsert_contract(self, payload: Payload, now: float) -> Payload:
@@ -176,6 +178,12 @@ class ERP(SystemOfRecord):
         else:
             self._create("contract", contract_id, {**fields, "history": []}, keys)
         return {"contract_id": contract_id, "contract_version": version}
+
+    def op_find_sales_orders(self, payload: Payload, now: float) -> Payload:
+        """The quote's sales orders not cancelled (a saved search on the quote's external id)."""
+        orders = self.table("sales_order")
+        found = self.orders_by_quote.get(str(payload["quote_id"]), [])
+        return {"order_ids": [o for o in found if orders[o]["status"] != "cancelled"]}
 
     def op_cancel_sales_order(self, payload: Payload, now: float) -> Payload:
         """Compensation: cancel an order nothing downstream will bill."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Generator, Mapping
 from typing import Any
 
 from harness.designs.api import Context
 from harness.designs.reference import ReferenceDesign
 from harness.effects import Effect, Reply
+from harness.engine.outbox import Outbox
 from harness.engine.retry import retry
 from simulators.base import DomainEvent
 
@@ -76,3 +78,19 @@ class ForgetsTheLedger(ReferenceDesign):
     def subscriptions(self) -> Mapping[str, Any]:
         ledger = ("invoice.posted", "payment.posted", "invoice.reversed")
         return {k: v for k, v in super().subscriptions.items() if k not in ledger}
+
+
+class DropsItsOutbox(ReferenceDesign):
+    """Stages `contract.synced` in its outbox but never relays it to the broker."""
+
+    name = "drops-its-outbox"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.outbox = _Unrelayed(self.outbox.policy)
+
+
+class _Unrelayed(Outbox):
+    def relay(self, message_id: str, rng: random.Random) -> Generator[Effect, Any, Reply | None]:
+        yield from ()
+        return None

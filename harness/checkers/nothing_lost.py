@@ -11,6 +11,9 @@ one whose deadline lies beyond the end of the run is undecided (the verdict is t
 
 Every invoice, payment and invoice reversal billing announces must likewise reach ERP's ledger
 (a journal entry for that document) or be parked with a reason, within the same deadline.
+
+Every message a design staged in its outbox (an `outbox` policy record) must reach the broker
+(a `published` event with its id) within the same deadline.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Verdict
-from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
+from harness.history import (
+    EventRecord,
+    PolicyRecord,
+    Record,
+    RunEnded,
+    StateRecord,
+    WorkflowRecord,
+)
 from harness.scenario import NothingLostSLO
 from harness.units import format_duration
 
@@ -32,7 +42,9 @@ LEDGER_DOCUMENTS = {
 
 class NothingLost:
     name: ClassVar[str] = "nothing_lost"
-    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, WorkflowRecord, RunEnded)
+    wants: ClassVar[tuple[type, ...]] = (
+        EventRecord, StateRecord, WorkflowRecord, PolicyRecord, RunEnded,
+    )  # fmt: skip
 
     def __init__(self, slo: NothingLostSLO) -> None:
         self.slo = slo
@@ -49,9 +61,20 @@ class NothingLost:
         self.documents_seen = 0
         self.posted = 0
         self.postings_parked = 0
+        self.staged: dict[str, tuple[float, int]] = {}  # outbox messages not yet published
+        self.messages_staged = 0
+        self.messages_published = 0
 
     def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, PolicyRecord):
+            if record.policy == "outbox" and record.event == "staged":
+                self.messages_staged += 1
+                self.staged[record.subject] = (record.t, position)
+            return
         if isinstance(record, EventRecord):
+            if record.type == "published":
+                self.messages_published += self.staged.pop(record.event_id, None) is not None
+                return
             document = LEDGER_DOCUMENTS.get(record.event_type)
             if record.type == "emitted" and document is not None and record.system == "billing":
                 self.documents_seen += 1
@@ -142,6 +165,14 @@ class NothingLost:
             else:
                 self.undecided += 1
         self.documents = {}
+        for message, (staged_at, position) in self.staged.items():
+            if end - staged_at > self.slo.deadline:
+                self.lost.append(
+                    {"message": message, "staged_at": round(staged_at, 3), "position": position}
+                )
+            else:
+                self.undecided += 1
+        self.staged = {}
 
     @staticmethod
     def _entry(
@@ -160,6 +191,8 @@ class NothingLost:
             "ledger_documents": self.documents_seen,
             "posted_to_ledger": self.posted,
             "ledger_parked": self.postings_parked,
+            "messages_staged": self.messages_staged,
+            "messages_published": self.messages_published,
             "approved": self.inputs,
             "completed": self.completed,
             "parked": self.parked,
@@ -178,6 +211,10 @@ class NothingLost:
             summary += (
                 f"; {self.documents_seen:,} billing documents: {self.posted:,} in the ERP ledger, "
                 f"{self.postings_parked:,} parked"
+            )
+        if self.messages_staged:
+            summary += (
+                f"; {self.messages_staged:,} outbox messages: {self.messages_published:,} published"
             )
         evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
         if self.lost or self.late:

@@ -20,6 +20,7 @@ from harness.effects import (
     Load,
     Note,
     Now,
+    Publish,
     Release,
     Reply,
     Scan,
@@ -70,6 +71,15 @@ class Context:
         return call_with_retry(Call(system, operation, payload, idem_key), policy, self.rng)
 
     @staticmethod
+    def publish(
+        topic: str,
+        message_id: str,
+        payload: Mapping[str, Any],
+        keys: Mapping[str, str | int] | None = None,
+    ) -> Publish:
+        return Publish(topic, message_id, payload, dict(keys or {}))
+
+    @staticmethod
     def sleep(seconds: float) -> Sleep:
         return Sleep(seconds)
 
@@ -98,7 +108,7 @@ class Context:
         return Scan(table)
 
     @staticmethod
-    def fork(steps: Generator[Effect, Any, None], trace: str) -> Fork:
+    def fork(steps: Generator[Effect, Any, Any], trace: str) -> Fork:
         return Fork(steps, trace)
 
     @staticmethod

@@ -22,7 +22,10 @@ Guarantees, and how:
 - Managed exceptions. Business errors and unmappable payloads park the workflow with the
   reason and code, in the journal and the history; a technical failure that outlasts the retry
   budget dead-letters it with the original message and the failure. Operators answer with
-  `operator.resolve` (resume), `operator.skip` or `operator.replay` (harness/sim/operations.py).
+  `operator.resolve` (resume), `operator.replay`, `operator.skip` or `operator.compensate`
+  (undo what the workflow committed in ERP, then close it); see harness/sim/operations.py.
+- Published once committed. When a contract version is in ERP, billing and support alike,
+  `contract.synced` is staged in the outbox in the same step and relayed to the broker.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from harness.designs.api import Context, HandlerFn
 from harness.effects import Call, Effect, Reply
 from harness.engine.breaker import CircuitBreaker, breaker
 from harness.engine.inbox import Inbox, inbox
+from harness.engine.outbox import Outbox, outbox
 from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
 from simulators.base import DomainEvent
 
@@ -50,6 +54,10 @@ BILLING_OPERATIONS = {
 }
 #: Workflow states a restart resumes.
 OPEN = ("started", "billing_updated")
+#: Workflow states operators act on.
+EXCEPTIONAL = ("parked", "dead_lettered")
+#: What the orchestrator announces when a contract version is everywhere.
+SYNCED = "contract.synced"
 
 
 class ReferenceDesign:
@@ -81,6 +89,7 @@ class ReferenceDesign:
             system: breaker(window=20, failure_rate=0.5, minimum_calls=10, open_for=60.0)
             for system in ("erp", "billing", "support")
         }
+        self.outbox: Outbox = outbox()
         # Caches of the journal, lost in a crash and rebuilt by `_recover`.
         self.inbox: Inbox = inbox()
         self.contracts: dict[str, dict[str, int]] = {}  # written / entitled / subscribed
@@ -97,6 +106,7 @@ class ReferenceDesign:
             "operator.resolve": self.on_operator_resume,
             "operator.replay": self.on_operator_resume,
             "operator.skip": self.on_operator_skip,
+            "operator.compensate": self.on_operator_compensate,
             **dict.fromkeys(ledger.LEDGER_EVENTS, self.on_billing_document),
         }
 
@@ -167,13 +177,14 @@ class ReferenceDesign:
             if journal["status"] in OPEN:
                 yield ctx.note("journal", workflow, "resumed", {"status": journal["status"]})
                 yield ctx.fork(self._resume(ctx, journal), f"resume:{workflow}")
+        yield ctx.fork(self.outbox.relay_all(ctx.rng), "outbox:relay")
 
     def on_operator_resume(self, ctx: Context, event: DomainEvent) -> Steps:
         """Operators fixed the cause (or the system is back): run the workflow again."""
         yield from self._recover(ctx)
         workflow = str(event.payload["workflow"])
         journal = yield ctx.load("workflow", workflow)
-        if journal is None or journal["status"] not in ("parked", "dead_lettered"):
+        if journal is None or journal["status"] not in EXCEPTIONAL:
             yield ctx.note("exceptions", workflow, "nothing_to_resume")
             return
         policy = "dead_letters" if journal["status"] == "dead_lettered" else "exceptions"
@@ -190,11 +201,61 @@ class ReferenceDesign:
         yield from self._recover(ctx)
         workflow = str(event.payload["workflow"])
         journal = yield ctx.load("workflow", workflow)
-        if journal is None or journal["status"] not in ("parked", "dead_lettered"):
+        if journal is None or journal["status"] not in EXCEPTIONAL:
             return
         reason = f"skipped by operations ({journal.get('reason', 'no reason recorded')})"
         yield ctx.note("exceptions", workflow, "skipped", {"reason": reason})
         yield from self._close(ctx, workflow, "skipped", dict(journal["event"]["keys"]), reason)
+
+    def on_operator_compensate(self, ctx: Context, event: DomainEvent) -> Steps:
+        """Operators decided the work is not to be done: undo what it committed, then close it.
+
+        Only ERP's steps can be undone (cancel the order, put the contract back). If billing
+        already holds the version, undoing it is a credit decision, not a compensation: the
+        workflow stays an exception, with that reason.
+        """
+        yield from self._recover(ctx)
+        workflow = str(event.payload["workflow"])
+        journal = yield ctx.load("workflow", workflow)
+        if journal is None or journal["status"] not in EXCEPTIONAL:
+            yield ctx.note("exceptions", workflow, "nothing_to_compensate")
+            return
+        keys = dict(journal["event"]["keys"])
+        if "contract" not in journal or journal.get("kind") == "posting":
+            # An unmappable quote wrote nothing; a ledger posting is a single step.
+            reason = "compensated by operations: nothing had been committed"
+            yield ctx.note("compensation", workflow, "compensated", {"undone": []})
+            yield from self._close(ctx, workflow, "compensated", keys, reason)
+            return
+        contract, version = str(journal["contract"]), int(journal["version"])
+        yield ctx.acquire(f"contract:{contract}")
+        billed = yield from self._call(
+            ctx, "billing", "get_subscription", {"contract_id": contract}
+        )
+        if billed.ok and int(billed.body.get("contract_version", 0)) == version:
+            reason = (
+                f"billing already holds contract {contract} v{version}: undoing it needs a credit "
+                "decision, not a compensation"
+            )
+            yield from self._park(ctx, workflow, "COMPENSATION_REFUSED", reason, keys)
+            return
+        if billed.error is not None and billed.error.code != "SUBSCRIPTION_NOT_FOUND":
+            reason = f"compensation failed: billing lookup: {billed.error.code}"
+            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            return
+        epoch = int(journal.get("epoch", 0))
+        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch)
+        if isinstance(undone, Reply):
+            assert undone.error is not None
+            reason = f"compensation failed: {undone.error.code}: {undone.error.message}"
+            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            return
+        yield ctx.note("compensation", workflow, "compensated", undone)
+        reason = (
+            f"compensated by operations: orders {undone['orders']} cancelled, ERP contract "
+            f"at v{undone['contract_back_to']}"
+        )
+        yield from self._close(ctx, workflow, "compensated", keys, reason)
 
     # -- the workflow ------------------------------------------------------------------
 
@@ -275,15 +336,13 @@ class ReferenceDesign:
         )
         if billed.error is not None and billed.error.kind == "business":
             # ERP already holds the order and the contract version billing refuses for good.
-            yield from self._compensate(ctx, quote, created.body["order_id"], billed, keys, epoch)
+            yield from self._compensate(ctx, quote, billed, keys, epoch)
             return False
         if (yield from self._parked_on(ctx, billed, workflow, keys, "billing")):
             return False
         state.update(written=max(version, state["written"]), subscribed=1)
         yield ctx.store("contract", contract, dict(state))
-        journal = yield ctx.load("workflow", workflow)
-        if journal is not None:
-            yield ctx.store("workflow", workflow, {**journal, "status": "billing_updated"})
+        yield from self._update(ctx, workflow, {"status": "billing_updated"})
         self.awaiting.setdefault(contract, {})[version] = workflow
         yield ctx.status(workflow, "billing_updated", keys=keys)
         return True
@@ -292,7 +351,6 @@ class ReferenceDesign:
         self,
         ctx: Context,
         quote: canonical.Quote,
-        order_id: str,
         refusal: Reply,
         keys: Keys,
         epoch: int,
@@ -300,31 +358,50 @@ class ReferenceDesign:
         """Undo ERP's committed steps, idempotently, then park with billing's reason."""
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
         assert refusal.error is not None
-        cancelled = yield from self._call(
-            ctx, "erp", "cancel_sales_order", {"order_id": order_id},
-            f"{workflow}:erp-order:{epoch}:cancel",
-        )  # fmt: skip
+        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch)
+        yield from self._update(ctx, workflow, {"epoch": epoch + 1})
+        if isinstance(undone, Reply):
+            assert undone.error is not None
+            reason = f"compensation failed after billing refused: {undone.error.code}"
+            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            return
+        yield ctx.note("compensation", workflow, "compensated", undone)
+        reason = (
+            f"billing: {refusal.error.code}: {refusal.error.message} (compensated: orders "
+            f"{undone['orders']} cancelled, ERP contract back to v{undone['contract_back_to']})"
+        )
+        yield from self._park(ctx, workflow, refusal.error.code, reason, keys)
+
+    def _undo_erp(
+        self, ctx: Context, workflow: str, contract: str, version: int, epoch: int
+    ) -> Generator[Effect, Any, dict[str, Any] | Reply]:
+        """Cancel the quote's open ERP orders and put ERP's contract back from `version`.
+
+        Orders are found by the quote, not remembered, so an order whose answer was lost (a
+        ghost write) is cancelled too. Each step is idempotent: undoing twice changes nothing.
+        Returns what was undone, or the reply of the step that failed.
+        """
+        found = yield from self._call(ctx, "erp", "find_sales_orders", {"quote_id": workflow})
+        if found.error is not None:
+            return found
+        orders = [str(order) for order in found.body["order_ids"]]
+        for order in orders:
+            cancelled = yield from self._call(
+                ctx, "erp", "cancel_sales_order", {"order_id": order}, f"{order}:cancel"
+            )
+            if cancelled.error is not None:
+                return cancelled
         reverted = yield from self._call(
             ctx, "erp", "revert_contract", {"contract_id": contract, "from_version": version},
             f"{contract}:v{version}:{epoch}:revert",
         )  # fmt: skip
-        journal = yield ctx.load("workflow", workflow)
-        if journal is not None:
-            yield ctx.store("workflow", workflow, {**journal, "epoch": epoch + 1})
-        failed = next((r for r in (cancelled, reverted) if r.error is not None), None)
-        if failed is not None:
-            assert failed.error is not None
-            reason = f"compensation failed after billing refused: {failed.error.code}"
-            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
-            return
-        back_to = reverted.body.get("contract_version")
-        details = {"order": order_id, "contract_back_to": back_to}
-        yield ctx.note("compensation", workflow, "compensated", details)
-        reason = (
-            f"billing: {refusal.error.code}: {refusal.error.message} (compensated: order "
-            f"{order_id} cancelled, ERP contract back to v{back_to})"
-        )
-        yield from self._park(ctx, workflow, refusal.error.code, reason, keys)
+        if reverted.error is None:
+            back_to = reverted.body.get("contract_version")
+        elif reverted.error.code == "RCRD_DSNT_EXIST":  # ERP never had the contract
+            back_to = 0
+        else:
+            return reverted
+        return {"orders": orders, "contract_back_to": back_to}
 
     def _entitle(self, ctx: Context, request: Mapping[str, Any], source: str) -> Steps:
         """Bring support to `request`'s contract version, once, whichever path gets here first."""
@@ -363,6 +440,15 @@ class ReferenceDesign:
                 "quote": workflow, "contract": contract, "contract_version": version,
             }  # fmt: skip
             yield from self._close(ctx, workflow, status, keys)
+            if status == "completed":  # same step as the close: both survive a crash, or neither
+                message_id = f"{SYNCED}:{contract}:v{version}"
+                payload = {
+                    "contract_id": contract,
+                    "contract_version": version,
+                    "quote_id": workflow,
+                }
+                yield from self.outbox.stage(SYNCED, message_id, payload, keys)
+                yield ctx.fork(self.outbox.relay(message_id, ctx.rng), f"outbox:{message_id}")
         if not waiting:
             self.awaiting.pop(contract, None)
 
@@ -429,11 +515,14 @@ class ReferenceDesign:
             yield from self._dead_letter(ctx, workflow, step, error.code, reason, keys)
         return True
 
-    def _park(self, ctx: Context, workflow: str, code: str, reason: str, keys: Keys) -> Steps:
+    def _update(self, ctx: Context, workflow: str, changes: Mapping[str, Any]) -> Steps:
+        """Change fields of a workflow's journal entry, if it still has one."""
         journal = yield ctx.load("workflow", workflow)
         if journal is not None:
-            parked = {**journal, "status": "parked", "code": code, "reason": reason}
-            yield ctx.store("workflow", workflow, parked)
+            yield ctx.store("workflow", workflow, {**journal, **changes})
+
+    def _park(self, ctx: Context, workflow: str, code: str, reason: str, keys: Keys) -> Steps:
+        yield from self._update(ctx, workflow, {"status": "parked", "code": code, "reason": reason})
         yield ctx.note("exceptions", workflow, "parked", {"code": code, "reason": reason})
         yield ctx.status(workflow, "parked", reason, keys)
 
@@ -441,11 +530,8 @@ class ReferenceDesign:
         self, ctx: Context, workflow: str, step: str, code: str, reason: str, keys: Keys
     ) -> Steps:
         """Keep the original message and the failure, for operators to replay."""
-        journal = yield ctx.load("workflow", workflow)
-        if journal is not None:
-            failure = {"step": step, "code": code, "reason": reason, "at": (yield ctx.now())}
-            dead = {**journal, "status": "dead_lettered", "failure": failure}
-            yield ctx.store("workflow", workflow, dead)
+        failure = {"step": step, "code": code, "reason": reason, "at": (yield ctx.now())}
+        yield from self._update(ctx, workflow, {"status": "dead_lettered", "failure": failure})
         yield ctx.note("dead_letters", workflow, "dead_lettered", {"step": step, "code": code})
         yield ctx.status(workflow, "dead_lettered", reason, keys)
 

@@ -2,15 +2,18 @@
 
 from harness.engine.breaker import CircuitBreaker, breaker
 from harness.engine.inbox import Inbox, inbox
+from harness.engine.outbox import Outbox, outbox
 from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
 
 __all__ = [
     "CircuitBreaker",
     "Confirm",
     "Inbox",
+    "Outbox",
     "RetryPolicy",
     "breaker",
     "call_with_retry",
     "inbox",
+    "outbox",
     "retry",
 ]

@@ -6,8 +6,8 @@ operations:
     - code: TAX_CODE_MISSING     # the error code the design parked with ("*" for any)
       fix: master_data           # repair ERP's master data first (or: none)
       within: 4h                 # business time after the exception was parked
-      then: resume               # resume the workflow, or skip it
-  dead_letters: {replay_after: 1h}
+      then: resume               # resume the workflow, skip it, or compensate (undo, close)
+  dead_letters: {replay_after: 1h}   # then: replay (default) or compensate
 """
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ class ExceptionRule(Spec):
     code: str = "*"
     fix: Literal["master_data", "none"] = "none"
     within: PositiveDuration = 4 * 3600.0
-    then: Literal["resume", "skip"] = "resume"
+    then: Literal["resume", "skip", "compensate"] = "resume"
 
 
 class DeadLetterRule(Spec):
     replay_after: PositiveDuration = 3600.0
+    then: Literal["replay", "compensate"] = "replay"
 
 
 class OperationsSpec(Spec):

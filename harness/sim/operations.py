@@ -6,7 +6,8 @@ orchestrator's HTTP API instead):
   `ctx.note("exceptions", workflow, "parked", {"code": ..., "reason": ...})`
   and a dead letter with `ctx.note("dead_letters", workflow, "dead_lettered", {...})`;
 - operators answer with events `operator.resolve` (fixed: resume it), `operator.skip` (close
-  it) or `operator.replay` (try the dead letter again), each with payload `{"workflow": ...}`.
+  it), `operator.compensate` (undo what it committed, then close it) or `operator.replay` (try
+  the dead letter again), each with payload `{"workflow": ...}`.
 
 The team follows the scenario's `operations:` rules, in business time: a rule for the error
 code (or "*") says whether it repairs ERP's master data first, how long that takes, and what
@@ -26,6 +27,13 @@ from harness.effects import Note
 from harness.history import PolicyRecord, Sink
 from harness.scenario.operations import BusinessHours, OperationsSpec
 from simulators.base import DomainEvent
+
+#: The event operators send for each `then:` of a rule.
+ACTIONS = {
+    "resume": "operator.resolve",
+    "skip": "operator.skip",
+    "compensate": "operator.compensate",
+}
 
 
 def after_business_time(
@@ -67,7 +75,7 @@ class OperationsTeam:
         if note.policy == "exceptions" and note.event == "parked":
             rule = self.spec.rule_for(str(note.details.get("code", "")))
             if rule is not None:
-                action = "operator.resolve" if rule.then == "resume" else "operator.skip"
+                action = ACTIONS[rule.then]
                 fix = rule.fix == "master_data"
                 self.env.process(self._work(note.subject, rule.within, fix, action))
         elif (
@@ -75,8 +83,9 @@ class OperationsTeam:
             and note.event == "dead_lettered"
             and self.spec.dead_letters is not None
         ):
-            wait = self.spec.dead_letters.replay_after
-            self.env.process(self._work(note.subject, wait, False, "operator.replay"))
+            dead = self.spec.dead_letters
+            action = "operator.replay" if dead.then == "replay" else "operator.compensate"
+            self.env.process(self._work(note.subject, dead.replay_after, False, action))
 
     def _work(
         self, workflow: str, within: float, fix: bool, action: str

@@ -28,6 +28,7 @@ from harness.effects import (
     Load,
     Note,
     Now,
+    Publish,
     Release,
     Scan,
     Sleep,
@@ -45,6 +46,7 @@ from harness.history import (
 )
 from harness.scenario import ORCHESTRATOR, Scenario
 from harness.seeds import streams
+from harness.sim.broker import Broker
 from harness.sim.network import Network
 from harness.sim.operations import OperationsTeam
 from harness.workload import Workload, poisson_arrivals
@@ -96,6 +98,10 @@ class Simulation:
         self.network = Network(self.env, self.systems, self.behaviours, record, epoch)
         self.network.subscribed = frozenset(design.subscriptions)
         self.network.deliver = self._spawn
+        self.broker = Broker(
+            self.env, record, lambda topic: topic in self.network.subscribed, self._spawn,
+            ORCHESTRATOR,
+        )  # fmt: skip
         self.workload = Workload(self.world, scenario.workload.amendment_mix.model_dump(), named)
         self._arrivals = (named("workload.new_arrivals"), named("workload.amendment_arrivals"))
         self._streams = named
@@ -355,6 +361,8 @@ class Simulation:
                     if effect.system not in self.systems:
                         raise _DesignFault(f"called unknown system {effect.system!r}")
                     result = yield from self.network.call(effect, trace)
+                elif isinstance(effect, Publish):
+                    result = yield from self.broker.publish(effect)
                 elif isinstance(effect, Sleep):
                     yield env.timeout(max(effect.seconds, 0.0))
                     result = None

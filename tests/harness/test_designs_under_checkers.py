@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from tests.broken_designs import Crashes, GivesUpSilently, NaiveConsumer, SlowEntitlement
+from tests.broken_designs import (
+    Crashes,
+    DropsItsOutbox,
+    GivesUpSilently,
+    NaiveConsumer,
+    SlowEntitlement,
+)
 from tests.conftest import RunDesign
 
 
@@ -48,6 +54,16 @@ def test_dropping_work_on_transient_errors_breaks_nothing_lost(run_design: RunDe
     nothing_lost = next(v for v in result.verdicts if v.checker == "nothing_lost")
     assert nothing_lost.status == "fail" and nothing_lost.figures["lost"] > 0
     assert {"quote", "contract", "systems_show"} <= set(nothing_lost.evidence[0])
+
+
+def test_an_outbox_never_relayed_breaks_nothing_lost(run_design: RunDesign) -> None:
+    result = run_design(DropsItsOutbox)
+    nothing_lost = next(v for v in result.verdicts if v.checker == "nothing_lost")
+    assert nothing_lost.status == "fail"
+    assert nothing_lost.figures["messages_staged"] > 0
+    assert nothing_lost.figures["messages_published"] == 0
+    assert nothing_lost.evidence[0]["message"].startswith("contract.synced:")
+    assert verdicts(result)["partial_updates"] == "pass"  # only the announcement is missing
 
 
 def test_a_crashing_plugin_is_recorded_and_judged_not_fatal(run_design: RunDesign) -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from harness.effects import Call, CallError, Reply, Sleep
-from harness.engine import Inbox, call_with_retry, inbox, retry
+from harness.effects import Call, CallError, Load, Note, Now, Publish, Reply, Scan, Sleep, Store
+from harness.engine import Inbox, call_with_retry, inbox, outbox, retry
 from tests.strategies import event_ids
 
 TRANSIENT = Reply({}, CallError("transient", "unavailable"))
@@ -124,7 +125,6 @@ TestInboxModel.settings = settings(max_examples=60, stateful_step_count=40, dead
 
 # -- circuit breaker and read-back confirmation ---------------------------------------------
 
-from harness.effects import Note, Now  # noqa: E402
 from harness.engine import Confirm, breaker  # noqa: E402
 
 
@@ -201,3 +201,69 @@ def test_confirm_reads_back_before_resending_an_ambiguous_write() -> None:
     assert [e.operation for e in effects if isinstance(e, Call)] == [
         "upsert_entitlement", "get_entitlement", "upsert_entitlement",
     ]  # fmt: skip
+
+
+# -- the outbox ---------------------------------------------------------------------------
+
+
+def run_outbox(
+    steps: object, journal: dict[str, Any], acks: list[Reply], now: float = 0.0
+) -> list[object]:
+    """Interpret an outbox generator against a journal; Publish gets the next of `acks`."""
+    effects: list[object] = []
+    answer: object = None
+    try:
+        while True:
+            effect = steps.send(answer)  # type: ignore[attr-defined]
+            effects.append(effect)
+            answer = None
+            if isinstance(effect, Publish):
+                answer = acks.pop(0)
+            elif isinstance(effect, Now):
+                answer = now
+            elif isinstance(effect, Load):
+                answer = journal.get(effect.table, {}).get(effect.key)
+            elif isinstance(effect, Scan):
+                answer = sorted(journal.get(effect.table, {}).items())
+            elif isinstance(effect, Store):
+                table = journal.setdefault(effect.table, {})
+                if effect.value is None:
+                    table.pop(effect.key, None)
+                else:
+                    table[effect.key] = effect.value
+    except StopIteration:
+        return effects
+
+
+ACK = Reply({"published": 1})
+
+
+def test_the_outbox_keeps_a_message_until_the_broker_acknowledges_it() -> None:
+    box, journal = outbox(retry(initial=1, max_interval=60, jitter=0)), {}
+    run_outbox(box.stage("contract.synced", "M-1", {"v": 1}, {"contract": "C-1"}), journal, [])
+    assert set(journal["outbox"]) == {"M-1"}
+    effects = run_outbox(box.relay("M-1", random.Random(0)), journal, [TRANSIENT, TRANSIENT, ACK])
+    sent = [e for e in effects if isinstance(e, Publish)]
+    assert [(p.message_id, p.attempt) for p in sent] == [("M-1", 1), ("M-1", 2), ("M-1", 3)]
+    assert [e for e in effects if isinstance(e, Sleep)] == [Sleep(1.0), Sleep(2.0)]
+    assert journal["outbox"] == {}
+    assert Note("outbox", "M-1", "published", {"attempts": 3}) in effects
+
+
+def test_an_outbox_with_an_attempt_limit_holds_what_it_could_not_send() -> None:
+    box, journal = outbox(retry(max_attempts=2, jitter=0)), {}
+    run_outbox(box.stage("t", "M-1", {}, {}), journal, [])
+    effects = run_outbox(box.relay("M-1", random.Random(0)), journal, [TRANSIENT, TRANSIENT])
+    assert "M-1" in journal["outbox"]
+    assert Note("outbox", "M-1", "held", {"attempts": 2, "code": "unavailable"}) in effects
+    assert run_outbox(box.relay("gone", random.Random(0)), journal, []) == [Load("outbox", "gone")]
+
+
+def test_after_a_restart_the_relay_sends_everything_staged_oldest_first() -> None:
+    box, journal = outbox(), {}
+    for staged_at, message in ((5.0, "M-2"), (9.0, "M-1")):
+        run_outbox(box.stage("t", message, {}, {}), journal, [], staged_at)
+    effects = run_outbox(outbox().relay_all(random.Random(0)), journal, [ACK, ACK])
+    assert [e.message_id for e in effects if isinstance(e, Publish)] == ["M-2", "M-1"]
+    assert journal["outbox"] == {}
+    assert repr(box).startswith("outbox(relay=retry(initial=1s")

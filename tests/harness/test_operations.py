@@ -96,7 +96,8 @@ def test_a_permanent_billing_refusal_is_compensated_in_erp(tmp_path: Path) -> No
         )
     cancelled = {r.entity_id for r in records if isinstance(r, StateRecord)
                  and r.entity == "sales_order" and r.change == "updated"}  # fmt: skip
-    assert {note.details["order"] for note in compensated if note.details} <= cancelled
+    undone = {order for note in compensated if note.details for order in note.details["orders"]}
+    assert undone and undone <= cancelled
     final: dict[tuple[str, str], int] = {}
     for r in records:
         if isinstance(r, StateRecord) and r.entity in ("contract", "subscription"):
@@ -134,3 +135,31 @@ def test_invoices_payments_and_reversals_reach_the_ledger_once(tmp_path: Path) -
     verdict = next(v for v in broken.verdicts if v.checker == "nothing_lost")
     assert verdict.status == "fail" and verdict.figures["posted_to_ledger"] == 0
     assert any("invoice" in item or "payment" in item for item in verdict.evidence)
+
+
+def test_dead_letters_can_be_compensated_instead_of_replayed(tmp_path: Path) -> None:
+    """Billing is down past a short retry budget after ERP booked: operators undo ERP's part."""
+    from harness.history import StateRecord
+
+    def impatient() -> ReferenceDesign:
+        return ReferenceDesign(retry(initial=1, max_interval=60, max_attempts=3))
+
+    operations = {
+        "business_hours": HOURS, "dead_letters": {"replay_after": "3h", "then": "compensate"},
+    }  # fmt: skip
+    result, records = run_ops(
+        tmp_path, operations, fault("outage", target="billing"), design=impatient
+    )
+    dead = {r.workflow for r in records if isinstance(r, WorkflowRecord)
+            and r.status == "dead_lettered" and "billing" in (r.reason or "")}  # fmt: skip
+    assert dead
+    for workflow in dead:
+        assert statuses(records, workflow)[-1] == "compensated"
+    undone = [r for r in records if isinstance(r, PolicyRecord) and r.event == "compensated"]
+    orders = {order for note in undone if note.details for order in note.details["orders"]}
+    cancelled = {r.entity_id for r in records if isinstance(r, StateRecord)
+                 and r.entity == "sales_order" and r.change == "updated"}  # fmt: skip
+    assert orders and orders <= cancelled
+    verdicts = {v.checker: v for v in result.verdicts}
+    assert verdicts["partial_updates"].status == "pass"
+    assert verdicts["effect_once"].status == "pass"

@@ -5,7 +5,8 @@ A small synchronous interpreter stands in for the SimPy driver: handlers run unt
 delivery arrives next (reordering), duplicates, whether a call is applied, ghost-written or
 refused (an outage), and orchestrator crashes that drop the design and every handler in flight.
 At quiescence every invariant must hold: each effect once, versions monotonic, no partial update
-(ERP, billing and support agree on every contract's version), nothing lost.
+(ERP, billing and support agree on every contract's version), nothing lost, and every message
+the outbox staged published (at least once: the broker may take a message and lose its ack).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from harness.effects import (
     Load,
     Note,
     Now,
+    Publish,
     Release,
     Reply,
     Scan,
@@ -54,7 +56,7 @@ from tests.conftest import scenario_with
 WORLD = build_world(scenario_with(**{"world.gaps.missing_tax_codes": []}).world, 1)
 LINES = [{"sku": "SW-FLEET-STD", "quantity": 5}, {"sku": "SUP-STANDARD", "quantity": 5}]
 UPGRADE = [{"sku": "SW-FLEET-PRO", "quantity": 5}, {"sku": "SUP-PREMIUM", "quantity": 5}]
-BLOCKING = (Call, Sleep, Acquire)
+BLOCKING = (Call, Sleep, Acquire, Publish)
 
 
 class Handler:
@@ -87,6 +89,8 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
         self.effects: dict[tuple[str, str, str], int] = {}
         self.seen_versions: dict[tuple[str, str], int] = {}
         self.parked: set[tuple[str, int]] = set()
+        self.staged: set[str] = set()
+        self.published: dict[str, int] = {}
 
     # -- the world ---------------------------------------------------------------------
 
@@ -172,6 +176,11 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             handler.result = None
         elif isinstance(effect, Call):
             handler.result = self._call(effect, fate)
+        elif isinstance(effect, Publish):
+            if fate != "down":  # a ghost: the broker has it, the acknowledgement is lost
+                self.published[effect.message_id] = self.published.get(effect.message_id, 0) + 1
+            ack = Reply({}) if fate == "apply" else Reply({}, CallError("transient", fate))
+            handler.result = ack
         self._run(handler)
 
     def _call(self, call: Call, fate: str) -> Reply:
@@ -227,6 +236,8 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
                     )
             else:
                 assert isinstance(effect, Note)
+                if effect.policy == "outbox" and effect.event == "staged":
+                    self.staged.add(effect.subject)
 
     # -- the invariants ----------------------------------------------------------------
 
@@ -259,6 +270,9 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
                 assert shown == [version] * 3, (
                     f"{contract}: partial or lost at {shown}, wanted v{version}"
                 )
+        unpublished = self.staged - set(self.published)
+        assert not unpublished, f"staged in the outbox, never published: {sorted(unpublished)}"
+        assert not self.journal.get("outbox"), "the outbox still holds published messages"
 
 
 class NaiveUnderChaos(ReferenceUnderChaos):
