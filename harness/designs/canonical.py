@@ -4,6 +4,19 @@ The integration layer's governed contracts (seed document: "canonical data model
 for shared business entities"): every vendor event is turned into a canonical entity here,
 whatever the vendor's shape (Salesforce CDC header, Zuora callout) and schema version (1, or 2
 after a vendor upgrade), and every request to a vendor is built here from canonical entities.
+
+| entity        | from                                    | back to (request)                   |
+|---------------|-----------------------------------------|-------------------------------------|
+| Customer      | the quote                               | part of the order                   |
+| Product       | each quote line (SKU and kind)          | part of the order's lines           |
+| Quote         | CPQ `quote.approved`                    | -                                   |
+| Order         | the quote                               | ERP sales order; billing subscription |
+| Contract      | the quote                               | ERP contract version                |
+| Subscription  | billing `subscription.*`                | -                                   |
+| Entitlement   | the quote or subscription; support's record | support entitlement             |
+| Invoice, CreditMemo, Payment | billing's document events | ERP GL postings (ledger.py)       |
+| Case          | support `case.*`                        | -                                   |
+
 A schema version this module does not know, or a payload that does not fit, raises
 `MappingError` with a reason a person can act on; designs park the work with it, never crash
 and never drop it silently.
@@ -35,9 +48,91 @@ class MappingError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: str
+    currency: str  # the currency the customer is quoted and billed in
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    kind: str = ""  # subscription | support | hardware, as CPQ's catalog says ("" if unsaid)
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     sku: str
     quantity: int
+    kind: str = ""
+
+    @property
+    def product(self) -> Product:
+        return Product(self.sku, self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """A contract at one version: what the customer has bought, as every system must show it."""
+
+    contract_id: str
+    contract_version: int
+    customer_id: str
+    lines: tuple[Line, ...]
+
+    def request(self, order_id: str) -> dict[str, Any]:
+        """ERP's contract upsert for this version, booked by `order_id`."""
+        return {
+            "contract_id": self.contract_id,
+            "contract_version": self.contract_version,
+            "customer_id": self.customer_id,
+            "order_id": order_id,
+            "lines": _line_requests(self.lines),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """What an approved quote asks the back office to do: book, bill and entitle."""
+
+    quote_id: str
+    contract: Contract
+    customer: Customer
+    total: int
+    term_months: int
+
+    def request(self) -> dict[str, Any]:
+        """ERP's sales order and billing's subscription requests take the same fields."""
+        contract = self.contract
+        return {
+            "quote_id": self.quote_id,
+            "contract_id": contract.contract_id,
+            "contract_version": contract.contract_version,
+            "customer_id": self.customer.customer_id,
+            "currency": self.customer.currency,
+            "lines": _line_requests(contract.lines),
+            "total": self.total,
+            "term_months": self.term_months,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    """What support must show for a contract version: its best support plan, or none."""
+
+    contract_id: str
+    contract_version: int
+    customer_id: str
+    level: str
+    covered_units: int
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "contract_id": self.contract_id,
+            "contract_version": self.contract_version,
+            "customer_id": self.customer_id,
+            "level": self.level,
+            "covered_units": self.covered_units,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,24 +147,18 @@ class Quote:
     term_months: int
     lines: tuple[Line, ...]
 
-    def order_request(self) -> dict[str, Any]:
-        """The canonical order, as ERP's and billing's order requests take it."""
-        return {
-            "quote_id": self.quote_id,
-            "contract_id": self.contract_id,
-            "contract_version": self.contract_version,
-            "customer_id": self.customer_id,
-            "currency": self.currency,
-            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in self.lines],
-            "total": self.total,
-            "term_months": self.term_months,
-        }
+    @property
+    def customer(self) -> Customer:
+        return Customer(self.customer_id, self.currency)
 
-    def entitlement_request(self) -> dict[str, Any]:
-        return entitlement_request(
-            self.contract_id, self.contract_version, self.customer_id, self.lines,
-            active=self.quote_type != "cancellation",
-        )  # fmt: skip
+    def contract(self) -> Contract:
+        return Contract(self.contract_id, self.contract_version, self.customer_id, self.lines)
+
+    def order(self) -> Order:
+        return Order(self.quote_id, self.contract(), self.customer, self.total, self.term_months)
+
+    def entitlement(self) -> Entitlement:
+        return entitlement_for(self.contract(), active=self.quote_type != "cancellation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +171,9 @@ class Subscription:
     lines: tuple[Line, ...]
     term_end: float | None = None
 
-    def entitlement_request(self) -> dict[str, Any]:
-        return entitlement_request(
-            self.contract_id, self.contract_version, self.customer_id, self.lines,
-            active=self.status == "active",
-        )  # fmt: skip
+    def entitlement(self) -> Entitlement:
+        contract = Contract(self.contract_id, self.contract_version, self.customer_id, self.lines)
+        return entitlement_for(contract, active=self.status == "active")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,22 +214,25 @@ class Case:
     contract_id: str | None
 
 
-def entitlement_request(
-    contract_id: str, version: int, customer_id: str, lines: tuple[Line, ...], active: bool
-) -> dict[str, Any]:
+def entitlement_for(contract: Contract, active: bool) -> Entitlement:
     """The support entitlement a contract's lines grant: its best support plan."""
     level, units = "none", 0
-    for line in lines:
+    for line in contract.lines:
         plan = SUPPORT_LEVELS.get(line.sku)
         if plan is not None and (level == "none" or plan == "premium"):
             level, units = plan, line.quantity
-    return {
-        "contract_id": contract_id,
-        "contract_version": version,
-        "customer_id": customer_id,
-        "level": level if active else "none",
-        "covered_units": units if active else 0,
-    }
+    return Entitlement(
+        contract.contract_id, contract.contract_version, contract.customer_id,
+        level if active else "none", units if active else 0,
+    )  # fmt: skip
+
+
+def held_entitlement(record: Mapping[str, Any]) -> Entitlement:
+    """Support's entitlement record (a `get_entitlement` answer) as a canonical entitlement."""
+    return _from_record("support entitlement", record, lambda: Entitlement(
+        str(record["contract_id"]), int(record["contract_version"]), str(record["customer_id"]),
+        str(record["level"]), int(record["covered_units"]),
+    ))  # fmt: skip
 
 
 def body(event: DomainEvent) -> Mapping[str, Any]:
@@ -227,7 +317,20 @@ def case(event: DomainEvent) -> Case:
 
 
 def _lines(raw: Any) -> tuple[Line, ...]:
-    return tuple(Line(str(line["sku"]), int(line["quantity"])) for line in raw)
+    return tuple(
+        Line(str(line["sku"]), int(line["quantity"]), str(line.get("kind", ""))) for line in raw
+    )
+
+
+def _line_requests(lines: tuple[Line, ...]) -> list[dict[str, Any]]:
+    return [{"sku": line.sku, "quantity": line.quantity} for line in lines]
+
+
+def _from_record(what: str, record: Mapping[str, Any], make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except (KeyError, TypeError, ValueError) as error:
+        raise MappingError(f"{what} record: cannot map field {error}") from None
 
 
 def _build(event: DomainEvent, make: Callable[[], T]) -> T:

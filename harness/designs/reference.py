@@ -144,7 +144,7 @@ class ReferenceDesign:
             # The quote's own fallback still brings support up to date; record why we could not.
             yield ctx.note("exceptions", event.event_id, "unmapped", {"reason": str(error)})
             return
-        yield from self._entitle(ctx, subscription.entitlement_request(), "callout")
+        yield from self._entitle(ctx, subscription.entitlement(), "callout")
 
     def on_billing_document(self, ctx: Context, event: DomainEvent) -> Steps:
         """An invoice, payment or reversal billing announced: post it to ERP's ledger."""
@@ -291,7 +291,7 @@ class ReferenceDesign:
         # Support should follow billing's callout; if it has not within the grace period,
         # the quote has everything the entitlement needs.
         yield ctx.sleep(self.entitlement_grace)
-        yield from self._entitle(ctx, quote.entitlement_request(), "fallback")
+        yield from self._entitle(ctx, quote.entitlement(), "fallback")
 
     def _write_downstream(
         self, ctx: Context, quote: canonical.Quote, state: dict[str, int], keys: Keys
@@ -301,7 +301,7 @@ class ReferenceDesign:
         journal = yield ctx.load("workflow", workflow)
         epoch = int(journal.get("epoch", 0)) if journal else 0
         again = f":{epoch}" if epoch else ""  # a fresh key for a retry after compensation
-        order = quote.order_request()
+        order = quote.order().request()
         checked = yield from self._call(ctx, "erp", "validate_order", order)
         if (yield from self._parked_on(ctx, checked, workflow, keys, "ERP validation")):
             return False
@@ -311,7 +311,7 @@ class ReferenceDesign:
         if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
             return False
         stored = yield from self._call(
-            ctx, "erp", "upsert_contract", {**order, "order_id": created.body["order_id"]},
+            ctx, "erp", "upsert_contract", quote.contract().request(created.body["order_id"]),
             f"{contract}:v{version}:erp-contract{again}",
         )  # fmt: skip
         if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
@@ -403,9 +403,9 @@ class ReferenceDesign:
             return reverted
         return {"orders": orders, "contract_back_to": back_to}
 
-    def _entitle(self, ctx: Context, request: Mapping[str, Any], source: str) -> Steps:
-        """Bring support to `request`'s contract version, once, whichever path gets here first."""
-        contract, version = str(request["contract_id"]), int(request["contract_version"])
+    def _entitle(self, ctx: Context, entitlement: canonical.Entitlement, source: str) -> Steps:
+        """Bring support to the entitlement's contract version, once, whichever path is first."""
+        contract, version = entitlement.contract_id, entitlement.contract_version
         if self.guard_versions:
             yield ctx.acquire(f"entitlement:{contract}")
         state = self._contract(contract)
@@ -417,10 +417,11 @@ class ReferenceDesign:
         confirm = None
         if self.idempotency_keys:  # the vendor may ignore keys: read back before resending
             read = Call("support", "get_entitlement", {"contract_id": contract})
-            confirm = Confirm(read, lambda reply: reply.body.get("contract_version") == version)
+            confirm = Confirm(read, lambda reply: _shows(reply, entitlement))
         reply = yield from self._call(
-            ctx, "support", "upsert_entitlement", request, f"{contract}:v{version}:support", confirm
-        )
+            ctx, "support", "upsert_entitlement", entitlement.request(),
+            f"{contract}:v{version}:support", confirm,
+        )  # fmt: skip
         if reply.error is not None:
             for workflow in self.awaiting.get(contract, {}).values():
                 yield from self._parked_on(ctx, reply, workflow, {"contract": contract}, "support")
@@ -548,6 +549,14 @@ class ReferenceDesign:
             "contract": quote.contract_id,
             "contract_version": quote.contract_version,
         }
+
+
+def _shows(reply: Reply, entitlement: canonical.Entitlement) -> bool:
+    """Whether support's record, read back, is the entitlement we wrote."""
+    try:
+        return canonical.held_entitlement(reply.body) == entitlement
+    except canonical.MappingError:
+        return False
 
 
 def _saved(event: DomainEvent) -> dict[str, Any]:
