@@ -37,6 +37,7 @@ from harness.designs import canonical, ledger
 from harness.designs.api import Context, HandlerFn
 from harness.effects import Call, Effect, Reply
 from harness.engine.breaker import CircuitBreaker, breaker
+from harness.engine.exceptions import ExceptionQueue, exception_queue
 from harness.engine.inbox import Inbox, inbox
 from harness.engine.outbox import Outbox, outbox
 from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
@@ -54,8 +55,6 @@ BILLING_OPERATIONS = {
 }
 #: Workflow states a restart resumes.
 OPEN = ("started", "billing_updated")
-#: Workflow states operators act on.
-EXCEPTIONAL = ("parked", "dead_lettered")
 #: What the orchestrator announces when a contract version is everywhere.
 SYNCED = "contract.synced"
 
@@ -90,6 +89,7 @@ class ReferenceDesign:
             for system in ("erp", "billing", "support")
         }
         self.outbox: Outbox = outbox()
+        self.exceptions: ExceptionQueue = exception_queue()
         # Caches of the journal, lost in a crash and rebuilt by `_recover`.
         self.inbox: Inbox = inbox()
         self.contracts: dict[str, dict[str, int]] = {}  # written / entitled / subscribed
@@ -122,7 +122,9 @@ class ReferenceDesign:
         except canonical.MappingError as error:
             workflow = str(event.keys.get("quote", event.event_id))
             yield ctx.store("workflow", workflow, {"status": "started", "event": saved})
-            yield from self._park(ctx, workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys)
+            yield from self.exceptions.park(
+                workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys
+            )
             return
         journal = {
             "status": "started",
@@ -161,7 +163,9 @@ class ReferenceDesign:
         try:
             posting = ledger.posting_for(event)
         except canonical.MappingError as error:
-            yield from self._park(ctx, workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys)
+            yield from self.exceptions.park(
+                workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys
+            )
             return
         reply = yield from self._call(
             ctx, "erp", posting.operation, posting.request, posting.idem_key
@@ -183,28 +187,24 @@ class ReferenceDesign:
         """Operators fixed the cause (or the system is back): run the workflow again."""
         yield from self._recover(ctx)
         workflow = str(event.payload["workflow"])
-        journal = yield ctx.load("workflow", workflow)
-        if journal is None or journal["status"] not in EXCEPTIONAL:
-            yield ctx.note("exceptions", workflow, "nothing_to_resume")
+        journal = yield from self.exceptions.take(workflow, event.type)
+        if journal is None:
             return
-        policy = "dead_letters" if journal["status"] == "dead_lettered" else "exceptions"
         yield ctx.store("workflow", workflow, {**journal, "status": "started"})
-        yield ctx.note(policy, workflow, "resumed", {"by": event.type})
         yield ctx.status(workflow, "resumed", keys=dict(journal["event"]["keys"]))
         try:
             yield from self._resume(ctx, journal)
         except canonical.MappingError as error:
-            yield from self._park(ctx, workflow, "MAPPING_ERROR", f"mapping: {error}", {})
+            yield from self.exceptions.park(workflow, "MAPPING_ERROR", f"mapping: {error}", {})
 
     def on_operator_skip(self, ctx: Context, event: DomainEvent) -> Steps:
         """Operators decided the work is not to be done: close it, with their reason."""
         yield from self._recover(ctx)
         workflow = str(event.payload["workflow"])
-        journal = yield ctx.load("workflow", workflow)
-        if journal is None or journal["status"] not in EXCEPTIONAL:
+        journal = yield from self.exceptions.take(workflow, event.type)
+        if journal is None:
             return
         reason = f"skipped by operations ({journal.get('reason', 'no reason recorded')})"
-        yield ctx.note("exceptions", workflow, "skipped", {"reason": reason})
         yield from self._close(ctx, workflow, "skipped", dict(journal["event"]["keys"]), reason)
 
     def on_operator_compensate(self, ctx: Context, event: DomainEvent) -> Steps:
@@ -216,9 +216,8 @@ class ReferenceDesign:
         """
         yield from self._recover(ctx)
         workflow = str(event.payload["workflow"])
-        journal = yield ctx.load("workflow", workflow)
-        if journal is None or journal["status"] not in EXCEPTIONAL:
-            yield ctx.note("exceptions", workflow, "nothing_to_compensate")
+        journal = yield from self.exceptions.take(workflow, event.type)
+        if journal is None:
             return
         keys = dict(journal["event"]["keys"])
         if "contract" not in journal or journal.get("kind") == "posting":
@@ -237,18 +236,18 @@ class ReferenceDesign:
                 f"billing already holds contract {contract} v{version}: undoing it needs a credit "
                 "decision, not a compensation"
             )
-            yield from self._park(ctx, workflow, "COMPENSATION_REFUSED", reason, keys)
+            yield from self.exceptions.park(workflow, "COMPENSATION_REFUSED", reason, keys)
             return
         if billed.error is not None and billed.error.code != "SUBSCRIPTION_NOT_FOUND":
             reason = f"compensation failed: billing lookup: {billed.error.code}"
-            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
             return
         epoch = int(journal.get("epoch", 0))
         undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch)
         if isinstance(undone, Reply):
             assert undone.error is not None
             reason = f"compensation failed: {undone.error.code}: {undone.error.message}"
-            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
             return
         yield ctx.note("compensation", workflow, "compensated", undone)
         reason = (
@@ -342,7 +341,7 @@ class ReferenceDesign:
             return False
         state.update(written=max(version, state["written"]), subscribed=1)
         yield ctx.store("contract", contract, dict(state))
-        yield from self._update(ctx, workflow, {"status": "billing_updated"})
+        yield from self.exceptions.update(workflow, {"status": "billing_updated"})
         self.awaiting.setdefault(contract, {})[version] = workflow
         yield ctx.status(workflow, "billing_updated", keys=keys)
         return True
@@ -359,18 +358,18 @@ class ReferenceDesign:
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
         assert refusal.error is not None
         undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch)
-        yield from self._update(ctx, workflow, {"epoch": epoch + 1})
+        yield from self.exceptions.update(workflow, {"epoch": epoch + 1})
         if isinstance(undone, Reply):
             assert undone.error is not None
             reason = f"compensation failed after billing refused: {undone.error.code}"
-            yield from self._park(ctx, workflow, "COMPENSATION_FAILED", reason, keys)
+            yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
             return
         yield ctx.note("compensation", workflow, "compensated", undone)
         reason = (
             f"billing: {refusal.error.code}: {refusal.error.message} (compensated: orders "
             f"{undone['orders']} cancelled, ERP contract back to v{undone['contract_back_to']})"
         )
-        yield from self._park(ctx, workflow, refusal.error.code, reason, keys)
+        yield from self.exceptions.park(workflow, refusal.error.code, reason, keys)
 
     def _undo_erp(
         self, ctx: Context, workflow: str, contract: str, version: int, epoch: int
@@ -511,30 +510,10 @@ class ReferenceDesign:
             return False
         reason = f"{step}: {error.code}: {error.message}"
         if error.kind == "business":
-            yield from self._park(ctx, workflow, error.code, reason, keys)
+            yield from self.exceptions.park(workflow, error.code, reason, keys)
         else:
-            yield from self._dead_letter(ctx, workflow, step, error.code, reason, keys)
+            yield from self.exceptions.dead_letter(workflow, step, error.code, reason, keys)
         return True
-
-    def _update(self, ctx: Context, workflow: str, changes: Mapping[str, Any]) -> Steps:
-        """Change fields of a workflow's journal entry, if it still has one."""
-        journal = yield ctx.load("workflow", workflow)
-        if journal is not None:
-            yield ctx.store("workflow", workflow, {**journal, **changes})
-
-    def _park(self, ctx: Context, workflow: str, code: str, reason: str, keys: Keys) -> Steps:
-        yield from self._update(ctx, workflow, {"status": "parked", "code": code, "reason": reason})
-        yield ctx.note("exceptions", workflow, "parked", {"code": code, "reason": reason})
-        yield ctx.status(workflow, "parked", reason, keys)
-
-    def _dead_letter(
-        self, ctx: Context, workflow: str, step: str, code: str, reason: str, keys: Keys
-    ) -> Steps:
-        """Keep the original message and the failure, for operators to replay."""
-        failure = {"step": step, "code": code, "reason": reason, "at": (yield ctx.now())}
-        yield from self._update(ctx, workflow, {"status": "dead_lettered", "failure": failure})
-        yield ctx.note("dead_letters", workflow, "dead_lettered", {"step": step, "code": code})
-        yield ctx.status(workflow, "dead_lettered", reason, keys)
 
     def _close(
         self, ctx: Context, workflow: str, status: str, keys: Keys, reason: str | None = None

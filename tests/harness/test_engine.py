@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from harness.effects import Call, CallError, Load, Note, Now, Publish, Reply, Scan, Sleep, Store
-from harness.engine import Inbox, call_with_retry, inbox, outbox, retry
+from harness.engine import Inbox, call_with_retry, exception_queue, inbox, outbox, retry
 from tests.strategies import event_ids
 
 TRANSIENT = Reply({}, CallError("transient", "unavailable"))
@@ -267,3 +267,44 @@ def test_after_a_restart_the_relay_sends_everything_staged_oldest_first() -> Non
     assert [e.message_id for e in effects if isinstance(e, Publish)] == ["M-2", "M-1"]
     assert journal["outbox"] == {}
     assert repr(box).startswith("outbox(relay=retry(initial=1s")
+
+
+# -- the exception queue and the dead letters ---------------------------------------------
+
+
+def test_parked_work_waits_for_an_operator_who_sees_how_long_it_waited() -> None:
+    queue, journal = exception_queue(), {"workflow": {"Q-1": {"status": "started", "event": {}}}}
+    effects = run_outbox(queue.park("Q-1", "TAX_CODE_MISSING", "no tax code", {}), journal, [], 60)
+    entry = journal["workflow"]["Q-1"]
+    assert (entry["status"], entry["code"], entry["parked_at"]) == (
+        "parked",
+        "TAX_CODE_MISSING",
+        60,
+    )
+    assert Note("exceptions", "Q-1", "parked", {"code": "TAX_CODE_MISSING",
+                                                "reason": "no tax code"}) in effects  # fmt: skip
+    taken: list[object] = []
+    steps = queue.take("Q-1", "operator.resolve")
+    effects = run_outbox(_capture(steps, taken), journal, [], 3660)
+    assert taken == [entry]
+    assert Note("exceptions", "Q-1", "taken",
+                {"action": "operator.resolve", "parked_for_s": 3600}) in effects  # fmt: skip
+
+
+def test_a_dead_letter_keeps_the_failure_and_only_exceptions_can_be_taken() -> None:
+    queue = exception_queue()
+    journal = {"workflow": {"Q-1": {"status": "started", "event": {"type": "quote.approved"}}}}
+    run_outbox(queue.dead_letter("Q-1", "billing", "503", "down", {}), journal, [], 7)
+    entry = journal["workflow"]["Q-1"]
+    assert entry["event"] == {"type": "quote.approved"}  # the original message
+    assert entry["failure"] == {"step": "billing", "code": "503", "reason": "down", "at": 7}
+    journal["workflow"]["Q-2"] = {"status": "started"}
+    taken: list[object] = []
+    effects = run_outbox(_capture(queue.take("Q-2", "operator.skip"), taken), journal, [])
+    assert taken == [None]
+    assert Note("exceptions", "Q-2", "nothing_to_act_on", {"action": "operator.skip"}) in effects
+    assert repr(queue) == "exception_queue(states=parked|dead_lettered, journal_table='workflow')"
+
+
+def _capture(steps: Any, into: list[object]) -> Any:
+    into.append((yield from steps))
