@@ -56,7 +56,7 @@ class StateRecord:
     system: str
     entity: str
     entity_id: str
-    change: str  # created | updated
+    change: str  # created | updated | reverted (a compensation put an earlier version back)
     version: int
     keys: Keys
     effect_key: str | None = None

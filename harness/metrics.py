@@ -69,7 +69,7 @@ class RunMetrics:
             elif record.type == "failed":
                 counts["failed_attempts"] += 1
             else:
-                counts[record.type] += 1
+                counts[record.type] = counts.get(record.type, 0) + 1
         elif kind is WorkflowRecord:
             assert isinstance(record, WorkflowRecord)
             self.workflow_status[record.workflow] = record.status

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 
 from harness import checkers
 from harness.checkers.base import Status, Verdict
-from harness.designs import Design, DesignFactory, instantiate, load_factory
+from harness.designs import Design, DesignError, DesignFactory, instantiate, load_factory
 from harness.faults import with_swarm
 from harness.history import HistoryWriter, fan_out
 from harness.metrics import RunMetrics
@@ -56,20 +56,40 @@ class RunResult:
         return EXIT_CODES[self.status]
 
 
-def resolve_design(design: str | DesignFactory) -> DesignFactory:
+def resolve_design(
+    design: str | DesignFactory, options: Mapping[str, Mapping[str, Any]] | None = None
+) -> DesignFactory:
     """A checked factory of fresh designs, from a shipped name, a `module:factory` path, or a
     factory; it is called once now (so a bad plugin fails before the run) and again for every
-    orchestrator restart."""
+    orchestrator restart. `options` (the scenario's `designs:`) are passed to the factory of
+    the design they name."""
     if isinstance(design, str):
         label, factory = load_factory(design)
     else:
         label, factory = getattr(design, "__name__", repr(design)), design
+    given = dict((options or {}).get(label, {}))
+    if given:
+        factory = _with_options(factory, label, given)
     instantiate(factory, label)
 
     def fresh() -> Design:
         return instantiate(factory, label)
 
     return fresh
+
+
+def _with_options(factory: DesignFactory, label: str, options: dict[str, Any]) -> DesignFactory:
+    def configured() -> Design:
+        try:
+            return factory(**options)
+        except TypeError as error:
+            raise DesignError(
+                f"design {label} does not take the options {sorted(options)}: {error}"
+            ) from None
+        except ValueError as error:
+            raise DesignError(f"design {label}: bad option: {error}") from None
+
+    return configured
 
 
 def run(
@@ -86,7 +106,7 @@ def run(
     With `swarm`, a fault profile drawn from the seed is added to the scenario's faults; the
     run directory's `scenario.yaml` holds it, so running that file replays the run exactly.
     """
-    factory = resolve_design(design)
+    factory = resolve_design(design, scenario.designs)
     if swarm:
         scenario = with_swarm(scenario, seed)
     name = factory().name

@@ -52,7 +52,7 @@ class StateChange:
     system: str
     entity: str
     entity_id: str
-    change: Literal["created", "updated"]
+    change: Literal["created", "updated", "reverted"]
     version: int
     effect_key: str | None
     keys: Keys
@@ -139,6 +139,7 @@ class SystemOfRecord:
         self._idem_store: dict[str, _StoredResponse] = {}
         self._idem_expiry: deque[tuple[float, str]] = deque()
         self._request: _Request | None = None
+        self.feed: list[DomainEvent] | None = None  # kept only for systems a design polls
         self._operations: dict[str, Callable[[Payload, float], Payload]] = {
             attr[3:]: getattr(self, attr) for attr in sorted(dir(self)) if attr.startswith("op_")
         }
@@ -227,6 +228,8 @@ class SystemOfRecord:
             )
         else:
             request = self._request
+            if self.feed is not None:
+                self.feed.extend(request.events)
             status = 201 if any(c.change == "created" for c in request.changes) else 200
             return Outcome(status, body, None, tuple(request.changes), tuple(request.events))
         finally:
@@ -235,6 +238,37 @@ class SystemOfRecord:
     @staticmethod
     def _refusal(error: BusinessError) -> Outcome:
         return Outcome(error.status, {"code": error.code, "message": error.message}, error)
+
+    # -- polling: what changed since a cursor ---------------------------------------------
+
+    def keep_feed(self) -> None:
+        """Keep every event this system emits, so clients can poll for changes."""
+        if self.feed is None:
+            self.feed = []
+
+    def op_list_changes(self, payload: Payload, now: float) -> Payload:
+        """Changes after `cursor`, oldest first, at most `limit` of them, of the given `types`.
+
+        The polling API a batch integration uses (a SOQL or ZOQL query on the last-modified
+        time); the answer's `cursor` is where the next poll starts.
+        """
+        if self.feed is None:
+            raise BusinessError("not_enabled", f"{self.name} keeps no change feed", 404)
+        cursor, limit = int(payload.get("cursor", 0)), int(payload.get("limit", 500))
+        if cursor < 0 or limit < 1:
+            raise BusinessError("invalid_request", "cursor must be >= 0 and limit >= 1")
+        types = frozenset(payload.get("types", ()))
+        changes, end = [], len(self.feed)
+        for position in range(cursor, end):
+            event = self.feed[position]
+            if not types or event.type in types:
+                changes.append(
+                    {"event_id": event.event_id, "type": event.type, "payload": event.payload}
+                )
+                if len(changes) == limit:
+                    end = position + 1
+                    break
+        return {"changes": changes, "cursor": max(end, cursor)}
 
     # -- helpers for operations ----------------------------------------------------------
 
@@ -277,18 +311,20 @@ class SystemOfRecord:
         fields: Mapping[str, Any],
         keys: Keys,
         effect_key: str | None = None,
+        change: Literal["updated", "reverted"] = "updated",
     ) -> dict[str, Any]:
+        """Update a record; `reverted` marks a compensation putting an earlier version back."""
         record = self.table(entity)[entity_id]
         record.update(fields)
         record["_rev"] += 1
-        self._record_change(entity, entity_id, "updated", record["_rev"], effect_key, keys)
+        self._record_change(entity, entity_id, change, record["_rev"], effect_key, keys)
         return record
 
     def _record_change(
         self,
         entity: str,
         entity_id: str,
-        change: Literal["created", "updated"],
+        change: Literal["created", "updated", "reverted"],
         version: int,
         effect_key: str | None,
         keys: Keys,

@@ -30,7 +30,7 @@ SUBSCRIPTION_FIELDS = (
 
 class Billing(SystemOfRecord):
     name = "billing"
-    reads = frozenset({"get_subscription", "get_invoice"})
+    reads = frozenset({"get_subscription", "get_invoice", "list_changes"})
 
     def __init__(
         self, catalog: Catalog, idempotency: IdempotencyRule | None = None, epoch: float = 0.0

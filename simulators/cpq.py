@@ -28,7 +28,7 @@ EVENT_FIELDS = (
 
 class CPQ(SystemOfRecord):
     name = "cpq"
-    reads = frozenset({"get_quote", "get_contract"})
+    reads = frozenset({"get_quote", "get_contract", "list_changes"})
 
     def __init__(
         self,

@@ -213,7 +213,10 @@ class ERP(SystemOfRecord):
         )
         version = int(restored["contract_version"])
         keys = {"contract": contract["contract_id"], "contract_version": version}
-        self._update("contract", contract["contract_id"], {**restored, "history": history}, keys)
+        self._update(
+            "contract", contract["contract_id"], {**restored, "history": history}, keys,
+            change="reverted",
+        )  # fmt: skip
         return {"contract_id": contract["contract_id"], "contract_version": version}
 
     def op_get_contract(self, payload: Payload, now: float) -> Payload:

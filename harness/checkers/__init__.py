@@ -13,6 +13,7 @@ from harness.checkers.consistency import (
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
+from harness.checkers.versions import MonotonicVersions
 from harness.history import Record
 from harness.scenario import Scenario
 
@@ -26,6 +27,7 @@ def build(scenario: Scenario) -> list[Checker]:
         CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
         NothingLost(slo.nothing_lost),
         PartialUpdates(),
+        MonotonicVersions(),
     ]
 
 

@@ -12,6 +12,9 @@ from harness.designs.api import Context, Design, DesignFactory, HandlerFn
 #: Shipped designs: name -> "module:factory".
 SHIPPED: Mapping[str, str] = {
     "reference": "harness.designs.reference:ReferenceDesign",
+    "point-to-point": "harness.designs.point_to_point:PointToPoint",
+    "choreography": "harness.designs.choreography:Choreography",
+    "batch-esb": "harness.designs.batch_esb:BatchESB",
 }
 
 
@@ -51,6 +54,8 @@ def instantiate(factory: DesignFactory, label: str) -> Design:
     """Call a factory and check the result has the shape of a design."""
     try:
         design = factory()
+    except DesignError:
+        raise
     except Exception as error:
         raise DesignError(
             f"design factory {label} failed: {type(error).__name__}: {error}"

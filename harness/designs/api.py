@@ -4,6 +4,14 @@ A design is an object with a `name` and `subscriptions`: event type -> handler. 
 `handler(ctx, event)` returning a generator of effects (see `harness.effects`). The design keeps
 whatever state it needs (its inbox, its saga table) as attributes; a fresh design is made for
 every run by a factory, so runs never share state.
+
+Optional attributes:
+- `consumers`: consumer group -> topic -> handler, for messages on the broker (what designs
+  `Publish`). A delivery is acknowledged when its handler ends, unless the handler returns
+  `False`; an unacknowledged one is redelivered, then dead-lettered (harness/sim/broker.py).
+- `polls`: names of systems whose change feed the design reads with `list_changes`.
+Lifecycle events a design may subscribe to: `orchestrator.started` (t = 0) and
+`orchestrator.restarted` (after a crash).
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from harness.engine.retry import RetryPolicy, call_with_retry
 from simulators.base import DomainEvent
 
 HandlerFn = Callable[["Context", DomainEvent], Generator[Effect, Any, None]]
+#: A broker consumer's handler: returning False leaves the message unacknowledged.
+ConsumerFn = Callable[["Context", DomainEvent], Generator[Effect, Any, bool | None]]
 
 
 @runtime_checkable

@@ -45,6 +45,9 @@ class Inbox:
             forgotten.append(event_id)
         return forgotten
 
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._seen
+
     def __len__(self) -> int:
         return len(self._seen)
 

@@ -9,6 +9,7 @@ import yaml
 from pydantic import AwareDatetime, Field, PositiveInt, model_validator
 
 from harness.scenario.fault_specs import FaultSpec
+from harness.scenario.integration import BrokerSpec, DesignOptions
 from harness.scenario.operations import OperationsSpec
 from harness.scenario.systems import LatencySpec, SystemsSpec
 from harness.scenario.types import (
@@ -114,6 +115,8 @@ class Scenario(Spec):
     systems: SystemsSpec
     faults: list[FaultSpec] = []
     operations: OperationsSpec = OperationsSpec()
+    broker: BrokerSpec = BrokerSpec()
+    designs: DesignOptions = {}
     slo: SLOSpec
 
     @model_validator(mode="after")

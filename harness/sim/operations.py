@@ -11,7 +11,8 @@ orchestrator's HTTP API instead):
 
 The team follows the scenario's `operations:` rules, in business time: a rule for the error
 code (or "*") says whether it repairs ERP's master data first, how long that takes, and what
-it tells the design then. Every step is recorded as a `policy` record in the history.
+it tells the design then. The `dead_letters` rule also covers the broker's dead letters, which
+the team replays to their consumer group. Every step is a `policy` record in the history.
 """
 
 from __future__ import annotations
@@ -68,7 +69,21 @@ class OperationsTeam:
     ) -> None:
         self.env, self.spec, self.calendar_start = env, spec, calendar_start
         self.repair_master_data, self.send, self.record = repair_master_data, send, record
+        self.replay_message: Callable[[str, str], bool] | None = None  # the broker's replay
         self._sent = 0
+
+    def broker_dead_letter(self, group: str, event: DomainEvent) -> None:
+        """A message the broker gave up delivering to `group`: replay it, if the rules say so."""
+        if self.spec.dead_letters is not None:
+            self.env.process(self._replay(group, event.event_id))
+
+    def _replay(self, group: str, message_id: str) -> Generator[simpy.Event, Any, None]:
+        hours, wait = self.spec.business_hours, self.spec.dead_letters
+        assert wait is not None
+        done = after_business_time(self.calendar_start, self.env.now, wait.replay_after, hours)
+        yield self.env.timeout(done - self.env.now)
+        if self.replay_message is not None and self.replay_message(group, message_id):
+            self._record(message_id, f"broker.replay:{group}")
 
     def noticed(self, note: Note) -> None:
         """A design's note: act on parked exceptions and dead letters the rules cover."""

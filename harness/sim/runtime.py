@@ -99,9 +99,12 @@ class Simulation:
         self.network.subscribed = frozenset(design.subscriptions)
         self.network.deliver = self._spawn
         self.broker = Broker(
-            self.env, record, lambda topic: topic in self.network.subscribed, self._spawn,
-            ORCHESTRATOR,
+            self.env, scenario.broker, named, record, self._consume,
+            lambda: self.network.receiver_up, ORCHESTRATOR,
         )  # fmt: skip
+        self.broker.subscribe(consumer_groups(design))
+        for system in getattr(design, "polls", ()):
+            self.systems[system].keep_feed()
         self.workload = Workload(self.world, scenario.workload.amendment_mix.model_dump(), named)
         self._arrivals = (named("workload.new_arrivals"), named("workload.amendment_arrivals"))
         self._streams = named
@@ -113,6 +116,8 @@ class Simulation:
             self.env, scenario.operations, scenario.start, self._repair_master_data,
             self._send_operator_event, record,
         )  # fmt: skip
+        self.broker.on_dead_letter = self.operations.broker_dead_letter
+        self.operations.replay_message = self.broker.replay
         self._restored: dict[int, Any] = {}  # fault index -> master data to put back
 
     def run(self) -> None:
@@ -140,6 +145,8 @@ class Simulation:
             self.network.observers.append(self._customers_and_billing_staff)
         if self.progress is not None:
             env.process(self._report_progress(self.progress))
+        if "orchestrator.started" in self.design.subscriptions:
+            self._spawn(DomainEvent("START", "orchestrator.started", ORCHESTRATOR, 0.0, {}, {}))
         env.run(until=scenario.horizon_s)
         self.record(RunEnded(scenario.horizon_s))
         if self.progress is not None:
@@ -219,6 +226,7 @@ class Simulation:
     def _restart(self) -> None:
         self.design = self.design_factory()  # all it held in memory is gone; the journal stays
         self.network.subscribed = frozenset(self.design.subscriptions)
+        self.broker.subscribe(consumer_groups(self.design))
         self.network.receiver_up = True
         if "orchestrator.restarted" in self.design.subscriptions:
             now = self.env.now
@@ -329,31 +337,54 @@ class Simulation:
     def _spawn(self, event: DomainEvent) -> None:
         self._start(event, None)
 
-    def _start(self, event: DomainEvent, steps: Any) -> None:
-        process = self.env.process(self._handle(event, steps))
+    def _consume(self, group: str, event: DomainEvent, acknowledged: simpy.Event) -> None:
+        """A broker delivery to one of the design's consumer groups."""
+        handler = getattr(self.design, "consumers", {}).get(group, {}).get(event.type)
+        if handler is None:  # the design no longer consumes it (changed at a restart)
+            acknowledged.succeed(True)
+            return
+        self._start(event, None, lambda: handler(self.context, event), acknowledged)
+
+    def _start(
+        self,
+        event: DomainEvent,
+        steps: Any,
+        make: Callable[[], Any] | None = None,
+        acknowledged: simpy.Event | None = None,
+    ) -> None:
+        process = self.env.process(self._handle(event, steps, make, acknowledged))
         self._running[process] = None
         process.callbacks.append(lambda _: self._running.pop(process, None))
 
-    def _handle(self, event: DomainEvent, steps: Any = None) -> Generator[simpy.Event, Any, None]:
+    def _handle(
+        self,
+        event: DomainEvent,
+        steps: Any = None,
+        make: Callable[[], Any] | None = None,
+        acknowledged: simpy.Event | None = None,
+    ) -> Generator[simpy.Event, Any, None]:
         """Run the design's handler for one delivered event, interpreting its effects.
 
         An exception raised by design code, or a yielded value that is not an effect, ends the
         handler and is recorded as a `crashed` workflow; the run goes on. An orchestrator crash
-        ends it as `interrupted`.
+        ends it as `interrupted`. A broker delivery is acknowledged only if the handler ended
+        normally.
         """
         env, trace, held = self.env, event.event_id, []
         waiting: Any = None  # a lock request not yet granted
+        ended_normally = False
         try:
             try:
                 if steps is None:
-                    steps = self.design.subscriptions[event.type](self.context, event)
+                    steps = (make or self._subscriber(event))()
             except Exception as error:
                 raise _DesignFault(f"{type(error).__name__}: {error}") from error
             result: Any = None
             while True:
                 try:
                     effect = steps.send(result)
-                except StopIteration:
+                except StopIteration as end:
+                    ended_normally = end.value is not False  # a consumer's `return False` nacks
                     return
                 except Exception as error:
                     raise _DesignFault(f"{type(error).__name__}: {error}") from error
@@ -429,6 +460,12 @@ class Simulation:
         finally:
             for key, _ in list(held):
                 self._release(held, key)
+            if acknowledged is not None:
+                acknowledged.succeed(ended_normally)
+
+    def _subscriber(self, event: DomainEvent) -> Callable[[], Any]:
+        handler = self.design.subscriptions[event.type]
+        return lambda: handler(self.context, event)
 
     def _release(self, held: list[tuple[str, Any]], key: str) -> None:
         for index, (held_key, request) in enumerate(held):
@@ -443,6 +480,12 @@ class Simulation:
     def _crashed(self, event: DomainEvent, reason: str) -> None:
         workflow = f"handler:{event.event_id}"
         self.record(WorkflowRecord(self.env.now, workflow, "crashed", dict(event.keys), reason))
+
+
+def consumer_groups(design: Design) -> dict[str, list[str]]:
+    """A design's broker consumer groups (group -> topics), if it declares `consumers`."""
+    consumers = getattr(design, "consumers", None) or {}
+    return {group: list(topics) for group, topics in consumers.items()}
 
 
 class _DesignFault(Exception):

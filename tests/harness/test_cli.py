@@ -105,8 +105,8 @@ def test_bad_scenarios_exit_2_with_one_line(
             "is not a design",
         ),
         (
-            ["run", "subscription_amendment", "--design", "point-to-point"],
-            "unknown design 'point-to-point'",
+            ["run", "subscription_amendment", "--design", "hub-and-spoke"],
+            "unknown design 'hub-and-spoke'",
         ),
         (["analyze", "."], "is not a run directory"),
         (["validate", "nope"], "no scenario file or shipped scenario named 'nope'"),
