@@ -32,6 +32,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 4
 STATUS_COLOURS = {"pass": "green", "fail": "red", "unknown": "yellow"}
 DEMO_SCENARIO = "subscription_amendment"
+#: What `syncline compare` runs when no `--designs` are given: the seed document's contenders.
+COMPARED = "point-to-point,choreography,batch-esb,reference"
 
 
 class UserError(click.ClickException):
@@ -109,6 +111,64 @@ def run_command(
     loaded = load(scenario, overrides)
     result = _run(loaded, design, seed, Path(out), swarm)
     sys.exit(result.exit_code)
+
+
+@main.command("compare")
+@click.argument("scenario")
+@click.option(
+    "--designs",
+    default=COMPARED,
+    show_default=True,
+    help="Comma-separated designs: shipped names or package.module:factory plugins.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="The one seed all share.")
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Designs run at once (default: one per CPU core).",
+)
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+def compare_command(
+    scenario: str,
+    designs: str,
+    seed: int,
+    out: str,
+    workers: int | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Run several designs on SCENARIO with identical inputs and compare them.
+
+    Exits 0 once the comparison is written, whatever the designs' verdicts (a comparison
+    expects some designs to fail); 2 on bad input.
+    """
+    from harness.compare import compare  # noqa: PLC0415
+    from reports.comparison import write_comparison_report  # noqa: PLC0415
+
+    loaded = load(scenario, overrides)
+    names = [name.strip() for name in designs.split(",") if name.strip()]
+    if not names:
+        raise UserError("--designs needs at least one design")
+    if len(set(names)) != len(names):
+        raise UserError(f"--designs names a design twice: {designs}")
+    for name in names:
+        runner.resolve_design(name, loaded.designs)  # a bad plugin fails before any run
+    click.echo(
+        click.style("Syncline", bold=True)
+        + f" · comparing {', '.join(names)} on {loaded.name} · seed {seed}"
+    )
+    began = time.perf_counter()
+
+    def finished(name: str, result: RunResult) -> None:
+        label = click.style(result.status, fg=STATUS_COLOURS[result.status])
+        click.echo(f"  {name:<16} {label}  ({time.perf_counter() - began:.1f} s)")
+
+    comparison = compare(loaded, names, seed, Path(out), workers, finished)
+    write_comparison_report(comparison.directory)
+    click.echo()
+    _print_comparison(comparison.data)
+    click.echo(f"  comparison:    {comparison.directory / 'comparison.md'}")
 
 
 @main.command("demo")
@@ -246,6 +306,21 @@ def _print_verdicts(verdicts: Sequence[Verdict]) -> None:
     for verdict in verdicts:
         label = click.style(verdict.status.ljust(7), fg=STATUS_COLOURS[verdict.status])
         click.echo(f"  {verdict.checker.ljust(width)}  {label}  {verdict.summary}")
+    click.echo()
+
+
+def _print_comparison(data: dict[str, Any]) -> None:
+    designs = data["designs"]
+    names = list(designs)
+    checkers = list(next(iter(designs.values()))["verdicts"])
+    width = max(len(c) for c in [*checkers, "CHECKER"])
+    click.echo(f"  {'CHECKER'.ljust(width)}  " + "  ".join(n.ljust(14) for n in names))
+    for checker in checkers:
+        cells = []
+        for name in names:
+            status = designs[name]["verdicts"][checker]["status"]
+            cells.append(click.style(status.ljust(14), fg=STATUS_COLOURS[status]))
+        click.echo(f"  {checker.ljust(width)}  " + "  ".join(cells))
     click.echo()
 
 

@@ -84,7 +84,7 @@ def _with_options(factory: DesignFactory, label: str, options: dict[str, Any]) -
             return factory(**options)
         except TypeError as error:
             raise DesignError(
-                f"design {label} does not take the options {sorted(options)}: {error}"
+                f"design {label} refused the options `designs.{label}` gives it: {error}"
             ) from None
         except ValueError as error:
             raise DesignError(f"design {label}: bad option: {error}") from None
@@ -100,17 +100,24 @@ def run(
     progress: Progress | None = None,
     reports: Callable[[Path], object] | None = None,
     swarm: bool = False,
+    run_dir: Path | None = None,
 ) -> RunResult:
     """Simulate `scenario` against `design` with `seed`; write and return the run.
 
     With `swarm`, a fault profile drawn from the seed is added to the scenario's faults; the
     run directory's `scenario.yaml` holds it, so running that file replays the run exactly.
+    The run goes to a new directory under `out` (and `out/latest` points at it), or exactly
+    to `run_dir` when one is given (a comparison places its runs itself).
     """
     factory = resolve_design(design, scenario.designs)
     if swarm:
         scenario = with_swarm(scenario, seed)
     name = factory().name
-    run_dir = _new_run_dir(out, scenario.name, name, seed)
+    placed = run_dir is not None
+    if run_dir is None:
+        run_dir = _new_run_dir(out, scenario.name, name, seed)
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
     dispatch = checkers.Dispatch(checkers.build(scenario))
     metrics = RunMetrics()
@@ -149,7 +156,8 @@ def run(
     write_summary(run_dir, summary)
     if reports is not None:
         reports(run_dir)
-    _point_latest(out, run_dir)
+    if not placed:
+        point_latest(out, run_dir)
     return RunResult(run_dir, summary, verdicts)
 
 
@@ -159,8 +167,12 @@ def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:
 
 
 def _new_run_dir(out: Path, scenario: str, design: str, seed: int) -> Path:
+    return new_directory(out / scenario / design, seed)
+
+
+def new_directory(parent: Path, seed: int) -> Path:
+    """A fresh `<seed>-<UTC time>` directory under `parent` (numbered if taken)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    parent = out / scenario / design
     parent.mkdir(parents=True, exist_ok=True)
     candidate, number = parent / f"{seed}-{stamp}", 1
     while True:
@@ -172,7 +184,7 @@ def _new_run_dir(out: Path, scenario: str, design: str, seed: int) -> Path:
             candidate = parent / f"{seed}-{stamp}-{number}"
 
 
-def _point_latest(out: Path, run_dir: Path) -> None:
+def point_latest(out: Path, run_dir: Path) -> None:
     """Point `out/latest` at the run, replacing the link atomically."""
     link = out / "latest"
     temporary = out / f".latest-{os.getpid()}"

@@ -46,9 +46,7 @@ class BatchESB:
         half = self.interval / 2
         self.jobs: dict[str, tuple[str, tuple[str, ...], float, Work]] = {
             "quotes": ("cpq", ("quote.approved",), 0.0, self._quote),
-            "entitlements": (
-                "billing", ("subscription.activated", "subscription.amended"), half, self._entitle,
-            ),
+            "entitlements": ("billing", canonical.SUBSCRIPTION_EVENTS, half, self._entitle),
             "ledger": ("billing", ledger.LEDGER_EVENTS, half, self._post),
         }  # fmt: skip
 

@@ -39,6 +39,12 @@ SUPPORTED_VERSIONS: Mapping[str, frozenset[int]] = {
     "support": frozenset({1, 2}),
 }
 
+#: Billing's events about a subscription's life; each carries the subscription as it is now.
+SUBSCRIPTION_EVENTS = (
+    "subscription.activated", "subscription.amended", "subscription.renewed",
+    "subscription.cancelled",
+)  # fmt: skip
+
 #: Entitlement level granted by each support plan.
 SUPPORT_LEVELS = {"SUP-STANDARD": "standard", "SUP-PREMIUM": "premium"}
 

@@ -35,8 +35,7 @@ Handled = Generator[Effect, Any, bool]
 #: Vendor webhooks relayed to the broker, and the topic each goes to.
 RELAYED = {
     "quote.approved": "quote.approved",
-    "subscription.activated": "subscription.changed",
-    "subscription.amended": "subscription.changed",
+    **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, "subscription.changed"),
     **{event: "billing.document" for event in ledger.LEDGER_EVENTS},
 }
 BILLING_OPERATIONS = {
@@ -97,6 +96,15 @@ class Choreography:
         quote = canonical.quote(_vendor_event(message))
         keys = _keys(quote.quote_id, quote.contract_id, quote.contract_version)
         yield ctx.status(quote.quote_id, "started", keys=keys)
+        if self.versioned:
+            held = yield from self._call(
+                ctx, "erp", "get_contract", {"contract_id": quote.contract_id}
+            )
+            if held.ok and int(held.body.get("contract_version", 0)) >= quote.contract_version:
+                details = {"version": quote.contract_version}
+                yield ctx.note("versions", quote.contract_id, "stale_event_ignored", details)
+                yield ctx.status(quote.quote_id, "superseded", keys=keys)
+                return True
         order = quote.order().request()
         created = yield from self._call(
             ctx, "erp", "create_sales_order", order, f"{quote.quote_id}:erp-order"

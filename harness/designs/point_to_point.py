@@ -45,8 +45,7 @@ class PointToPoint:
     def subscriptions(self) -> Mapping[str, HandlerFn]:
         return {
             "quote.approved": self.on_quote_approved,
-            "subscription.activated": self.on_subscription,
-            "subscription.amended": self.on_subscription,
+            **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, self.on_subscription),
             **dict.fromkeys(ledger.LEDGER_EVENTS, self.on_billing_document),
         }
 

@@ -100,8 +100,7 @@ class ReferenceDesign:
     def subscriptions(self) -> Mapping[str, HandlerFn]:
         return {
             "quote.approved": self.on_quote_approved,
-            "subscription.activated": self.on_billing_changed,
-            "subscription.amended": self.on_billing_changed,
+            **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, self.on_billing_changed),
             "orchestrator.restarted": self.on_restart,
             "operator.resolve": self.on_operator_resume,
             "operator.replay": self.on_operator_resume,

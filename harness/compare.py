@@ -1,0 +1,136 @@
+"""Several designs against one scenario and seed: the same world, workload and fault schedule.
+
+    runs/<scenario>/compare/<seed>-<UTC time>/
+        comparison.json   each design's verdicts and key figures, side by side
+        comparison.md     the verdicts, the figures, and the seed document's decision table
+        charts/comparison.png
+        <design>/         each design's own run directory
+
+Inputs are identical by construction: the world, the arrivals and the fault schedule are drawn
+from the seed's named streams, none of which a design can reach; only what the systems answer
+differs, because the designs ask differently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import checkers
+from harness.checkers.base import Status
+from harness.designs import load_factory
+from harness.runner import RunResult, new_directory, point_latest, run
+from harness.scenario import Scenario
+
+COMPARISON_SCHEMA = "syncline.comparison/1"
+
+#: Called as each design's run finishes: (design, result).
+Finished = Callable[[str, RunResult], None]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    directory: Path
+    data: dict[str, Any]
+    results: dict[str, RunResult]
+
+    @property
+    def status(self) -> Status:
+        return checkers.worst(result.status for result in self.results.values())
+
+
+def compare(
+    scenario: Scenario,
+    designs: Sequence[str],
+    seed: int = 0,
+    out: Path = Path("runs"),
+    workers: int | None = None,
+    finished: Finished | None = None,
+) -> Comparison:
+    """Run every design on the scenario with the seed; write and return the comparison."""
+    names = [load_factory(design)[0] for design in designs]  # a bad name fails before any run
+    if len(set(names)) != len(names):
+        raise ValueError("each design can be compared once")
+    directory = new_directory(out / scenario.name / "compare", seed)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(designs)))
+    results: dict[str, RunResult] = {}
+    if workers == 1:
+        for design, name in zip(designs, names, strict=True):
+            results[name] = _run_one(scenario, design, seed, directory / name)
+            if finished is not None:
+                finished(name, results[name])
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {
+                pool.submit(_run_one, scenario, design, seed, directory / name): name
+                for design, name in zip(designs, names, strict=True)
+            }
+            for future in as_completed(futures):
+                name = futures[future]
+                results[name] = future.result()
+                if finished is not None:
+                    finished(name, results[name])
+    ordered = {name: results[name] for name in names}
+    data = comparison_data(scenario, seed, ordered)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    (directory / "comparison.json").write_text(text, encoding="utf-8")
+    point_latest(out, directory)
+    return Comparison(directory, data, ordered)
+
+
+def _run_one(scenario: Scenario, design: str, seed: int, run_dir: Path) -> RunResult:
+    from reports import write_reports  # noqa: PLC0415 - matplotlib only where reports are made
+
+    return run(scenario, design, seed, reports=write_reports, run_dir=run_dir)
+
+
+def comparison_data(scenario: Scenario, seed: int, results: dict[str, RunResult]) -> dict[str, Any]:
+    """The comparison as plain data: per design, its verdicts and the figures architects weigh."""
+    hours = scenario.horizon_s / 3600
+    return {
+        "schema": COMPARISON_SCHEMA,
+        "scenario": scenario.name,
+        "seed": seed,
+        "simulated_hours": round(hours, 3),
+        "designs": {name: _entry(result, hours) for name, result in results.items()},
+    }
+
+
+def _entry(result: RunResult, hours: float) -> dict[str, Any]:
+    verdicts = {v.checker: v for v in result.verdicts}
+    found = {(c, k): value for c, v in verdicts.items() for k, value in v.figures.items()}
+
+    def figure(checker: str, key: str, default: Any = None) -> Any:
+        return found.get((checker, key), default)
+
+    systems = result.summary["systems"].values()
+    calls, ok = sum(s["calls"] for s in systems), sum(s["ok"] for s in systems)
+    retries = sum(s["retries"] for s in systems)
+    approved = figure("nothing_lost", "approved", 0) or 0
+    completed = figure("nothing_lost", "completed", 0) or 0
+    return {
+        "status": result.status,
+        "run_dir": result.run_dir.name,
+        "verdicts": {c: {"status": v.status, "summary": v.summary} for c, v in verdicts.items()},
+        "figures": {
+            "window_p50_s": figure("billing_to_support", "p50_s"),
+            "window_p95_s": figure("billing_to_support", "p95_s"),
+            "window_max_s": figure("billing_to_support", "max_s"),
+            "versions_never_reached_support": figure("billing_to_support", "missing", 0),
+            "invoiced_before_entitled_share": figure("invoiced_before_entitled", "share"),
+            "duplicate_effects": figure("effect_once", "duplicates", 0),
+            "partial_contracts": figure("partial_updates", "partial_at_end", 0),
+            "stale_overwrites": figure("monotonic_versions", "stale_overwrites", 0),
+            "lost": figure("nothing_lost", "lost", 0),
+            "late": figure("nothing_lost", "late", 0),
+            "parked": figure("nothing_lost", "parked", 0),
+            "completed_per_hour": round(completed / hours, 3) if hours else None,
+            "calls_per_quote": round(calls / approved, 3) if approved else None,
+            "retries_per_successful_call": round(retries / ok, 4) if ok else None,
+        },
+    }
