@@ -255,7 +255,7 @@ def _run(scenario: Scenario, design: str, seed: int, out: Path, swarm: bool = Fa
     # matplotlib loads only when a report is written, keeping `validate` and `--help` quick.
     from reports import write_reports  # noqa: PLC0415
 
-    runner.resolve_design(design)  # a bad plugin path is refused before anything is printed
+    runner.resolve_design(design, scenario.designs)  # a bad plugin is refused before output
     swarmed = " · swarm" if swarm else ""
     click.echo(
         click.style("Syncline", bold=True) + f" · {scenario.name} × {design} · seed {seed}{swarmed}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -10,10 +11,17 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from harness.designs import DesignFactory
 from harness.runner import RunResult, run
 from harness.scenario import Scenario, parse
+
+# Property tests draw the same examples on every run, so the suite is deterministic (a red CI
+# is a real regression); SYNCLINE_EXPLORE=1 lets Hypothesis search afresh, as when hunting bugs.
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile("explore" if os.environ.get("SYNCLINE_EXPLORE") else "deterministic")
 
 SEED_SCENARIO: dict[str, Any] = yaml.safe_load(
     (resources.files("scenarios") / "subscription_amendment.yaml").read_text(encoding="utf-8")

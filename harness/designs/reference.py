@@ -274,8 +274,11 @@ class ReferenceDesign:
         if self.guard_versions:
             yield ctx.acquire(f"contract:{contract}")
         state = self._contract(contract)
-        if self.guard_versions and state["written"] > version:
-            reason = f"contract {contract} is already at v{state['written']}"
+        # A newer version already claimed in ERP counts, even if its billing step has not run
+        # (parked, crashed, or its ERP answer lost).
+        newest = max(state["written"], state.get("erp", 0))
+        if self.guard_versions and newest > version:
+            reason = f"contract {contract} is already at v{newest}"
             yield from self._close(ctx, workflow, "superseded", keys, reason)
             return
         needs_writing = state["written"] < version or not self.guard_versions
@@ -308,6 +311,10 @@ class ReferenceDesign:
         )
         if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
             return False
+        # Claimed before the write: if its answer is lost (a ghost write, a crash), an older
+        # version must still not be written over it.
+        state["erp"] = max(version, state.get("erp", 0))
+        yield ctx.store("contract", contract, dict(state))
         stored = yield from self._call(
             ctx, "erp", "upsert_contract", quote.contract().request(created.body["order_id"]),
             f"{contract}:v{version}:erp-contract{again}",
@@ -399,6 +406,9 @@ class ReferenceDesign:
             back_to = 0
         else:
             return reverted
+        state = self._contract(contract)
+        state["erp"] = int(back_to or 0)  # what ERP holds now
+        yield ctx.store("contract", contract, dict(state))
         return {"orders": orders, "contract_back_to": back_to}
 
     def _entitle(self, ctx: Context, entitlement: canonical.Entitlement, source: str) -> Steps:
@@ -482,7 +492,9 @@ class ReferenceDesign:
         return True
 
     def _contract(self, contract: str) -> dict[str, int]:
-        return self.contracts.setdefault(contract, {"written": 0, "entitled": 0, "subscribed": 0})
+        return self.contracts.setdefault(
+            contract, {"written": 0, "erp": 0, "entitled": 0, "subscribed": 0}
+        )
 
     def _call(
         self,

@@ -110,6 +110,36 @@ def test_bad_scenarios_exit_2_with_one_line(
         ),
         (["analyze", "."], "is not a run directory"),
         (["validate", "nope"], "no scenario file or shipped scenario named 'nope'"),
+        (
+            ["compare", "subscription_amendment", "--designs", "reference,hub-and-spoke"],
+            "unknown design 'hub-and-spoke'",
+        ),
+        (
+            ["compare", "subscription_amendment", "--designs", "reference,reference"],
+            "names a design twice",
+        ),
+        (
+            [
+                "run",
+                "subscription_amendment",
+                "--design",
+                "batch-esb",
+                "--set",
+                "designs.batch-esb.intervl=2h",
+            ],
+            "design batch-esb refused the options `designs.batch-esb` gives it",
+        ),
+        (
+            [
+                "run",
+                "subscription_amendment",
+                "--design",
+                "batch-esb",
+                "--set",
+                "designs.batch-esb.interval=soon",
+            ],
+            "design batch-esb: bad option",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_sentence(args: list[str], message: str) -> None:
@@ -117,6 +147,21 @@ def test_bad_input_exits_2_with_one_sentence(args: list[str], message: str) -> N
     assert code == 2, err
     assert message in err and err.count("\n") == 1
     assert out == ""  # nothing printed before the refusal
+
+
+def test_compare_runs_the_designs_and_writes_the_comparison(
+    short_file: Path, tmp_path: Path
+) -> None:
+    code, out, _ = invoke(
+        "compare", str(short_file), "--designs", "point-to-point,reference", "--seed", "3",
+        "--out", str(tmp_path / "runs"), "--workers", "1",
+    )  # fmt: skip
+    assert code == 0, out
+    assert re.search(r"point-to-point +fail", out) and re.search(r"reference +pass", out)
+    latest = tmp_path / "runs" / "latest"
+    for name in ("comparison.json", "comparison.md", "charts/comparison.png",
+                 "reference/summary.json", "point-to-point/report.md"):  # fmt: skip
+        assert (latest / name).is_file(), name
 
 
 def test_validate_and_scenarios(short_file: Path) -> None:

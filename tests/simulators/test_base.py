@@ -92,3 +92,27 @@ def test_ids_are_counters_and_events_carry_schema_version() -> None:
     assert first.status == 201
     assert first.events[0].payload["schema_version"] == 1
     assert first.events[0].event_id == "LEDGER-EVT-000001"
+
+
+def test_a_change_feed_answers_polls_after_a_cursor() -> None:
+    from simulators.cpq import CPQ
+    from tests.harness.test_reference_properties import LINES, WORLD
+
+    cpq = CPQ(WORLD.catalog, WORLD.accounts())
+    refused = cpq.handle("list_changes", {}, 0.0)
+    assert refused.error is not None and refused.error.code == "not_enabled"
+    cpq.keep_feed()
+    for customer in WORLD.customers[:3]:
+        created = cpq.handle(
+            "create_quote", {"customer_id": customer.customer_id, "lines": LINES}, 1
+        )
+        cpq.handle("approve_quote", {"quote_id": created.body["quote_id"]}, 2.0)
+    first = cpq.handle("list_changes", {"types": ["quote.approved"], "limit": 2}, 3.0).body
+    assert [c["type"] for c in first["changes"]] == ["quote.approved"] * 2
+    rest = cpq.handle("list_changes", {"cursor": first["cursor"], "limit": 10}, 3.0).body
+    approved = [c for c in rest["changes"] if c["type"] == "quote.approved"]
+    assert len(approved) == 1 and approved[0]["event_id"] not in {
+        c["event_id"] for c in first["changes"]
+    }
+    again = cpq.handle("list_changes", {"cursor": rest["cursor"]}, 4.0).body
+    assert again == {"changes": [], "cursor": rest["cursor"]}
