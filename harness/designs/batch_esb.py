@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.designs import canonical, ledger
 from harness.designs.api import Context, HandlerFn
+from harness.designs.steps import book_in_erp
 from harness.effects import Effect, Reply
 from harness.engine.retry import RetryPolicy, retry
 from harness.units import parse_duration
@@ -84,8 +85,8 @@ class BatchESB:
         cursor = int((yield ctx.load("cursor", job)) or 0)
         handled = failed = 0
         while True:
-            page = yield from self._call(
-                ctx, system, "list_changes",
+            page = yield from ctx.call_with_retry(
+                self.policy, system, "list_changes",
                 {"cursor": cursor, "types": list(types), "limit": self.page_size},
             )  # fmt: skip
             if not page.ok:  # the source is not answering: try again next run
@@ -121,26 +122,18 @@ class BatchESB:
             "quote": quote.quote_id, "contract": quote.contract_id,
             "contract_version": quote.contract_version,
         }  # fmt: skip
+        booked = yield from book_in_erp(ctx, self.policy, quote)
+        if not booked.ok:
+            return (yield from self._error(ctx, quote.quote_id, booked, keys))
         order = quote.order().request()
-        created = yield from self._call(
-            ctx, "erp", "create_sales_order", order, f"{quote.quote_id}:erp-order"
-        )
-        if not created.ok:
-            return (yield from self._error(ctx, quote.quote_id, created, keys))
-        stored = yield from self._call(
-            ctx, "erp", "upsert_contract", quote.contract().request(created.body["order_id"]),
-            f"{quote.contract_id}:v{quote.contract_version}:erp-contract",
-        )  # fmt: skip
-        if not stored.ok:
-            return (yield from self._error(ctx, quote.quote_id, stored, keys))
-        found = yield from self._call(
-            ctx, "billing", "get_subscription", {"contract_id": quote.contract_id}
+        found = yield from ctx.call_with_retry(
+            self.policy, "billing", "get_subscription", {"contract_id": quote.contract_id}
         )
         if found.error is not None and found.error.code != "SUBSCRIPTION_NOT_FOUND":
             return (yield from self._error(ctx, quote.quote_id, found, keys))
         operation = _BILLING[quote.quote_type] if found.ok else "create_subscription"
-        billed = yield from self._call(
-            ctx, "billing", operation, order,
+        billed = yield from ctx.call_with_retry(
+            self.policy, "billing", operation, order,
             f"{quote.contract_id}:v{quote.contract_version}:billing",
         )  # fmt: skip
         if not billed.ok:
@@ -154,8 +147,8 @@ class BatchESB:
         except canonical.MappingError as error:
             return f"mapping: {error}"
         key = f"{entitlement.contract_id}:v{entitlement.contract_version}:support"
-        reply = yield from self._call(
-            ctx, "support", "upsert_entitlement", entitlement.request(), key
+        reply = yield from ctx.call_with_retry(
+            self.policy, "support", "upsert_entitlement", entitlement.request(), key
         )
         return None if reply.ok else _reason(reply)
 
@@ -164,8 +157,8 @@ class BatchESB:
             posting = ledger.posting_for(event)
         except canonical.MappingError as error:
             return f"mapping: {error}"
-        reply = yield from self._call(
-            ctx, "erp", posting.operation, posting.request, posting.idem_key
+        reply = yield from ctx.call_with_retry(
+            self.policy, "erp", posting.operation, posting.request, posting.idem_key
         )
         return None if reply.ok else _reason(reply)
 
@@ -180,16 +173,6 @@ class BatchESB:
             yield ctx.note("exceptions", quote, "parked", details)
         yield ctx.status(quote, "parked", f"error file: {reason}", keys)
         return reason
-
-    def _call(
-        self,
-        ctx: Context,
-        system: str,
-        operation: str,
-        payload: Mapping[str, Any],
-        idem_key: str | None = None,
-    ) -> Generator[Effect, Any, Reply]:
-        return (yield from ctx.call_with_retry(self.policy, system, operation, payload, idem_key))
 
 
 _BILLING = {

@@ -24,6 +24,7 @@ from typing import Any
 
 from harness.designs import canonical, ledger
 from harness.designs.api import ConsumerFn, Context, HandlerFn
+from harness.designs.steps import book_in_erp
 from harness.effects import Effect, Reply
 from harness.engine.inbox import Inbox, inbox
 from harness.engine.retry import RetryPolicy, retry
@@ -97,30 +98,23 @@ class Choreography:
         keys = _keys(quote.quote_id, quote.contract_id, quote.contract_version)
         yield ctx.status(quote.quote_id, "started", keys=keys)
         if self.versioned:
-            held = yield from self._call(
-                ctx, "erp", "get_contract", {"contract_id": quote.contract_id}
+            held = yield from ctx.call_with_retry(
+                self.policy, "erp", "get_contract", {"contract_id": quote.contract_id}
             )
             if held.ok and int(held.body.get("contract_version", 0)) >= quote.contract_version:
                 details = {"version": quote.contract_version}
                 yield ctx.note("versions", quote.contract_id, "stale_event_ignored", details)
                 yield ctx.status(quote.quote_id, "superseded", keys=keys)
                 return True
-        order = quote.order().request()
-        created = yield from self._call(
-            ctx, "erp", "create_sales_order", order, f"{quote.quote_id}:erp-order"
-        )
-        if not created.ok:
-            return (yield from self._failed(ctx, quote.quote_id, created, keys))
-        contract = quote.contract().request(created.body["order_id"])
-        stored = yield from self._call(
-            ctx, "erp", "upsert_contract", contract,
-            f"{quote.contract_id}:v{quote.contract_version}:erp-contract",
-        )  # fmt: skip
-        if not stored.ok:
-            return (yield from self._failed(ctx, quote.quote_id, stored, keys))
-        booked = {**order, "quote_type": quote.quote_type, "order_id": created.body["order_id"]}
+        booked = yield from book_in_erp(ctx, self.policy, quote)
+        if not booked.ok:
+            return (yield from self._failed(ctx, quote.quote_id, booked, keys))
+        order = {
+            **quote.order().request(), "quote_type": quote.quote_type,
+            "order_id": booked.body["order_id"],
+        }  # fmt: skip
         published = yield from self._publish(
-            ctx, "order.booked", f"order.booked:{quote.quote_id}", booked, keys
+            ctx, "order.booked", f"order.booked:{quote.quote_id}", order, keys
         )
         return published.ok
 
@@ -128,7 +122,9 @@ class Choreography:
         order = message.payload
         contract, version = str(order["contract_id"]), int(order["contract_version"])
         keys = _keys(str(order["quote_id"]), contract, version)
-        found = yield from self._call(ctx, "billing", "get_subscription", {"contract_id": contract})
+        found = yield from ctx.call_with_retry(
+            self.policy, "billing", "get_subscription", {"contract_id": contract}
+        )
         if found.error is not None and found.error.code != "SUBSCRIPTION_NOT_FOUND":
             return False  # billing is not answering: let the broker redeliver
         if found.ok and self.versioned and int(found.body["contract_version"]) >= version:
@@ -138,8 +134,8 @@ class Choreography:
             BILLING_OPERATIONS[str(order["quote_type"])] if found.ok else "create_subscription"
         )
         request = {k: v for k, v in order.items() if k not in ("quote_type", "order_id")}
-        billed = yield from self._call(
-            ctx, "billing", operation, request, f"{contract}:v{version}:billing"
+        billed = yield from ctx.call_with_retry(
+            self.policy, "billing", operation, request, f"{contract}:v{version}:billing"
         )
         if not billed.ok:
             return (yield from self._failed(ctx, str(order["quote_id"]), billed, keys))
@@ -150,14 +146,14 @@ class Choreography:
         entitlement = canonical.subscription(_vendor_event(message)).entitlement()
         contract, version = entitlement.contract_id, entitlement.contract_version
         if self.versioned:
-            held = yield from self._call(
-                ctx, "support", "get_entitlement", {"contract_id": contract}
+            held = yield from ctx.call_with_retry(
+                self.policy, "support", "get_entitlement", {"contract_id": contract}
             )
             if held.ok and int(held.body.get("contract_version", 0)) >= version:
                 yield ctx.note("versions", contract, "stale_event_ignored", {"version": version})
                 return True
-        reply = yield from self._call(
-            ctx, "support", "upsert_entitlement", entitlement.request(),
+        reply = yield from ctx.call_with_retry(
+            self.policy, "support", "upsert_entitlement", entitlement.request(),
             f"{contract}:v{version}:support",
         )  # fmt: skip
         if not reply.ok:
@@ -170,8 +166,8 @@ class Choreography:
 
     def _post(self, ctx: Context, message: DomainEvent) -> Handled:
         posting = ledger.posting_for(_vendor_event(message))
-        reply = yield from self._call(
-            ctx, "erp", posting.operation, posting.request, posting.idem_key
+        reply = yield from ctx.call_with_retry(
+            self.policy, "erp", posting.operation, posting.request, posting.idem_key
         )
         if not reply.ok:
             return (yield from self._failed(ctx, message.event_id, reply, posting.keys))
@@ -216,16 +212,6 @@ class Choreography:
         )
         yield ctx.status(subject, "parked", reason, keys)
         return True
-
-    def _call(
-        self,
-        ctx: Context,
-        system: str,
-        operation: str,
-        payload: Mapping[str, Any],
-        idem_key: str | None = None,
-    ) -> Generator[Effect, Any, Reply]:
-        return (yield from ctx.call_with_retry(self.policy, system, operation, payload, idem_key))
 
     def _publish(
         self,

@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.designs import canonical, ledger
 from harness.designs.api import Context, HandlerFn
+from harness.designs.steps import book_in_erp
 from harness.effects import Effect, Reply
 from harness.engine.retry import RetryPolicy, retry
 from harness.units import parse_duration
@@ -59,25 +60,20 @@ class PointToPoint:
             "quote": quote.quote_id, "contract": quote.contract_id,
             "contract_version": quote.contract_version,
         }  # fmt: skip
+        booked = yield from book_in_erp(ctx, self.policy, quote, keyed=False)
+        if not booked.ok:
+            yield from self._dropped(ctx, quote.quote_id, booked, keys)
+            return
         order = quote.order().request()
-        created = yield from self._call(ctx, "erp", "create_sales_order", order)
-        if not created.ok:
-            yield from self._dropped(ctx, quote.quote_id, created, keys)
-            return
-        contract = quote.contract().request(created.body["order_id"])
-        stored = yield from self._call(ctx, "erp", "upsert_contract", contract)
-        if not stored.ok:
-            yield from self._dropped(ctx, quote.quote_id, stored, keys)
-            return
-        found = yield from self._call(
-            ctx, "billing", "get_subscription", {"contract_id": quote.contract_id}
+        found = yield from ctx.call_with_retry(
+            self.policy, "billing", "get_subscription", {"contract_id": quote.contract_id}
         )
         operation = "amend_subscription" if found.ok else "create_subscription"
         if quote.quote_type == "renewal" and found.ok:
             operation = "renew_subscription"
         elif quote.quote_type == "cancellation" and found.ok:
             operation = "cancel_subscription"
-        billed = yield from self._call(ctx, "billing", operation, order)
+        billed = yield from ctx.call_with_retry(self.policy, "billing", operation, order)
         if not billed.ok:
             yield from self._dropped(ctx, quote.quote_id, billed, keys)
             return
@@ -89,7 +85,9 @@ class PointToPoint:
         except canonical.MappingError as error:
             yield ctx.status(event.event_id, "failed", str(error))
             return
-        yield from self._call(ctx, "support", "upsert_entitlement", entitlement.request())
+        yield from ctx.call_with_retry(
+            self.policy, "support", "upsert_entitlement", entitlement.request()
+        )
 
     def on_billing_document(self, ctx: Context, event: DomainEvent) -> Steps:
         try:
@@ -97,12 +95,7 @@ class PointToPoint:
         except canonical.MappingError as error:
             yield ctx.status(event.event_id, "failed", str(error))
             return
-        yield from self._call(ctx, "erp", posting.operation, posting.request)
-
-    def _call(
-        self, ctx: Context, system: str, operation: str, payload: Mapping[str, Any]
-    ) -> Generator[Effect, Any, Reply]:
-        return (yield from ctx.call_with_retry(self.policy, system, operation, payload))
+        yield from ctx.call_with_retry(self.policy, "erp", posting.operation, posting.request)
 
     @staticmethod
     def _dropped(ctx: Context, quote: str, reply: Reply, keys: Mapping[str, str | int]) -> Steps:

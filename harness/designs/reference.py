@@ -242,13 +242,9 @@ class ReferenceDesign:
             yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
             return
         epoch = int(journal.get("epoch", 0))
-        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch)
-        if isinstance(undone, Reply):
-            assert undone.error is not None
-            reason = f"compensation failed: {undone.error.code}: {undone.error.message}"
-            yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
+        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch, keys)
+        if undone is None:
             return
-        yield ctx.note("compensation", workflow, "compensated", undone)
         reason = (
             f"compensated by operations: orders {undone['orders']} cancelled, ERP contract "
             f"at v{undone['contract_back_to']}"
@@ -363,14 +359,10 @@ class ReferenceDesign:
         """Undo ERP's committed steps, idempotently, then park with billing's reason."""
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
         assert refusal.error is not None
-        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch)
+        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch, keys)
         yield from self.exceptions.update(workflow, {"epoch": epoch + 1})
-        if isinstance(undone, Reply):
-            assert undone.error is not None
-            reason = f"compensation failed after billing refused: {undone.error.code}"
-            yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
+        if undone is None:
             return
-        yield ctx.note("compensation", workflow, "compensated", undone)
         reason = (
             f"billing: {refusal.error.code}: {refusal.error.message} (compensated: orders "
             f"{undone['orders']} cancelled, ERP contract back to v{undone['contract_back_to']})"
@@ -378,14 +370,27 @@ class ReferenceDesign:
         yield from self.exceptions.park(workflow, refusal.error.code, reason, keys)
 
     def _undo_erp(
-        self, ctx: Context, workflow: str, contract: str, version: int, epoch: int
-    ) -> Generator[Effect, Any, dict[str, Any] | Reply]:
-        """Cancel the quote's open ERP orders and put ERP's contract back from `version`.
+        self, ctx: Context, workflow: str, contract: str, version: int, epoch: int, keys: Keys
+    ) -> Generator[Effect, Any, dict[str, Any] | None]:
+        """Compensate: cancel the quote's open ERP orders, put ERP's contract back from `version`.
 
         Orders are found by the quote, not remembered, so an order whose answer was lost (a
         ghost write) is cancelled too. Each step is idempotent: undoing twice changes nothing.
-        Returns what was undone, or the reply of the step that failed.
+        Returns what was undone (also noted in the history); if a step fails, the workflow is
+        parked as COMPENSATION_FAILED and None is returned.
         """
+        undone = yield from self._undo_steps(ctx, workflow, contract, version, epoch)
+        if isinstance(undone, Reply):
+            assert undone.error is not None
+            reason = f"compensation failed: {undone.error.code}: {undone.error.message}"
+            yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
+            return None
+        yield ctx.note("compensation", workflow, "compensated", undone)
+        return undone
+
+    def _undo_steps(
+        self, ctx: Context, workflow: str, contract: str, version: int, epoch: int
+    ) -> Generator[Effect, Any, dict[str, Any] | Reply]:
         found = yield from self._call(ctx, "erp", "find_sales_orders", {"quote_id": workflow})
         if found.error is not None:
             return found
