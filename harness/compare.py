@@ -127,6 +127,7 @@ def _entry(result: RunResult, hours: float) -> dict[str, Any]:
             "partial_contracts": figure("partial_updates", "partial_at_end", 0),
             "stale_overwrites": figure("monotonic_versions", "stale_overwrites", 0),
             "lost": figure("nothing_lost", "lost", 0),
+            "lost_ledger_documents": figure("nothing_lost", "ledger_lost", 0),
             "late": figure("nothing_lost", "late", 0),
             "parked": figure("nothing_lost", "parked", 0),
             "completed_per_hour": round(completed / hours, 3) if hours else None,

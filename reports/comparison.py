@@ -55,6 +55,7 @@ FIGURES: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("partial contracts at the end", "partial_contracts", lambda v: f"{v:,}"),
     ("stale overwrites", "stale_overwrites", lambda v: f"{v:,}"),
     ("lost quotes", "lost", lambda v: f"{v:,}"),
+    ("billing documents never in ERP's ledger", "lost_ledger_documents", lambda v: f"{v:,}"),
     ("parked with a reason", "parked", lambda v: f"{v:,}"),
     ("contract versions completed per hour", "completed_per_hour", lambda v: f"{v:,.1f}"),
     ("calls per approved quote", "calls_per_quote", lambda v: f"{v:,.2f}"),

@@ -54,7 +54,8 @@ class NothingLost:
         self.completed = 0
         self.parked = 0
         self.late: list[dict[str, Any]] = []
-        self.lost: list[dict[str, Any]] = []
+        self.lost: list[dict[str, Any]] = []  # quotes, then documents, then messages
+        self.lost_quotes = self.lost_documents = self.lost_messages = 0
         self.unexplained_parks: list[dict[str, Any]] = []
         self.undecided = 0
         self.documents: dict[tuple[str, str], tuple[float, int]] = {}  # awaiting the ledger
@@ -154,6 +155,7 @@ class NothingLost:
                         )
                     )
                     self.lost.append(entry)
+                    self.lost_quotes += 1
                 else:
                     self.undecided += 1
         self.pending = {}
@@ -162,6 +164,7 @@ class NothingLost:
                 self.lost.append(
                     {kind: document, "announced_at": round(announced_at, 3), "position": position}
                 )
+                self.lost_documents += 1
             else:
                 self.undecided += 1
         self.documents = {}
@@ -170,6 +173,7 @@ class NothingLost:
                 self.lost.append(
                     {"message": message, "staged_at": round(staged_at, 3), "position": position}
                 )
+                self.lost_messages += 1
             else:
                 self.undecided += 1
         self.staged = {}
@@ -191,12 +195,14 @@ class NothingLost:
             "ledger_documents": self.documents_seen,
             "posted_to_ledger": self.posted,
             "ledger_parked": self.postings_parked,
+            "ledger_lost": self.lost_documents,
             "messages_staged": self.messages_staged,
             "messages_published": self.messages_published,
+            "messages_lost": self.lost_messages,
             "approved": self.inputs,
             "completed": self.completed,
             "parked": self.parked,
-            "lost": len(self.lost),
+            "lost": self.lost_quotes,
             "late": len(self.late),
             "undecided": self.undecided,
         }
@@ -204,17 +210,18 @@ class NothingLost:
         deadline = format_duration(self.slo.deadline)
         summary = (
             f"{self.inputs:,} approved quotes: {self.completed:,} completed, "
-            f"{self.parked:,} parked, {len(self.lost):,} lost, {len(self.late):,} late "
+            f"{self.parked:,} parked, {self.lost_quotes:,} lost, {len(self.late):,} late "
             f"(deadline {deadline})"
         )
         if self.documents_seen:
             summary += (
                 f"; {self.documents_seen:,} billing documents: {self.posted:,} in the ERP ledger, "
-                f"{self.postings_parked:,} parked"
+                f"{self.postings_parked:,} parked, {self.lost_documents:,} lost"
             )
         if self.messages_staged:
             summary += (
-                f"; {self.messages_staged:,} outbox messages: {self.messages_published:,} published"
+                f"; {self.messages_staged:,} outbox messages: "
+                f"{self.messages_published:,} published, {self.lost_messages:,} lost"
             )
         evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
         if self.lost or self.late:
