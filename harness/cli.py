@@ -22,6 +22,7 @@ from harness import checkers, runner
 from harness.checkers.base import Verdict
 from harness.designs import SHIPPED, DesignError
 from harness.history import read_history
+from harness.pool import Task
 from harness.runner import EXIT_CODES, RunResult
 from harness.scenario import Scenario, ScenarioError, load, parse, shipped_scenarios
 from harness.sim.runtime import Progress
@@ -160,15 +161,86 @@ def compare_command(
     )
     began = time.perf_counter()
 
-    def finished(name: str, result: RunResult) -> None:
+    def finished(task: Task, result: RunResult) -> None:
         label = click.style(result.status, fg=STATUS_COLOURS[result.status])
-        click.echo(f"  {name:<16} {label}  ({time.perf_counter() - began:.1f} s)")
+        click.echo(f"  {task.label:<16} {label}  ({time.perf_counter() - began:.1f} s)")
 
     comparison = compare(loaded, names, seed, Path(out), workers, finished)
     write_comparison_report(comparison.directory)
     click.echo()
     _print_comparison(comparison.data)
     click.echo(f"  comparison:    {comparison.directory / 'comparison.md'}")
+
+
+@main.command("gate")
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option(
+    "--design",
+    default=None,
+    help="Run every scenario against this design instead of the one each names (`design:`).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Runs at once.")
+@click.option(
+    "--junit",
+    "junit_path",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JUnit XML here (it is always in the gate's directory).",
+)
+@click.option(
+    "--markdown",
+    "markdown_path",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the Markdown summary here, e.g. for a pull-request comment.",
+)
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+def gate_command(
+    scenarios: Sequence[str],
+    design: str | None,
+    seed: int,
+    out: str,
+    workers: int | None,
+    junit_path: Path | None,
+    markdown_path: Path | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Run SCENARIOS (files, directories, globs or shipped names; `shipped` for all) as a
+    resilience gate: exit 0 all pass, 1 an invariant failed, 3 a checker could not decide."""
+    from harness.gate import collect, gate  # noqa: PLC0415
+    from reports.ci import render_gate_markdown, write_junit  # noqa: PLC0415
+
+    loaded = collect(scenarios, overrides)
+    for scenario in loaded:
+        runner.resolve_design(design or scenario.design, scenario.designs)
+    click.echo(
+        click.style("Syncline gate", bold=True) + f" · {len(loaded)} scenarios · seed {seed}"
+    )
+    began = time.perf_counter()
+
+    def finished(task: Task, result: RunResult) -> None:
+        label = click.style(result.status, fg=STATUS_COLOURS[result.status])
+        failing = [v.checker for v in result.verdicts if v.status != "pass"]
+        why = f"  {', '.join(failing)}" if failing else ""
+        elapsed = time.perf_counter() - began
+        click.echo(f"  {task.label:<36} {task.design:<14} {label}{why}  ({elapsed:.1f} s)")
+
+    outcome = gate(loaded, design, seed, Path(out), workers, finished)
+    runs = [(s.name, design or s.design, r) for s, r in outcome.runs]
+    junit = write_junit(runs, outcome.directory / "junit.xml")
+    markdown = render_gate_markdown(runs, outcome.status)
+    (outcome.directory / "summary.md").write_text(markdown, encoding="utf-8")
+    for extra, write in ((junit_path, junit.read_bytes()), (markdown_path, markdown.encode())):
+        if extra is not None:
+            extra.parent.mkdir(parents=True, exist_ok=True)
+            extra.write_bytes(write)
+    click.echo()
+    _print_overall(outcome.status)
+    click.echo(f"  junit:         {junit}")
+    click.echo(f"  summary:       {outcome.directory / 'summary.md'}")
+    sys.exit(EXIT_CODES[outcome.status])
 
 
 @main.command("demo")

@@ -14,9 +14,7 @@ differs, because the designs ask differently.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,13 +22,11 @@ from typing import Any
 from harness import checkers
 from harness.checkers.base import Status
 from harness.designs import load_factory
-from harness.runner import RunResult, new_directory, point_latest, run
+from harness.pool import Finished, Task, run_all
+from harness.runner import RunResult, new_directory, point_latest
 from harness.scenario import Scenario
 
 COMPARISON_SCHEMA = "syncline.comparison/1"
-
-#: Called as each design's run finishes: (design, result).
-Finished = Callable[[str, RunResult], None]
 
 
 @dataclass(frozen=True)
@@ -57,36 +53,17 @@ def compare(
     if len(set(names)) != len(names):
         raise ValueError("each design can be compared once")
     directory = new_directory(out / scenario.name / "compare", seed)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(designs)))
-    results: dict[str, RunResult] = {}
-    if workers == 1:
-        for design, name in zip(designs, names, strict=True):
-            results[name] = _run_one(scenario, design, seed, directory / name)
-            if finished is not None:
-                finished(name, results[name])
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            futures = {
-                pool.submit(_run_one, scenario, design, seed, directory / name): name
-                for design, name in zip(designs, names, strict=True)
-            }
-            for future in as_completed(futures):
-                name = futures[future]
-                results[name] = future.result()
-                if finished is not None:
-                    finished(name, results[name])
-    ordered = {name: results[name] for name in names}
+    tasks = [
+        Task(name, scenario, design, seed, directory / name)
+        for design, name in zip(designs, names, strict=True)
+    ]
+    results = run_all(tasks, workers, finished)
+    ordered = dict(zip(names, results, strict=True))
     data = comparison_data(scenario, seed, ordered)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     (directory / "comparison.json").write_text(text, encoding="utf-8")
     point_latest(out, directory)
     return Comparison(directory, data, ordered)
-
-
-def _run_one(scenario: Scenario, design: str, seed: int, run_dir: Path) -> RunResult:
-    from reports import write_reports  # noqa: PLC0415 - matplotlib only where reports are made
-
-    return run(scenario, design, seed, reports=write_reports, run_dir=run_dir)
 
 
 def comparison_data(scenario: Scenario, seed: int, results: dict[str, RunResult]) -> dict[str, Any]:

@@ -55,6 +55,27 @@ class RunResult:
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
 
+    def explain(self) -> str:
+        """The result for a person: the verdict, each checker that did not pass, the run."""
+        summary = self.summary
+        lines = [
+            f"{summary['scenario']} × {summary['design']}, seed {summary['seed']}: "
+            f"{self.status.upper()}"
+        ]
+        lines += [
+            f"  {v.checker} {v.status}: {v.summary}" for v in self.verdicts if v.status != "pass"
+        ]
+        lines.append(f"  run directory: {self.run_dir}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        summary = self.summary
+        failing = ", ".join(v.checker for v in self.verdicts if v.status != "pass") or "-"
+        return (
+            f"<RunResult {summary['scenario']} × {summary['design']}, seed {summary['seed']}: "
+            f"{self.status.upper()} (not passing: {failing}) in {self.run_dir}>"
+        )
+
 
 def resolve_design(
     design: str | DesignFactory, options: Mapping[str, Mapping[str, Any]] | None = None

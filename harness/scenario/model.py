@@ -116,6 +116,7 @@ class Scenario(Spec):
     faults: list[FaultSpec] = []
     operations: OperationsSpec = OperationsSpec()
     broker: BrokerSpec = BrokerSpec()
+    design: str = "reference"  # what `syncline gate` runs this scenario against
     designs: DesignOptions = {}
     slo: SLOSpec
 

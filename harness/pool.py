@@ -1,0 +1,59 @@
+"""Several runs at once, one process each: what `compare` and `gate` share.
+
+A run is `config in -> result out` and picklable (STYLE.md), so runs go to a process pool
+unchanged; with one worker they run in this process, which is also what tests use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.runner import RunResult, run
+from harness.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to make: where it goes, and a label to report it by."""
+
+    label: str
+    scenario: Scenario
+    design: str
+    seed: int
+    run_dir: Path
+
+
+#: Called as each run finishes, in the order they finish.
+Finished = Callable[[Task, RunResult], None]
+
+
+def run_all(
+    tasks: Sequence[Task], workers: int | None = None, finished: Finished | None = None
+) -> list[RunResult]:
+    """Run every task (with reports); results in the tasks' order."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    results: dict[int, RunResult] = {}
+    if workers == 1:
+        for index, task in enumerate(tasks):
+            results[index] = _run(task)
+            if finished is not None:
+                finished(task, results[index])
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {pool.submit(_run, task): index for index, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                if finished is not None:
+                    finished(tasks[index], results[index])
+    return [results[index] for index in range(len(tasks))]
+
+
+def _run(task: Task) -> RunResult:
+    from reports import write_reports  # noqa: PLC0415 - matplotlib only where reports are made
+
+    return run(task.scenario, task.design, task.seed, reports=write_reports, run_dir=task.run_dir)

@@ -1,0 +1,67 @@
+"""Syncline as a pytest plugin (registered through the `pytest11` entry point).
+
+    def test_amendments_hold_up(syncline):
+        result = syncline.run("scenarios/subscription_amendment.yaml", seed=7)
+        assert result.passed
+
+When a test fails, its report gets a "syncline" section per run: each checker that did not
+pass, with its summary, and the run directory holding the history and the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.runner import RunResult
+from harness.scenario import Scenario
+
+
+class Syncline:
+    """Runs scenarios for a test; the run directories go under the test's temporary path."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.results: list[RunResult] = []
+
+    def run(
+        self,
+        scenario: str | Path | Scenario,
+        design: str | None = None,
+        seed: int = 0,
+        overrides: Sequence[str] = (),
+        swarm: bool = False,
+    ) -> RunResult:
+        """Run a scenario (a file, a shipped name, or a loaded one) against `design` (the one
+        the scenario names by default); reports are written as by `syncline run`."""
+        from harness import runner  # noqa: PLC0415 - kept out of every test session's start
+        from harness.scenario import load  # noqa: PLC0415
+        from reports import write_reports  # noqa: PLC0415
+
+        loaded = scenario if isinstance(scenario, Scenario) else load(str(scenario), overrides)
+        result = runner.run(
+            loaded, design or loaded.design, seed, self.out, reports=write_reports, swarm=swarm
+        )
+        self.results.append(result)
+        return result
+
+
+@pytest.fixture
+def syncline(tmp_path: Path) -> Syncline:
+    """Run Syncline scenarios from a test: `syncline.run("scenario.yaml").passed`."""
+    return Syncline(tmp_path / "syncline-runs")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    fixture = getattr(item, "funcargs", {}).get("syncline")
+    if report.failed and isinstance(fixture, Syncline):
+        for result in fixture.results:
+            report.sections.append(("syncline", result.explain()))
+    return report
