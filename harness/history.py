@@ -47,6 +47,7 @@ class CallRecord:
     keys: Keys | None = None  # business IDs found in the request, on `invoke` records
     cause: str | None = None  # why it failed: rate_limit, outage, business, ghost, ...
     queue_wait: float | None = None  # seconds waiting for a concurrency slot
+    retry_after: float | None = None  # what the server asked for, on `fail` records
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,3 +94,15 @@ class _Unrelayed(Outbox):
     def relay(self, message_id: str, rng: random.Random) -> Generator[Effect, Any, Reply | None]:
         yield from ()
         return None
+
+
+class SkipsTheERPOrder(ReferenceDesign):
+    """Writes ERP's contract and bills, but never books the sales order: lineage is broken."""
+
+    name = "skips-the-erp-order"
+
+    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+        if operation == "create_sales_order":
+            yield from ()
+            return Reply({"order_id": f"UNBOOKED-{payload['quote_id']}"})
+        return (yield from super()._call(ctx, system, operation, payload, *rest))

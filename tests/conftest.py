@@ -43,9 +43,12 @@ def scenario_with(**overrides: Any) -> Scenario:
 @pytest.fixture(scope="session")
 def short_scenario() -> Scenario:
     """Two days of the seed scenario's traffic and faults, then a day to drain (~1 s a run)."""
-    return scenario_with(duration="2d", **{"systems.erp.maintenance": [
-        {"once": "2026-03-02T20:00:00Z", "duration": "4h"}
-    ]})  # fmt: skip
+    # A 4 h ERP window in two days of traffic holds more than 5 % of quotes for hours: the
+    # end-to-end p95 is relaxed to match, as a scenario with such a window would.
+    return scenario_with(duration="2d", **{
+        "systems.erp.maintenance": [{"once": "2026-03-02T20:00:00Z", "duration": "4h"}],
+        "slo.end_to_end": {"p50": "5m", "p95": "5h", "max": "1d"},
+    })  # fmt: skip
 
 
 RunDesign = Callable[..., RunResult]

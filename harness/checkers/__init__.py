@@ -10,9 +10,13 @@ from harness.checkers.consistency import (
     CasesOnStaleEntitlement,
     InvoicedBeforeEntitled,
 )
+from harness.checkers.convergence import Convergence
 from harness.checkers.effect_once import EffectOnce
+from harness.checkers.end_to_end import EndToEnd
+from harness.checkers.lineage import Lineage
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
+from harness.checkers.retry_hygiene import RetryHygiene
 from harness.checkers.versions import MonotonicVersions
 from harness.history import Record
 from harness.scenario import Scenario
@@ -21,13 +25,17 @@ from harness.scenario import Scenario
 def build(scenario: Scenario) -> list[Checker]:
     slo = scenario.slo
     return [
-        EffectOnce(),
+        EffectOnce(slo.effect_once),
         BillingToSupportWindow(slo.billing_to_support),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
         CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
         NothingLost(slo.nothing_lost),
-        PartialUpdates(),
-        MonotonicVersions(),
+        PartialUpdates(slo.partial_updates),
+        MonotonicVersions(slo.monotonic_versions),
+        Convergence(slo.convergence),
+        Lineage(slo.lineage),
+        RetryHygiene(slo.retry_hygiene),
+        EndToEnd(slo.end_to_end, scenario.duration),
     ]
 
 

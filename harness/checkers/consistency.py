@@ -28,7 +28,7 @@ from harness.checkers.base import (
 )
 from harness.history import FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario import InvoicedBeforeEntitledSLO, WindowSLO
-from harness.scenario.model import CasesSLO
+from harness.scenario.slos import CasesSLO
 from harness.units import format_duration
 
 #: Percentiles kept for the distribution chart: every 5 %, and the tail in detail.

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict
+from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
 from harness.history import Record, StateRecord
+from harness.scenario.slos import EffectOnceSLO
 
 
 class EffectOnce:
     name: ClassVar[str] = "effect_once"
     wants: ClassVar[tuple[type, ...]] = (StateRecord,)
 
-    def __init__(self) -> None:
+    def __init__(self, slo: EffectOnceSLO | None = None) -> None:
+        self.slo = slo or EffectOnceSLO()
         self.first: dict[tuple[str, str, str], tuple[int, str]] = {}
         self.duplicates: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
 
@@ -57,9 +59,11 @@ class EffectOnce:
         }
         if not self.first:
             return Verdict(self.name, "unknown", "no business effects were recorded", figures)
+        slo = {"max_duplicates": self.slo.max_duplicates}
         if duplicates:
             worst = ", ".join(f"{count:,} {label}" for label, count in sorted(by_entity.items()))
             summary = f"{duplicates:,} duplicate effects ({worst}) in {len(self.first):,} effects"
-            return Verdict(self.name, "fail", summary, figures, {"duplicates": 0}, evidence)
+            status: Status = "fail" if duplicates > self.slo.max_duplicates else "pass"
+            return Verdict(self.name, status, summary, figures, slo, evidence)
         summary = f"{len(self.first):,} effects, each once"
-        return Verdict(self.name, "pass", summary, figures, {"duplicates": 0})
+        return Verdict(self.name, "pass", summary, figures, slo)

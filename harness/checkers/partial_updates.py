@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
 from harness.history import Record, RunEnded, StateRecord, WorkflowRecord
+from harness.scenario.slos import PartialUpdatesSLO
 from harness.units import format_duration
 
 HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
@@ -27,7 +28,8 @@ class PartialUpdates:
     name: ClassVar[str] = "partial_updates"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, WorkflowRecord, RunEnded)
 
-    def __init__(self) -> None:
+    def __init__(self, slo: PartialUpdatesSLO | None = None) -> None:
+        self.slo = slo or PartialUpdatesSLO()
         self.versions: dict[str, list[int]] = {}
         self.partial_since: dict[str, float] = {}
         self.exposures: list[float] = []
@@ -79,7 +81,8 @@ class PartialUpdates:
             "exposure_p95_s": rounded(percentile(ordered, 95)),
             "exposure_max_s": rounded(ordered[-1] if ordered else float("nan")),
         }
-        slo = {"partial_at_end": 0}
+        limit = self.slo.max_exposure
+        slo = {"max_partial": self.slo.max_partial, "max_exposure_s": limit}
         if not self.versions:
             return Verdict(self.name, "unknown", "no contract was written", figures, slo)
         exposed = (
@@ -92,5 +95,8 @@ class PartialUpdates:
             f"{len(self.partial):,} of {len(self.versions):,} contracts partially updated at the "
             f"end ({self.explained:,} more held by open exceptions){exposed}"
         )
-        status: Status = "fail" if self.partial else "pass"
+        too_long = limit is not None and bool(ordered) and ordered[-1] > limit
+        if too_long:
+            summary += f": exposure above {format_duration(limit or 0)}"
+        status: Status = "fail" if len(self.partial) > self.slo.max_partial or too_long else "pass"
         return Verdict(self.name, status, summary, figures, slo, self.partial[:EVIDENCE_LIMIT])

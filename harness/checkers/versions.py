@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Verdict
 from harness.history import Record, StateRecord
+from harness.scenario.slos import MonotonicVersionsSLO
 
 HOLDERS = frozenset({("erp", "contract"), ("billing", "subscription"), ("support", "entitlement")})
 
@@ -20,7 +21,8 @@ class MonotonicVersions:
     name: ClassVar[str] = "monotonic_versions"
     wants: ClassVar[tuple[type, ...]] = (StateRecord,)
 
-    def __init__(self) -> None:
+    def __init__(self, slo: MonotonicVersionsSLO | None = None) -> None:
+        self.slo = slo or MonotonicVersionsSLO()
         self.latest: dict[tuple[str, str], int] = {}  # (system, contract) -> newest version seen
         self.writes = 0
         self.stale: dict[str, int] = {}  # system -> stale overwrites
@@ -59,12 +61,13 @@ class MonotonicVersions:
         }
         if not self.writes:
             return Verdict(self.name, "unknown", "no versioned writes were recorded", figures)
-        if stale:
+        slo = {"max_stale_overwrites": self.slo.max_stale_overwrites}
+        if stale > self.slo.max_stale_overwrites:
             systems = ", ".join(f"{n} in {s}" for s, n in sorted(self.stale.items()))
             summary = (
                 f"{stale:,} stale overwrites ({systems}) in {self.writes:,} versioned writes: an "
                 "older contract version was written over a newer one"
             )
-            return Verdict(self.name, "fail", summary, figures, {}, self.evidence)
-        summary = f"{self.writes:,} versioned writes, none older than the version already held"
-        return Verdict(self.name, "pass", summary, figures)
+            return Verdict(self.name, "fail", summary, figures, slo, self.evidence)
+        summary = f"{self.writes:,} versioned writes, {stale:,} older than the version already held"
+        return Verdict(self.name, "pass", summary, figures, slo, self.evidence)

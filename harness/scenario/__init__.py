@@ -2,14 +2,20 @@
 
 from harness.scenario.fault_specs import FaultSpec
 from harness.scenario.loading import ScenarioError, load, parse, resolve, shipped_scenarios
-from harness.scenario.model import (
+from harness.scenario.model import Scenario, WorkloadSpec, WorldSpec
+from harness.scenario.slos import (
+    CasesSLO,
+    ConvergenceSLO,
+    EffectOnceSLO,
+    EndToEndSLO,
     InvoicedBeforeEntitledSLO,
+    LineageSLO,
+    MonotonicVersionsSLO,
     NothingLostSLO,
-    Scenario,
+    PartialUpdatesSLO,
+    RetryHygieneSLO,
     SLOSpec,
     WindowSLO,
-    WorkloadSpec,
-    WorldSpec,
 )
 from harness.scenario.systems import SystemSpec, SystemsSpec
 from harness.scenario.types import ORCHESTRATOR, SYSTEMS
@@ -17,9 +23,17 @@ from harness.scenario.types import ORCHESTRATOR, SYSTEMS
 __all__ = [
     "ORCHESTRATOR",
     "SYSTEMS",
+    "CasesSLO",
+    "ConvergenceSLO",
+    "EffectOnceSLO",
+    "EndToEndSLO",
     "FaultSpec",
     "InvoicedBeforeEntitledSLO",
+    "LineageSLO",
+    "MonotonicVersionsSLO",
     "NothingLostSLO",
+    "PartialUpdatesSLO",
+    "RetryHygieneSLO",
     "SLOSpec",
     "Scenario",
     "ScenarioError",

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field, PositiveInt, model_validator
 from harness.scenario.fault_specs import FaultSpec
 from harness.scenario.integration import BrokerSpec, DesignOptions
 from harness.scenario.operations import OperationsSpec
+from harness.scenario.slos import SLOSpec
 from harness.scenario.systems import LatencySpec, SystemsSpec
 from harness.scenario.types import (
     Duration,
@@ -67,41 +68,6 @@ class WorkloadSpec(Spec):
     payments: PaymentsSpec | None = None
     invoice_reversals: Probability = 0.0  # share of invoices billing reverses (disputes)
     cases: Rate = 0.0  # support cases customers open
-
-
-class WindowSLO(Spec):
-    p50: Duration
-    p95: Duration
-    max: Duration
-
-
-class InvoicedBeforeEntitledSLO(Spec):
-    """Invoices a customer can see (after `invoice_delivery`) before support sees the change.
-
-    `max_share` is the largest tolerated share of invoices, e.g. `0%` or `1%`.
-    """
-
-    max_share: Probability = 0.0
-    invoice_delivery: Duration = 600.0
-
-
-class CasesSLO(Spec):
-    """Cases opened while support has shown an older contract version than billing for longer
-    than `grace` (changes take seconds to propagate; an agent cannot expect less)."""
-
-    max_share: Probability = 0.01
-    grace: Duration = 300.0
-
-
-class NothingLostSLO(Spec):
-    deadline: PositiveDuration = 86400.0
-
-
-class SLOSpec(Spec):
-    billing_to_support: WindowSLO
-    invoiced_before_entitled: InvoicedBeforeEntitledSLO = InvoicedBeforeEntitledSLO()
-    nothing_lost: NothingLostSLO = NothingLostSLO()
-    cases_on_stale_entitlement: CasesSLO = CasesSLO()
 
 
 class Scenario(Spec):

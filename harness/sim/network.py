@@ -319,5 +319,6 @@ class _Finish:
                 now, kind, self.call_id, call.system, call.operation, call.attempt, self.trace,
                 None, now - self.started, error.kind if error else None,
                 error.code if error else None, cause=cause, queue_wait=queued or None,
+                retry_after=error.retry_after if error else None,
             )
         )  # fmt: skip

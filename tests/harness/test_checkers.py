@@ -179,7 +179,7 @@ def test_support_downtime_is_excused_and_reported_but_a_crash_is_not() -> None:
 def test_cases_on_a_stale_entitlement() -> None:
     from harness.checkers.consistency import CasesOnStaleEntitlement
     from harness.history import FaultRecord
-    from harness.scenario.model import CasesSLO
+    from harness.scenario.slos import CasesSLO
 
     def case(t: float, number: int) -> StateRecord:
         return StateRecord(t, "support", "case", f"CS-{number}", "created", 1, {"customer": "C-1"})

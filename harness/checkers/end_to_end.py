@@ -1,0 +1,92 @@
+"""End to end: how long from a quote's approval until ERP, billing and support all show it, and
+how many contract versions reach all three per hour.
+
+A version counts as done when every system holds it or a later one (a later amendment carries
+the whole contract). Latency percentiles and throughput are judged against the scenario's
+`end_to_end` SLO; whatever is not set there is reported, not judged. Quotes that never
+complete are `nothing_lost`'s business, and are left out here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from harness.checkers.base import Status, Verdict, percentile, rounded
+from harness.history import EventRecord, Record, StateRecord
+from harness.scenario.slos import EndToEndSLO
+from harness.units import format_duration
+
+HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+
+
+class EndToEnd:
+    name: ClassVar[str] = "end_to_end"
+    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord)
+
+    def __init__(self, slo: EndToEndSLO | None = None, duration_s: float = 0.0) -> None:
+        self.slo = slo or EndToEndSLO()
+        self.duration_s = duration_s
+        self.waiting: dict[str, list[tuple[int, float]]] = {}  # contract -> (version, approved)
+        self.held: dict[str, list[int]] = {}
+        self.latencies: list[float] = []
+
+    def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, EventRecord):
+            if record.type == "emitted" and record.event_type == "quote.approved":
+                contract = str(record.keys["contract"])
+                version = int(record.keys["contract_version"])
+                self.waiting.setdefault(contract, []).append((version, record.t))
+            return
+        assert isinstance(record, StateRecord)
+        if (record.system, record.entity) not in HOLDERS or "contract_version" not in record.keys:
+            return
+        contract = str(record.keys.get("contract"))
+        held = self.held.setdefault(contract, [0, 0, 0])
+        held[HOLDERS.index((record.system, record.entity))] = int(record.keys["contract_version"])
+        waiting = self.waiting.get(contract)
+        if not waiting:
+            return
+        settled = min(held)
+        done = [(v, at) for v, at in waiting if v <= settled]
+        if done:
+            self.latencies += [record.t - at for _, at in done]
+            self.waiting[contract] = [(v, at) for v, at in waiting if v > settled]
+
+    def verdict(self) -> Verdict:
+        ordered = sorted(self.latencies)
+        hours = self.duration_s / 3600
+        throughput = len(ordered) / self.duration_s if self.duration_s else 0.0
+        figures = {
+            "completed": len(ordered),
+            "p50_s": rounded(percentile(ordered, 50)),
+            "p95_s": rounded(percentile(ordered, 95)),
+            "max_s": rounded(ordered[-1] if ordered else float("nan")),
+            "per_hour": round(len(ordered) / hours, 3) if hours else None,
+        }
+        slo = {
+            "p50_s": self.slo.p50, "p95_s": self.slo.p95, "max_s": self.slo.max,
+            "min_per_hour": self.slo.min_throughput * 3600 if self.slo.min_throughput else None,
+        }  # fmt: skip
+        if not ordered:
+            return Verdict(self.name, "unknown", "no contract version completed", figures, slo)
+        summary = (
+            f"p50 {format_duration(percentile(ordered, 50))} · p95 "
+            f"{format_duration(percentile(ordered, 95))} · max {format_duration(ordered[-1])} "
+            f"from approval to all three systems; {throughput * 3600:,.1f}/h completed"
+        )
+        misses = [
+            f"{label} {format_duration(value)} > {format_duration(limit)}"
+            for label, value, limit in (
+                ("p50", percentile(ordered, 50), self.slo.p50),
+                ("p95", percentile(ordered, 95), self.slo.p95),
+                ("max", ordered[-1], self.slo.max),
+            )
+            if limit is not None and value > limit
+        ]
+        if self.slo.min_throughput is not None and throughput < self.slo.min_throughput:
+            wanted = self.slo.min_throughput * 3600
+            misses.append(f"throughput {throughput * 3600:,.1f}/h < {wanted:,.1f}/h")
+        if misses:
+            summary += ": " + "; ".join(misses)
+        status: Status = "fail" if misses else "pass"
+        return Verdict(self.name, status, summary, figures, slo)
