@@ -57,6 +57,9 @@ class SynclineGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader went away (`syncline scenarios | head`)
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as error:
             if os.environ.get("SYNCLINE_DEBUG"):
                 raise
@@ -219,13 +222,14 @@ def gate_command(
         click.style("Syncline gate", bold=True) + f" · {len(loaded)} scenarios · seed {seed}"
     )
     began = time.perf_counter()
+    width = max(len(s.name) for s in loaded)
 
     def finished(task: Task, result: RunResult) -> None:
         label = click.style(result.status, fg=STATUS_COLOURS[result.status])
         failing = [v.checker for v in result.verdicts if v.status != "pass"]
         why = f"  {', '.join(failing)}" if failing else ""
         elapsed = time.perf_counter() - began
-        click.echo(f"  {task.label:<36} {task.design:<14} {label}{why}  ({elapsed:.1f} s)")
+        click.echo(f"  {task.label:<{width}}  {task.design:<14} {label}{why}  ({elapsed:.1f} s)")
 
     outcome = gate(loaded, design, seed, Path(out), workers, finished)
     runs = [(s.name, design or s.design, r) for s, r in outcome.runs]
@@ -314,10 +318,13 @@ def presets_command(names: Sequence[str]) -> None:
 
 @main.command("scenarios")
 def scenarios_command() -> None:
-    """List the shipped scenarios."""
-    for name in shipped_scenarios():
-        description = load(name).description
-        click.echo(f"{click.style(name, bold=True)}\n  {description}\n")
+    """List the shipped scenarios, one line each (`syncline validate NAME` shows more)."""
+    names = shipped_scenarios()
+    width = max(len(name) for name in names)
+    for name in names:
+        scenario = load(name)
+        line = scenario.title or " ".join(scenario.description.split()).split(". ")[0]
+        click.echo(f"{click.style(name.ljust(width), bold=True)}  {line.rstrip('.')}")
 
 
 # -- output -------------------------------------------------------------------------------

@@ -137,9 +137,10 @@ def build_world(spec: WorldSpec, seed: int) -> World:
         tax_codes={code: TaxCode(REGIONS[code].tax_code, code) for code in codes},
     )
     gaps = spec.gaps
+    acquired = {subsidiary_id(code) for code in gaps.unonboarded_regions}
     master = MasterData(
-        subsidiaries=reference.subsidiaries,
-        customers=reference.customers,
+        subsidiaries={k: v for k, v in reference.subsidiaries.items() if k not in acquired},
+        customers={c: s for c, s in reference.customers.items() if s not in acquired},
         items={s: i for s, i in reference.items.items() if s not in gaps.unmapped_skus},
         tax_codes={
             code: TaxCode(tax.code, code, active=code not in gaps.inactive_tax_codes)

@@ -70,6 +70,13 @@ class ERP(SystemOfRecord):
         else:
             tax_codes[region] = code
 
+    def onboard(self, subsidiary: Subsidiary, customers: Mapping[str, str]) -> None:
+        """Set up a legal entity and its customers (an acquisition's onboarding)."""
+        subsidiaries, known = self.master.subsidiaries, self.master.customers
+        assert isinstance(subsidiaries, dict) and isinstance(known, dict)
+        subsidiaries[subsidiary.subsidiary_id] = subsidiary
+        known.update(customers)
+
     def set_item_mapping(self, sku: str, item_id: str | None) -> None:
         items = self.master.items
         assert isinstance(items, dict)

@@ -32,6 +32,8 @@ class GapsSpec(Spec):
     inactive_tax_codes: list[RegionCode] = []
     unmapped_skus: list[Sku] = []
     unpriced_skus: list[Sku] = []  # no billing rate plan: billing refuses what ERP accepted
+    # An acquired legal entity: its subsidiary and customers are not yet set up in ERP.
+    unonboarded_regions: list[RegionCode] = []
 
 
 class WorldSpec(Spec):
@@ -72,6 +74,7 @@ class WorkloadSpec(Spec):
 
 class Scenario(Spec):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str = ""  # one line, for listings
     description: str = ""
     start: AwareDatetime
     duration: PositiveDuration

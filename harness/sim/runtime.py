@@ -207,6 +207,12 @@ class Simulation:
             self.erp.set_tax_code(region, tax_code)
         for sku, item_id in reference.items.items():
             self.erp.set_item_mapping(sku, item_id)
+        for subsidiary in reference.subsidiaries.values():
+            if subsidiary.subsidiary_id not in self.erp.master.subsidiaries:
+                customers = {
+                    c: s for c, s in reference.customers.items() if s == subsidiary.subsidiary_id
+                }
+                self.erp.onboard(subsidiary, customers)
 
     def _send_operator_event(self, event: DomainEvent) -> None:
         self.env.process(self._when_up(event))
