@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.checkers.base import Checker, Dispatch, Verdict, worst
-from harness.checkers.consistency import (
-    BillingToSupportWindow,
-    CasesOnStaleEntitlement,
-    InvoicedBeforeEntitled,
-)
+from harness.checkers.consistency import CasesOnStaleEntitlement, InvoicedBeforeEntitled
 from harness.checkers.convergence import Convergence
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.end_to_end import EndToEnd
@@ -18,6 +14,7 @@ from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
 from harness.checkers.retry_hygiene import RetryHygiene
 from harness.checkers.versions import MonotonicVersions
+from harness.checkers.windows import BillingToSupportWindow, ConsistencyWindow
 from harness.history import Record
 from harness.scenario import Scenario
 
@@ -36,6 +33,10 @@ def build(scenario: Scenario) -> list[Checker]:
         Lineage(slo.lineage),
         RetryHygiene(slo.retry_hygiene),
         EndToEnd(slo.end_to_end, scenario.duration),
+        *(
+            ConsistencyWindow(pair.partition("_to_")[0], pair.partition("_to_")[2], window)
+            for pair, window in sorted(slo.windows.items())
+        ),
     ]
 
 

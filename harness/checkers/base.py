@@ -46,8 +46,10 @@ class Verdict:
 
 
 class Checker(Protocol):
-    name: ClassVar[str]
     wants: ClassVar[tuple[type, ...]]
+
+    @property
+    def name(self) -> str: ...
 
     def observe(self, position: int, record: Record) -> None: ...
 

@@ -2,6 +2,8 @@
 
 slo:
   billing_to_support: {p50: 1m, p95: 10m, max: 1h}        # consistency window
+  windows:                                                 # more pairs: <source>_to_<target>
+    cpq_to_erp: {p50: 1m, p95: 15m, max: 1d}
   invoiced_before_entitled: {max_share: 1%, invoice_delivery: 10m}
   cases_on_stale_entitlement: {max_share: 1%, grace: 5m}
   nothing_lost: {deadline: 1d}
@@ -18,7 +20,7 @@ shares percentages (`99.5%`) and rates a period (`60/h`).
 
 from __future__ import annotations
 
-from pydantic import NonNegativeInt
+from pydantic import NonNegativeInt, field_validator
 
 from harness.scenario.types import (
     Duration,
@@ -56,6 +58,11 @@ class CasesSLO(Spec):
 
 class NothingLostSLO(Spec):
     deadline: PositiveDuration = 86400.0
+
+
+#: Systems a consistency window can start from (CPQ: its approval) and end at.
+WINDOW_SOURCES = ("cpq", "erp", "billing", "support")
+WINDOW_TARGETS = ("erp", "billing", "support")
 
 
 class EffectOnceSLO(Spec):
@@ -112,3 +119,19 @@ class SLOSpec(Spec):
     lineage: LineageSLO = LineageSLO()
     retry_hygiene: RetryHygieneSLO = RetryHygieneSLO()
     end_to_end: EndToEndSLO = EndToEndSLO()
+    windows: dict[str, WindowSLO] = {}
+
+    @field_validator("windows")
+    @classmethod
+    def _pairs(cls, windows: dict[str, WindowSLO]) -> dict[str, WindowSLO]:
+        for pair in windows:
+            source, _, target = pair.partition("_to_")
+            if source not in WINDOW_SOURCES or target not in WINDOW_TARGETS or source == target:
+                raise ValueError(
+                    f"cannot read window {pair!r}: write <source>_to_<target> with a source in "
+                    f"{', '.join(WINDOW_SOURCES)} and a different target in "
+                    f"{', '.join(WINDOW_TARGETS)}, e.g. erp_to_billing"
+                )
+            if pair == "billing_to_support":
+                raise ValueError("billing_to_support has its own field; set it there")
+        return windows

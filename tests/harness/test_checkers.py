@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from harness.checkers import worst
 from harness.checkers.base import percentile
-from harness.checkers.consistency import BillingToSupportWindow, InvoicedBeforeEntitled
+from harness.checkers.consistency import InvoicedBeforeEntitled
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.nothing_lost import NothingLost
+from harness.checkers.windows import BillingToSupportWindow
 from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
 from harness.scenario import InvoicedBeforeEntitledSLO, NothingLostSLO, WindowSLO
 

@@ -120,3 +120,25 @@ def test_a_batch_esb_misses_a_real_time_end_to_end_slo(run_design: RunDesign) ->
     reference = verdicts(run_design("reference", scenario=scenario))["end_to_end"]
     assert esb.status == "fail" and "p95" in esb.summary
     assert reference.status == "pass"
+
+
+def test_a_named_window_excuses_only_its_target_s_downtime() -> None:
+    from harness.checkers.windows import ConsistencyWindow
+    from harness.history import FaultRecord
+    from harness.scenario import WindowSLO
+
+    slo = WindowSLO(p50=300, p95=600, max=3600)
+    approved_then_booked = [approval(0, 1), state(4000, "erp", "contract", 1), RunEnded(9000)]
+    verdict = feed(ConsistencyWindow("cpq", "erp", slo), approved_then_booked)
+    assert verdict.status == "fail" and verdict.checker == "cpq_to_erp"  # type: ignore[attr-defined]
+    erp_down = [
+        FaultRecord(100, "erp", "outage", "start"),
+        FaultRecord(3900, "erp", "outage", "stop"),
+    ]
+    excused = [approved_then_booked[0], *erp_down, *approved_then_booked[1:]]
+    verdict = feed(ConsistencyWindow("cpq", "erp", slo), excused)
+    assert verdict.status == "pass" and verdict.figures["max_s"] == 200  # type: ignore[attr-defined]
+    billing_down = [FaultRecord(100, "billing", "outage", "start"),
+                    FaultRecord(3900, "billing", "outage", "stop")]  # fmt: skip
+    unexcused = [approved_then_booked[0], *billing_down, *approved_then_booked[1:]]
+    assert feed(ConsistencyWindow("cpq", "erp", slo), unexcused).status == "fail"  # type: ignore[attr-defined]
