@@ -61,6 +61,7 @@ class StateRecord:
     version: int
     keys: Keys
     effect_key: str | None = None
+    values: Mapping[str, Any] | None = None  # money the write commits to: total, currency
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class StateChange:
     version: int
     effect_key: str | None
     keys: Keys
+    values: Mapping[str, Any] | None = None  # money the write commits to: total, currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,10 +299,11 @@ class SystemOfRecord:
         record: dict[str, Any],
         keys: Keys,
         effect_key: str | None = None,
+        values: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         record["_rev"] = 1
         self.table(entity)[entity_id] = record
-        self._record_change(entity, entity_id, "created", 1, effect_key, keys)
+        self._record_change(entity, entity_id, "created", 1, effect_key, keys, values)
         return record
 
     def _update(
@@ -312,12 +314,13 @@ class SystemOfRecord:
         keys: Keys,
         effect_key: str | None = None,
         change: Literal["updated", "reverted"] = "updated",
+        values: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Update a record; `reverted` marks a compensation putting an earlier version back."""
         record = self.table(entity)[entity_id]
         record.update(fields)
         record["_rev"] += 1
-        self._record_change(entity, entity_id, change, record["_rev"], effect_key, keys)
+        self._record_change(entity, entity_id, change, record["_rev"], effect_key, keys, values)
         return record
 
     def _record_change(
@@ -328,11 +331,15 @@ class SystemOfRecord:
         version: int,
         effect_key: str | None,
         keys: Keys,
+        values: Mapping[str, Any] | None = None,
     ) -> None:
         assert self._request is not None, "writes happen inside an operation"
         self._request.changes.append(
-            StateChange(self.name, entity, entity_id, change, version, effect_key, dict(keys))
-        )
+            StateChange(
+                self.name, entity, entity_id, change, version, effect_key, dict(keys),
+                dict(values) if values else None,
+            )
+        )  # fmt: skip
 
     def _emit(self, event_type: str, payload: Payload, keys: Keys) -> None:
         assert self._request is not None, "events are emitted inside an operation"

@@ -71,7 +71,10 @@ class Billing(SystemOfRecord):
             "term_months": term_months,
         }
         keys = self._keys(subscription, version)
-        self._create("subscription", subscription_id, subscription, keys, effect_key=contract_id)
+        self._create(
+            "subscription", subscription_id, subscription, keys, effect_key=contract_id,
+            values=self._value(lines, currency),
+        )  # fmt: skip
         self.by_contract.setdefault(contract_id, []).append(subscription_id)
         self._emit("subscription.activated", self._body(subscription), keys)
         amount = self.catalog.recurring_total(lines, currency)
@@ -230,13 +233,25 @@ class Billing(SystemOfRecord):
         self, subscription: dict[str, Any], version: int, fields: Mapping[str, Any], event: str
     ) -> None:
         keys = self._keys(subscription, version)
+        lines = (
+            []
+            if fields.get("status") == "cancelled"
+            else fields.get("lines", subscription["lines"])
+        )
         self._update(
             "subscription",
             subscription["subscription_id"],
             {**fields, "contract_version": version},
             keys,
+            values=self._value(lines, subscription["currency"]),
         )
         self._emit(event, self._body(subscription), keys)
+
+    def _value(self, lines: list[dict[str, Any]], currency: str) -> dict[str, Any]:
+        """What a subscription's lines are worth at billing's prices, as a quote totals them."""
+        total = self.catalog.recurring_total(lines, currency)
+        total += self.catalog.one_time_total(lines, currency)
+        return {"total": total, "currency": currency}
 
     @staticmethod
     def _year_left(subscription: Mapping[str, Any], now: float) -> float:

@@ -119,7 +119,10 @@ class CPQ(SystemOfRecord):
             self._update("approval", row_id, {"status": "approved"}, self._keys(quote))
             if any(self.table("approval")[r]["status"] != "approved" for r in rows):
                 return {"quote_id": quote["quote_id"], "status": quote["status"]}
-        self._update("quote", quote["quote_id"], {"status": "approved"}, self._keys(quote))
+        money = {"total": quote["total"], "currency": quote["currency"]}
+        self._update(
+            "quote", quote["quote_id"], {"status": "approved"}, self._keys(quote), values=money
+        )
         contract = self.get("contract", quote["contract_id"])
         if quote["quote_type"] == "cancellation":
             self._update(

@@ -161,7 +161,10 @@ class ERP(SystemOfRecord):
             "contract_version": order["contract_version"],
             "order": order_id,
         }
-        self._create("sales_order", order_id, order, keys, effect_key=order["quote_id"])
+        money = {"total": order["total"], "currency": order["currency"]}
+        self._create(
+            "sales_order", order_id, order, keys, effect_key=order["quote_id"], values=money
+        )
         self.orders_by_quote.setdefault(order["quote_id"], []).append(order_id)
         return {"order_id": order_id, "subsidiary_id": subsidiary.subsidiary_id}
 

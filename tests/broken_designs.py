@@ -106,3 +106,14 @@ class SkipsTheERPOrder(ReferenceDesign):
             yield from ()
             return Reply({"order_id": f"UNBOOKED-{payload['quote_id']}"})
         return (yield from super()._call(ctx, system, operation, payload, *rest))
+
+
+class DropsALineInBilling(ReferenceDesign):
+    """Sends billing every line but the last: the money no longer adds up."""
+
+    name = "drops-a-line-in-billing"
+
+    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+        if system == "billing" and operation.endswith("_subscription") and payload.get("lines"):
+            payload = {**payload, "lines": list(payload["lines"])[:-1] or payload["lines"]}
+        return (yield from super()._call(ctx, system, operation, payload, *rest))

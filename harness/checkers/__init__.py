@@ -12,6 +12,7 @@ from harness.checkers.end_to_end import EndToEnd
 from harness.checkers.lineage import Lineage
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
+from harness.checkers.reconciliation import Reconciliation
 from harness.checkers.retry_hygiene import RetryHygiene
 from harness.checkers.versions import MonotonicVersions
 from harness.checkers.windows import BillingToSupportWindow, ConsistencyWindow
@@ -33,6 +34,7 @@ def build(scenario: Scenario) -> list[Checker]:
         Lineage(slo.lineage),
         RetryHygiene(slo.retry_hygiene),
         EndToEnd(slo.end_to_end, scenario.duration),
+        Reconciliation(slo.reconciliation),
         *(
             ConsistencyWindow(pair.partition("_to_")[0], pair.partition("_to_")[2], window)
             for pair, window in sorted(slo.windows.items())

@@ -14,6 +14,7 @@ slo:
   lineage: {min_traceable: 100%}
   retry_hygiene: {max_business_retries: 0, max_retry_after_violations: 0, max_amplification: 3}
   end_to_end: {p50: 5m, p95: 30m, max: 1d, min_throughput: 5/h}
+  reconciliation: {max_mismatched: 0}
 Every field has a default but `billing_to_support`; durations take units (`90s`, `15m`, `2h`),
 shares percentages (`99.5%`) and rates a period (`60/h`).
 """
@@ -98,6 +99,12 @@ class RetryHygieneSLO(Spec):
     max_amplification: Positive = 3.0  # attempts per logical call, for any system
 
 
+class ReconciliationSLO(Spec):
+    """Contracts whose quote, ERP order and billing subscription disagree on money."""
+
+    max_mismatched: NonNegativeInt = 0
+
+
 class EndToEndSLO(Spec):
     """From quote approval to ERP, billing and support all showing it; and completions/hour."""
 
@@ -119,6 +126,7 @@ class SLOSpec(Spec):
     lineage: LineageSLO = LineageSLO()
     retry_hygiene: RetryHygieneSLO = RetryHygieneSLO()
     end_to_end: EndToEndSLO = EndToEndSLO()
+    reconciliation: ReconciliationSLO = ReconciliationSLO()
     windows: dict[str, WindowSLO] = {}
 
     @field_validator("windows")

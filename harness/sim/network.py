@@ -212,7 +212,7 @@ class Network:
             record(
                 StateRecord(
                     now, change.system, change.entity, change.entity_id, change.change,
-                    change.version, change.keys, change.effect_key,
+                    change.version, change.keys, change.effect_key, change.values,
                 )
             )  # fmt: skip
         for event in outcome.events:

@@ -13,7 +13,7 @@ from harness.checkers.retry_hygiene import RetryHygiene
 from harness.checkers.versions import MonotonicVersions
 from harness.history import CallRecord, Record, RunEnded, StateRecord
 from harness.scenario import EndToEndSLO, MonotonicVersionsSLO, RetryHygieneSLO
-from tests.broken_designs import GivesUpSilently, SkipsTheERPOrder
+from tests.broken_designs import DropsALineInBilling, GivesUpSilently, SkipsTheERPOrder
 from tests.conftest import RunDesign, scenario_with
 from tests.harness.test_checkers import approval, feed, state
 
@@ -109,6 +109,11 @@ def test_designs_broken_for_each_checker_fail_it(run_design: RunDesign) -> None:
     assert skipped["effect_once"].status == "pass"
     gave_up = verdicts(run_design(GivesUpSilently))
     assert gave_up["convergence"].status == "fail" and gave_up["lineage"].status == "pass"
+    dropped = verdicts(run_design(DropsALineInBilling))
+    assert dropped["reconciliation"].status == "fail"
+    mismatch = dropped["reconciliation"].evidence[0]
+    assert mismatch["quoted"] == mismatch["erp_order"] != mismatch["billing"]
+    assert dropped["effect_once"].status == "pass" and dropped["lineage"].status == "pass"
     p2p = verdicts(run_design("point-to-point"))
     assert p2p["retry_hygiene"].status == "fail"
     assert p2p["retry_hygiene"].figures["business_retries"] > 0
