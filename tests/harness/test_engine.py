@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from harness.effects import Call, CallError, Load, Note, Now, Publish, Reply, Scan, Sleep, Store
+from harness.effects import Call, CallError, Load, Note, Now, Publish, Reply, Sleep
 from harness.engine import Inbox, call_with_retry, exception_queue, inbox, outbox, retry
+from tests.journal import answer_journal
 from tests.strategies import event_ids
 
 TRANSIENT = Reply({}, CallError("transient", "unavailable"))
@@ -221,16 +222,8 @@ def run_outbox(
                 answer = acks.pop(0)
             elif isinstance(effect, Now):
                 answer = now
-            elif isinstance(effect, Load):
-                answer = journal.get(effect.table, {}).get(effect.key)
-            elif isinstance(effect, Scan):
-                answer = sorted(journal.get(effect.table, {}).items())
-            elif isinstance(effect, Store):
-                table = journal.setdefault(effect.table, {})
-                if effect.value is None:
-                    table.pop(effect.key, None)
-                else:
-                    table[effect.key] = effect.value
+            else:
+                answer = answer_journal(effect, journal)[1]
     except StopIteration:
         return effects
 

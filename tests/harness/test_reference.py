@@ -12,17 +12,15 @@ from harness.effects import (
     Call,
     CallError,
     Fork,
-    Load,
     Note,
     Now,
     Publish,
     Reply,
-    Scan,
     Sleep,
     Status,
-    Store,
 )
 from simulators.base import DomainEvent
+from tests.journal import Journal, answer_journal
 
 QUOTE = {
     "quote_id": "Q-000001", "contract_id": "CT-000001", "contract_version": 1,
@@ -33,9 +31,6 @@ QUOTE = {
 
 def approved(event_id: str = "CPQ-EVT-1", **changes: Any) -> DomainEvent:
     return DomainEvent(event_id, "quote.approved", "cpq", 0.0, {**QUOTE, **changes}, {})
-
-
-Journal = dict[str, dict[str, Any]]
 
 
 def step(
@@ -72,19 +67,9 @@ def _interpret(effect: Any, answer: Any, journal: Journal, queue: list[Any]) -> 
         return answer(effect)
     if isinstance(effect, Now):
         return 0.0
-    if isinstance(effect, Load):
-        return journal.get(effect.table, {}).get(effect.key)
-    if isinstance(effect, Store):
-        table = journal.setdefault(effect.table, {})
-        if effect.value is None:
-            table.pop(effect.key, None)
-        else:
-            table[effect.key] = effect.value
-    elif isinstance(effect, Scan):
-        return sorted(journal.get(effect.table, {}).items())
-    elif isinstance(effect, Fork):
+    if isinstance(effect, Fork):
         queue.append(effect.steps)
-    return None
+    return answer_journal(effect, journal)[1]
 
 
 def ok(effect: Any) -> Reply:

@@ -32,16 +32,13 @@ from harness.effects import (
     Call,
     CallError,
     Fork,
-    Load,
     Note,
     Now,
     Publish,
     Release,
     Reply,
-    Scan,
     Sleep,
     Status,
-    Store,
 )  # fmt: skip
 from harness.seeds import stream
 from harness.world import build_world
@@ -52,6 +49,7 @@ from simulators.erp import ERP
 from simulators.support import Support
 from tests.broken_designs import NaiveConsumer
 from tests.conftest import scenario_with
+from tests.journal import answer_journal
 
 WORLD = build_world(scenario_with(**{"world.gaps.missing_tax_codes": []}).world, 1)
 LINES = [{"sku": "SW-FLEET-STD", "quantity": 5}, {"sku": "SUP-STANDARD", "quantity": 5}]
@@ -211,18 +209,11 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
                     self.locks[effect.key] = handler
                     continue
                 return
-            if isinstance(effect, Now):
+            handled, result = answer_journal(effect, self.journal)
+            if handled:
+                handler.result = result
+            elif isinstance(effect, Now):
                 handler.result = self.clock
-            elif isinstance(effect, Load):
-                handler.result = self.journal.get(effect.table, {}).get(effect.key)
-            elif isinstance(effect, Store):
-                table = self.journal.setdefault(effect.table, {})
-                if effect.value is None:
-                    table.pop(effect.key, None)
-                else:
-                    table[effect.key] = effect.value
-            elif isinstance(effect, Scan):
-                handler.result = sorted(self.journal.get(effect.table, {}).items())
             elif isinstance(effect, Release):
                 if self.locks.get(effect.key) is handler:
                     del self.locks[effect.key]
