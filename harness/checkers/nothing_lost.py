@@ -14,6 +14,10 @@ Every invoice, payment and invoice reversal billing announces must likewise reac
 
 Every message a design staged in its outbox (an `outbox` policy record) must reach the broker
 (a `published` event with its id) within the same deadline.
+
+Workflows whose last recorded status is still a working one at the end (started, resumed,
+billing_updated...: not completed, superseded, parked, dead-lettered, skipped, compensated) are
+listed as stuck, a figure to explain what was lost.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ from harness.units import format_duration
 
 #: The record each system writes when it holds a contract version.
 CONTRACT_RECORDS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+#: Workflow statuses that end a workflow, or hand it to people (not stuck).
+SETTLED = frozenset({
+    "completed", "superseded", "parked", "dead_lettered", "skipped", "compensated", "failed",
+    "crashed", "interrupted", "error_file",
+})  # fmt: skip
 #: Billing events announcing a document for the ledger, and the key naming the document.
 LEDGER_DOCUMENTS = {
     "invoice.posted": "invoice", "payment.posted": "payment", "invoice.reversed": "credit_memo",
@@ -62,6 +71,7 @@ class NothingLost:
         self.documents_seen = 0
         self.posted = 0
         self.postings_parked = 0
+        self.working: dict[str, tuple[str, float, int]] = {}  # workflow -> last status, t, pos
         self.staged: dict[str, tuple[float, int]] = {}  # outbox messages not yet published
         self.messages_staged = 0
         self.messages_published = 0
@@ -89,6 +99,10 @@ class NothingLost:
         elif isinstance(record, StateRecord):
             self._on_state(record)
         elif isinstance(record, WorkflowRecord):
+            if record.status in SETTLED:
+                self.working.pop(record.workflow, None)
+            else:
+                self.working[record.workflow] = (record.status, record.t, position)
             if record.status == "parked":
                 self._on_parked(position, record)
         elif isinstance(record, RunEnded):
@@ -205,6 +219,7 @@ class NothingLost:
             "lost": self.lost_quotes,
             "late": len(self.late),
             "undecided": self.undecided,
+            "stuck_workflows": len(self.working),
         }
         slo = {"deadline_s": self.slo.deadline}
         deadline = format_duration(self.slo.deadline)
@@ -223,7 +238,15 @@ class NothingLost:
                 f"; {self.messages_staged:,} outbox messages: "
                 f"{self.messages_published:,} published, {self.lost_messages:,} lost"
             )
+        stuck = [
+            {"workflow": workflow, "last_status": status, "since": round(t, 3), "position": pos}
+            for workflow, (status, t, pos) in sorted(self.working.items())
+        ][: EVIDENCE_LIMIT // 2]
+        if self.working:
+            summary += f"; {len(self.working):,} workflows stuck mid-way"
         evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
+        if self.lost or self.late:
+            evidence += stuck
         if self.lost or self.late:
             return Verdict(self.name, "fail", summary, figures, slo, evidence)
         if not self.inputs or self.undecided:

@@ -54,6 +54,8 @@ def test_dropping_work_on_transient_errors_breaks_nothing_lost(run_design: RunDe
     nothing_lost = next(v for v in result.verdicts if v.checker == "nothing_lost")
     assert nothing_lost.status == "fail" and nothing_lost.figures["lost"] > 0
     assert {"quote", "contract", "systems_show"} <= set(nothing_lost.evidence[0])
+    assert nothing_lost.figures["stuck_workflows"] > 0  # it dropped them mid-way
+    assert any("last_status" in item for item in nothing_lost.evidence)
 
 
 def test_an_outbox_never_relayed_breaks_nothing_lost(run_design: RunDesign) -> None:

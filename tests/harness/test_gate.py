@@ -79,6 +79,14 @@ def test_a_design_given_on_the_command_line_overrides_the_scenarios(
     assert code == 0, out
 
 
+def test_a_gate_that_cannot_decide_exits_3(library: Path, tmp_path: Path) -> None:
+    idle = write_scenario(
+        library, "idle", workload={"new_subscriptions": "0/h", "amendments": "0/h"}
+    )
+    code, out, _ = gate(str(idle), "--out", str(tmp_path / "runs"))
+    assert code == 3 and "overall: UNKNOWN" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

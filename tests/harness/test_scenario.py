@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,19 @@ def test_latency_families_and_limits_are_validated(tmp_path: Path) -> None:
     ]
     for old, new, expected in cases:
         assert expected in error_for(broken(tmp_path, old, new)), new
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("slo.end_to_end.p95=soon", "slo.end_to_end.p95: cannot read 'soon' as a duration"),
+        ("slo.lineage.min_traceable=lots", "slo.lineage.min_traceable"),
+        ("slo.end_to_end.min_throughput=fast", "slo.end_to_end.min_throughput"),
+        ("slo.effect_once.max_duplicates=-1", "slo.effect_once.max_duplicates"),
+    ],
+)
+def test_slo_units_are_validated_with_clear_errors(override: str, message: str) -> None:
+    from harness.scenario import ScenarioError, load
+
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        load("subscription_amendment", [override])
