@@ -74,11 +74,11 @@ def comparison_data(scenario: Scenario, seed: int, results: dict[str, RunResult]
         "scenario": scenario.name,
         "seed": seed,
         "simulated_hours": round(hours, 3),
-        "designs": {name: _entry(result, hours) for name, result in results.items()},
+        "designs": {name: _entry(result) for name, result in results.items()},
     }
 
 
-def _entry(result: RunResult, hours: float) -> dict[str, Any]:
+def _entry(result: RunResult) -> dict[str, Any]:
     verdicts = {v.checker: v for v in result.verdicts}
     found = {(c, k): value for c, v in verdicts.items() for k, value in v.figures.items()}
 
@@ -89,7 +89,6 @@ def _entry(result: RunResult, hours: float) -> dict[str, Any]:
     calls, ok = sum(s["calls"] for s in systems), sum(s["ok"] for s in systems)
     retries = sum(s["retries"] for s in systems)
     approved = figure("nothing_lost", "approved", 0) or 0
-    completed = figure("nothing_lost", "completed", 0) or 0
     return {
         "status": result.status,
         "run_dir": result.run_dir.name,
@@ -107,7 +106,7 @@ def _entry(result: RunResult, hours: float) -> dict[str, Any]:
             "lost_ledger_documents": figure("nothing_lost", "ledger_lost", 0),
             "late": figure("nothing_lost", "late", 0),
             "parked": figure("nothing_lost", "parked", 0),
-            "completed_per_hour": round(completed / hours, 3) if hours else None,
+            "completed_per_hour": figure("end_to_end", "per_hour"),
             "calls_per_quote": round(calls / approved, 3) if approved else None,
             "retries_per_successful_call": round(retries / ok, 4) if ok else None,
         },
