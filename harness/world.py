@@ -89,8 +89,14 @@ class World:
     billing_catalog: Catalog  # what billing has rate plans for (gaps included)
     customers: tuple[Customer, ...]
     regions: tuple[str, ...]
-    erp_master: MasterData  # what ERP holds at the start, gaps included
+    erp_master: MasterData  # what (legacy) ERP holds at the start, gaps included
     erp_reference: MasterData  # what it should hold: what operations repair it to
+    erp_cloud_master: MasterData | None = None  # the cloud ERP's, during a migration
+    cloud_regions: frozenset[str] = frozenset()
+
+    def erp_for(self, region: str) -> str:
+        """The ERP system that serves a region."""
+        return "erp_cloud" if region in self.cloud_regions else "erp"
 
     def accounts(self) -> dict[str, dict[str, str]]:
         """CPQ's view of customers (CRM accounts)."""
@@ -149,7 +155,20 @@ def build_world(spec: WorldSpec, seed: int) -> World:
         },
     )
     billing_catalog = Catalog(p for sku, p in PRODUCTS.items() if sku not in gaps.unpriced_skus)
+    cloud = {subsidiary_id(code) for code in spec.cloud_erp_regions}
+    legacy, migrated = _split(master, cloud), _split(master, cloud, keep=True)
     return World(
-        Catalog(PRODUCTS.values()), billing_catalog, tuple(customers), tuple(codes), master,
-        reference,
+        Catalog(PRODUCTS.values()), billing_catalog, tuple(customers), tuple(codes), legacy,
+        reference, migrated if cloud else None, frozenset(spec.cloud_erp_regions),
     )  # fmt: skip
+
+
+def _split(master: MasterData, cloud: set[str], keep: bool = False) -> MasterData:
+    """The master data of the legacy ERP (without the cloud subsidiaries), or of the cloud
+    ERP (`keep`: only them); items and tax codes are migrated to both."""
+    return MasterData(
+        subsidiaries={k: v for k, v in master.subsidiaries.items() if (k in cloud) == keep},
+        customers={c: s for c, s in master.customers.items() if (s in cloud) == keep},
+        items=dict(master.items),
+        tax_codes=dict(master.tax_codes),
+    )

@@ -127,7 +127,7 @@ class _Request:
 class SystemOfRecord:
     """Base of the four simulated systems; subclasses add `op_<name>` methods."""
 
-    name: ClassVar[str] = "system"
+    name: str = "system"  # an instance may take another (a second ERP: "erp_cloud")
     reads: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:

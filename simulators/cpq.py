@@ -21,8 +21,8 @@ from simulators.catalog import Catalog
 
 QUOTE_OBJECT = "SBQQ__Quote__c"
 EVENT_FIELDS = (
-    "quote_id", "quote_type", "contract_id", "contract_version", "customer_id", "currency",
-    "total", "amendment", "term_months",
+    "quote_id", "quote_type", "contract_id", "contract_version", "customer_id", "region",
+    "currency", "total", "amendment", "term_months",
 )  # fmt: skip
 
 
@@ -180,6 +180,7 @@ class CPQ(SystemOfRecord):
             "contract_id": contract_id,
             "contract_version": version,
             "customer_id": customer_id,
+            "region": self.accounts[customer_id].get("region", ""),  # the billing country
             "currency": currency,
             "lines": lines,
             "total": self.catalog.total(lines, currency),

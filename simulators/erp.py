@@ -49,9 +49,14 @@ class ERP(SystemOfRecord):
     reads = frozenset({"validate_order", "get_contract", "get_customer", "find_sales_orders"})
 
     def __init__(
-        self, master: MasterData, idempotency: IdempotencyRule | None = None, epoch: float = 0.0
+        self,
+        master: MasterData,
+        idempotency: IdempotencyRule | None = None,
+        epoch: float = 0.0,
+        name: str = "erp",
     ) -> None:
         super().__init__(idempotency, epoch)
+        self.name = name
         # ERP's own, mutable copy: administrators (and faults) change it during a run.
         self.master = MasterData(
             dict(master.subsidiaries), dict(master.customers), dict(master.items),

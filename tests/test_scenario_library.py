@@ -64,6 +64,16 @@ def test_each_scenario_exercises_its_story(library_gate: GateResult) -> None:
     assert {f["kind"] for f in upgraded} >= {"vendor_upgrade"}
     reversals = figures(summary(library_gate, "invoice_reversal_credit_memo"), "nothing_lost")
     assert reversals["ledger_documents"] > reversals["approved"]  # invoices, payments, memos
+    migration = summary(library_gate, "cloud_erp_migration")["systems"]
+    assert migration["erp_cloud"]["ok"] > 100 and migration["erp"]["ok"] > 100  # both serve
+
+
+def test_a_design_that_does_not_route_fails_the_migration(tmp_path: Path) -> None:
+    from harness.runner import run
+
+    result = run(load("cloud_erp_migration"), "point-to-point", 0, tmp_path)
+    lost = next(v for v in result.verdicts if v.checker == "nothing_lost")
+    assert lost.status == "fail" and lost.figures["lost"] > 100  # cloud customers, legacy ERP
 
 
 def test_the_gate_writes_junit_for_the_library(library_gate: GateResult, tmp_path: Path) -> None:

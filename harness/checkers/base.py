@@ -56,6 +56,11 @@ class Checker(Protocol):
     def verdict(self) -> Verdict: ...
 
 
+def role(system: str) -> str:
+    """The part a system plays: both ERPs of a migration (`erp`, `erp_cloud`) are the ERP."""
+    return "erp" if system.startswith("erp") else system
+
+
 def worst(statuses: Iterable[Status]) -> Status:
     """Compose verdicts: fail > unknown > pass (pass when there is nothing to compose)."""
     result: Status = "pass"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
+from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
 from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
 from harness.scenario.slos import ConvergenceSLO
 
@@ -37,8 +37,11 @@ class Convergence:
                 version = int(record.keys["contract_version"])
                 self.approved[contract] = max(version, self.approved.get(contract, 0))
         elif isinstance(record, StateRecord):
-            if (record.system, record.entity) in HOLDERS and "contract_version" in record.keys:
-                slot = HOLDERS.index((record.system, record.entity))
+            if (
+                role(record.system),
+                record.entity,
+            ) in HOLDERS and "contract_version" in record.keys:
+                slot = HOLDERS.index((role(record.system), record.entity))
                 held = self.held.setdefault(str(record.keys.get("contract")), [0, 0, 0])
                 held[slot] = int(record.keys["contract_version"])
         elif isinstance(record, WorkflowRecord):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from harness.checkers.base import Status, Verdict, percentile, rounded
+from harness.checkers.base import Status, Verdict, percentile, role, rounded
 from harness.history import EventRecord, Record, StateRecord
 from harness.scenario.slos import EndToEndSLO
 from harness.units import format_duration
@@ -38,11 +38,16 @@ class EndToEnd:
                 self.waiting.setdefault(contract, []).append((version, record.t))
             return
         assert isinstance(record, StateRecord)
-        if (record.system, record.entity) not in HOLDERS or "contract_version" not in record.keys:
+        if (
+            role(record.system),
+            record.entity,
+        ) not in HOLDERS or "contract_version" not in record.keys:
             return
         contract = str(record.keys.get("contract"))
         held = self.held.setdefault(contract, [0, 0, 0])
-        held[HOLDERS.index((record.system, record.entity))] = int(record.keys["contract_version"])
+        held[HOLDERS.index((role(record.system), record.entity))] = int(
+            record.keys["contract_version"]
+        )
         waiting = self.waiting.get(contract)
         if not waiting:
             return

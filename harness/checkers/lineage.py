@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
+from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
 from harness.history import EventRecord, Record, StateRecord
 from harness.scenario.slos import LineageSLO
 
@@ -36,9 +36,13 @@ class Lineage:
                 )  # fmt: skip
             return
         assert isinstance(record, StateRecord)
-        if record.system == "erp" and record.entity == "sales_order" and record.change == "created":
+        if (
+            role(record.system) == "erp"
+            and record.entity == "sales_order"
+            and record.change == "created"
+        ):
             self.orders.add(str(record.keys.get("quote")))
-        elif record.system == "erp" and record.entity == "contract":
+        elif role(record.system) == "erp" and record.entity == "contract":
             version = record.keys.get("contract_version")
             if version is not None:
                 self.erp_versions.add((str(record.keys.get("contract")), int(version)))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict, role
 from harness.history import (
     EventRecord,
     PolicyRecord,
@@ -109,13 +109,13 @@ class NothingLost:
             self._close(record.t)
 
     def _on_state(self, record: StateRecord) -> None:
-        if record.system == "erp" and record.entity == "journal_entry" and record.effect_key:
+        if role(record.system) == "erp" and record.entity == "journal_entry" and record.effect_key:
             kind, _, document = record.effect_key.partition(":")
             if self.documents.pop((kind, document), None) is not None:
                 self.posted += 1
             return
         try:
-            slot = CONTRACT_RECORDS.index((record.system, record.entity))
+            slot = CONTRACT_RECORDS.index((role(record.system), record.entity))
         except ValueError:
             return
         contract = str(record.keys.get("contract"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, rounded
+from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, role, rounded
 from harness.history import Record, RunEnded, StateRecord, WorkflowRecord
 from harness.scenario.slos import PartialUpdatesSLO
 from harness.units import format_duration
@@ -40,7 +40,7 @@ class PartialUpdates:
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, StateRecord):
             try:
-                slot = HOLDERS.index((record.system, record.entity))
+                slot = HOLDERS.index((role(record.system), record.entity))
             except ValueError:
                 return
             contract = str(record.keys.get("contract"))

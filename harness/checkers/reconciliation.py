@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
+from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
 from harness.history import Record, RunEnded, StateRecord
 from harness.scenario.slos import ReconciliationSLO
 
@@ -53,7 +53,7 @@ class Reconciliation:
             contract, version = str(keys.get("contract")), int(keys.get("contract_version", 0))
             if version >= self.latest.get(contract, (0, "", (0, "")))[0]:
                 self.latest[contract] = (version, str(keys.get("quote")), money)
-        elif record.system == "erp" and record.entity == "sales_order":
+        elif role(record.system) == "erp" and record.entity == "sales_order":
             self.orders[str(keys.get("quote"))] = money
         elif record.system == "billing" and record.entity == "subscription":
             self.billed[str(keys.get("contract"))] = (int(keys.get("contract_version", 0)), money)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict, role
 from harness.history import Record, StateRecord
 from harness.scenario.slos import MonotonicVersionsSLO
 
@@ -30,9 +30,13 @@ class MonotonicVersions:
 
     def observe(self, position: int, record: Record) -> None:
         assert isinstance(record, StateRecord)
-        if (record.system, record.entity) not in HOLDERS or "contract_version" not in record.keys:
+        if (
+            role(record.system),
+            record.entity,
+        ) not in HOLDERS or "contract_version" not in record.keys:
             return
-        slot = (record.system, str(record.keys.get("contract")))
+        system = role(record.system)
+        slot = (system, str(record.keys.get("contract")))
         version = int(record.keys["contract_version"])
         newest = self.latest.get(slot, 0)
         self.writes += 1
@@ -40,11 +44,11 @@ class MonotonicVersions:
             self.latest[slot] = version
             return
         if version < newest:
-            self.stale[record.system] = self.stale.get(record.system, 0) + 1
+            self.stale[system] = self.stale.get(system, 0) + 1
             if len(self.evidence) < EVIDENCE_LIMIT:
                 self.evidence.append(
                     {
-                        "system": record.system, "contract": slot[1], "wrote": version,
+                        "system": system, "contract": slot[1], "wrote": version,
                         "over": newest, "position": position,
                     }
                 )  # fmt: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict, percentile, rounded
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict, percentile, role, rounded
 from harness.history import EventRecord, FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario.slos import WindowSLO
 from harness.units import format_duration
@@ -38,7 +38,7 @@ def contract_version(record: StateRecord) -> tuple[str, int] | None:
 
 def holds(record: StateRecord, system: str, entity: str) -> bool:
     """Whether the record is `system`'s `entity`."""
-    return record.system == system and record.entity == entity
+    return role(record.system) == system and record.entity == entity
 
 
 class Downtime:

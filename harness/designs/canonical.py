@@ -57,6 +57,7 @@ class MappingError(Exception):
 class Customer:
     customer_id: str
     currency: str  # the currency the customer is quoted and billed in
+    region: str = ""  # the account's country: which legal entity, and which ERP, serves it
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +153,11 @@ class Quote:
     total: int
     term_months: int
     lines: tuple[Line, ...]
+    region: str = ""
 
     @property
     def customer(self) -> Customer:
-        return Customer(self.customer_id, self.currency)
+        return Customer(self.customer_id, self.currency, self.region)
 
     def contract(self) -> Contract:
         return Contract(self.contract_id, self.contract_version, self.customer_id, self.lines)
@@ -273,6 +275,7 @@ def quote(event: DomainEvent) -> Quote:
         total=int(fields["total"]),
         term_months=int(fields.get("term_months", 36)),
         lines=_lines(fields["lines"]),
+        region=str(fields.get("region", "")),
     ))  # fmt: skip
 
 

@@ -72,6 +72,7 @@ class ReferenceDesign:
         idempotency_keys: bool = True,
         guard_versions: bool = True,
         entitlement_grace: float = 300.0,
+        erp_routes: Mapping[str, str] | None = None,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
@@ -83,10 +84,12 @@ class ReferenceDesign:
         self.deduplicate = deduplicate
         self.idempotency_keys = idempotency_keys
         self.guard_versions = guard_versions
+        # During an ERP migration: which ERP serves a region (the rest stay on "erp").
+        self.erp_routes = dict(erp_routes or {})
         self.entitlement_grace = entitlement_grace
         self.breakers: dict[str, CircuitBreaker] = {
             system: breaker(window=20, failure_rate=0.5, minimum_calls=10, open_for=60.0)
-            for system in ("erp", "billing", "support")
+            for system in ("erp", "billing", "support", *sorted(set(self.erp_routes.values())))
         }
         self.outbox: Outbox = outbox()
         self.exceptions: ExceptionQueue = exception_queue()
@@ -125,13 +128,17 @@ class ReferenceDesign:
                 workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys
             )
             return
+        erp = self._erp(quote.region)
         journal = {
             "status": "started",
             "contract": quote.contract_id,
             "version": quote.contract_version,
+            "erp": erp,
             "event": saved,
         }
         yield ctx.store("workflow", quote.quote_id, journal)
+        if self.erp_routes:  # where this customer's ledger postings go
+            yield ctx.store("customer_erp", quote.customer_id, erp)
         yield ctx.status(quote.quote_id, "started", keys=self._keys(quote))
         yield from self._workflow(ctx, quote)
 
@@ -166,8 +173,11 @@ class ReferenceDesign:
                 workflow, "MAPPING_ERROR", f"mapping: {error}", event.keys
             )
             return
+        erp = "erp"
+        if self.erp_routes:
+            erp = (yield ctx.load("customer_erp", str(posting.request.get("customer_id")))) or erp
         reply = yield from self._call(
-            ctx, "erp", posting.operation, posting.request, posting.idem_key
+            ctx, erp, posting.operation, posting.request, posting.idem_key
         )
         if (yield from self._parked_on(ctx, reply, workflow, posting.keys, "ERP ledger")):
             return
@@ -241,8 +251,8 @@ class ReferenceDesign:
             reason = f"compensation failed: billing lookup: {billed.error.code}"
             yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
             return
-        epoch = int(journal.get("epoch", 0))
-        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch, keys)
+        epoch, erp = int(journal.get("epoch", 0)), str(journal.get("erp", "erp"))
+        undone = yield from self._undo_erp(ctx, erp, workflow, contract, version, epoch, keys)
         if undone is None:
             return
         reason = (
@@ -299,11 +309,12 @@ class ReferenceDesign:
         epoch = int(journal.get("epoch", 0)) if journal else 0
         again = f":{epoch}" if epoch else ""  # a fresh key for a retry after compensation
         order = quote.order().request()
-        checked = yield from self._call(ctx, "erp", "validate_order", order)
+        erp = self._erp(quote.region)
+        checked = yield from self._call(ctx, erp, "validate_order", order)
         if (yield from self._parked_on(ctx, checked, workflow, keys, "ERP validation")):
             return False
         created = yield from self._call(
-            ctx, "erp", "create_sales_order", order, f"{workflow}:erp-order{again}"
+            ctx, erp, "create_sales_order", order, f"{workflow}:erp-order{again}"
         )
         if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
             return False
@@ -312,7 +323,7 @@ class ReferenceDesign:
         state["erp"] = max(version, state.get("erp", 0))
         yield ctx.store("contract", contract, dict(state))
         stored = yield from self._call(
-            ctx, "erp", "upsert_contract", quote.contract().request(created.body["order_id"]),
+            ctx, erp, "upsert_contract", quote.contract().request(created.body["order_id"]),
             f"{contract}:v{version}:erp-contract{again}",
         )  # fmt: skip
         if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
@@ -359,7 +370,8 @@ class ReferenceDesign:
         """Undo ERP's committed steps, idempotently, then park with billing's reason."""
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
         assert refusal.error is not None
-        undone = yield from self._undo_erp(ctx, workflow, contract, version, epoch, keys)
+        erp = self._erp(quote.region)
+        undone = yield from self._undo_erp(ctx, erp, workflow, contract, version, epoch, keys)
         yield from self.exceptions.update(workflow, {"epoch": epoch + 1})
         if undone is None:
             return
@@ -370,7 +382,14 @@ class ReferenceDesign:
         yield from self.exceptions.park(workflow, refusal.error.code, reason, keys)
 
     def _undo_erp(
-        self, ctx: Context, workflow: str, contract: str, version: int, epoch: int, keys: Keys
+        self,
+        ctx: Context,
+        erp: str,
+        workflow: str,
+        contract: str,
+        version: int,
+        epoch: int,
+        keys: Keys,
     ) -> Generator[Effect, Any, dict[str, Any] | None]:
         """Compensate: cancel the quote's open ERP orders, put ERP's contract back from `version`.
 
@@ -379,7 +398,7 @@ class ReferenceDesign:
         Returns what was undone (also noted in the history); if a step fails, the workflow is
         parked as COMPENSATION_FAILED and None is returned.
         """
-        undone = yield from self._undo_steps(ctx, workflow, contract, version, epoch)
+        undone = yield from self._undo_steps(ctx, erp, workflow, contract, version, epoch)
         if isinstance(undone, Reply):
             assert undone.error is not None
             reason = f"compensation failed: {undone.error.code}: {undone.error.message}"
@@ -389,20 +408,20 @@ class ReferenceDesign:
         return undone
 
     def _undo_steps(
-        self, ctx: Context, workflow: str, contract: str, version: int, epoch: int
+        self, ctx: Context, erp: str, workflow: str, contract: str, version: int, epoch: int
     ) -> Generator[Effect, Any, dict[str, Any] | Reply]:
-        found = yield from self._call(ctx, "erp", "find_sales_orders", {"quote_id": workflow})
+        found = yield from self._call(ctx, erp, "find_sales_orders", {"quote_id": workflow})
         if found.error is not None:
             return found
         orders = [str(order) for order in found.body["order_ids"]]
         for order in orders:
             cancelled = yield from self._call(
-                ctx, "erp", "cancel_sales_order", {"order_id": order}, f"{order}:cancel"
+                ctx, erp, "cancel_sales_order", {"order_id": order}, f"{order}:cancel"
             )
             if cancelled.error is not None:
                 return cancelled
         reverted = yield from self._call(
-            ctx, "erp", "revert_contract", {"contract_id": contract, "from_version": version},
+            ctx, erp, "revert_contract", {"contract_id": contract, "from_version": version},
             f"{contract}:v{version}:{epoch}:revert",
         )  # fmt: skip
         if reverted.error is None:
@@ -495,6 +514,9 @@ class ReferenceDesign:
             return False
         yield ctx.store("inbox", event.event_id, now)
         return True
+
+    def _erp(self, region: str) -> str:
+        return self.erp_routes.get(region, "erp")
 
     def _contract(self, contract: str) -> dict[str, int]:
         return self.contracts.setdefault(

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, PositiveInt, model_validator
 
 from harness.scenario.types import (
+    OPTIONAL_SYSTEMS,
     ORCHESTRATOR,
     SYSTEMS,
     Positive,
@@ -101,7 +102,7 @@ class FaultSpec(Spec):
             if (
                 len(parties) != 2
                 or ORCHESTRATOR not in parties
-                or not (set(parties) - {ORCHESTRATOR} <= set(SYSTEMS))
+                or not (set(parties) - {ORCHESTRATOR} <= {*SYSTEMS, *OPTIONAL_SYSTEMS})
             ):
                 raise ValueError(
                     "a partition needs between: [orchestrator, <system>] "
@@ -113,7 +114,7 @@ class FaultSpec(Spec):
         if self.between is not None:
             raise ValueError(f"{self._a} fault takes 'target', not 'between'")
         expected = {
-            "system": SYSTEMS,
+            "system": (*SYSTEMS, *OPTIONAL_SYSTEMS),
             "erp": ("erp",),
             "orchestrator": (ORCHESTRATOR,),
         }[target_kind]

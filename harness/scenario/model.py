@@ -14,6 +14,7 @@ from harness.scenario.operations import OperationsSpec
 from harness.scenario.slos import SLOSpec
 from harness.scenario.systems import LatencySpec, SystemsSpec
 from harness.scenario.types import (
+    ORCHESTRATOR,
     Duration,
     Positive,
     PositiveDuration,
@@ -40,6 +41,9 @@ class WorldSpec(Spec):
     customers: PositiveInt
     regions: dict[RegionCode, Positive]
     gaps: GapsSpec = GapsSpec()
+    # During a cloud ERP migration: regions already live on the cloud ERP (`systems.erp_cloud`);
+    # the legacy ERP keeps the others. Both run side by side for the whole scenario.
+    cloud_erp_regions: list[RegionCode] = []
 
 
 class AmendmentMix(Spec):
@@ -88,6 +92,22 @@ class Scenario(Spec):
     design: str = "reference"  # what `syncline gate` runs this scenario against
     designs: DesignOptions = {}
     slo: SLOSpec
+
+    @model_validator(mode="after")
+    def _cloud_erp_is_there(self) -> Scenario:
+        regions = self.world.cloud_erp_regions
+        unknown = sorted(set(regions) - set(self.world.regions))
+        if unknown:
+            raise ValueError(f"world.cloud_erp_regions names {unknown[0]}, not in world.regions")
+        if bool(regions) != (self.systems.erp_cloud is not None):
+            raise ValueError(
+                "a cloud ERP migration needs both world.cloud_erp_regions and systems.erp_cloud"
+            )
+        named = {name for name, _ in self.systems.items()}
+        for index, fault in enumerate(self.faults):
+            if fault.party not in (*named, ORCHESTRATOR):
+                raise ValueError(f"faults[{index}] targets {fault.party}, which this run lacks")
+        return self
 
     @model_validator(mode="after")
     def _faults_within_the_run(self) -> Scenario:

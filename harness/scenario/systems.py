@@ -325,6 +325,9 @@ class SystemsSpec(Spec):
     erp: SystemSpec
     billing: SystemSpec
     support: SystemSpec
+    # A second ERP during a migration: it serves the regions `world.cloud_erp_regions` names.
+    erp_cloud: SystemSpec | None = None
 
     def items(self) -> list[tuple[str, SystemSpec]]:
-        return [(name, getattr(self, name)) for name in SYSTEMS]
+        named = [(name, getattr(self, name)) for name in SYSTEMS]
+        return named + ([("erp_cloud", self.erp_cloud)] if self.erp_cloud is not None else [])

@@ -37,6 +37,8 @@ RegionCode = Annotated[str, AfterValidator(_region)]
 Sku = Annotated[str, AfterValidator(_sku)]
 
 SYSTEMS = ("cpq", "erp", "billing", "support")
+#: Systems a scenario may add: the cloud ERP beside the legacy one during a migration.
+OPTIONAL_SYSTEMS = ("erp_cloud",)
 ORCHESTRATOR = "orchestrator"  # the design under test, as a party in faults
 
 

@@ -88,11 +88,16 @@ class Simulation:
         catalog, idempotency = self.world.catalog, {n: p.idempotency for n, p in profiles.items()}
         self.cpq = CPQ(catalog, self.world.accounts(), idempotency["cpq"], epoch)
         self.erp = ERP(self.world.erp_master, idempotency["erp"], epoch)
+        self.erps: dict[str, ERP] = {"erp": self.erp}  # two during a cloud ERP migration
+        if self.world.erp_cloud_master is not None:
+            cloud = ERP(self.world.erp_cloud_master, idempotency["erp_cloud"], epoch, "erp_cloud")
+            self.erps["erp_cloud"] = cloud
         self.systems: dict[str, SystemOfRecord] = {
             "cpq": self.cpq,
             "erp": self.erp,
             "billing": Billing(self.world.billing_catalog, idempotency["billing"], epoch),
             "support": Support(idempotency["support"], epoch),
+            **{name: erp for name, erp in self.erps.items() if name != "erp"},
         }
         self.behaviours = {name: profile.bind(name, named) for name, profile in profiles.items()}
         self.network = Network(self.env, self.systems, self.behaviours, record, epoch)
@@ -201,18 +206,22 @@ class Simulation:
             self.erp.set_item_mapping(sku, self._restored.pop(index, None))
 
     def _repair_master_data(self) -> None:
-        """Operations bring ERP's master data back to what it should be."""
-        reference = self.world.erp_reference
-        for region, tax_code in reference.tax_codes.items():
-            self.erp.set_tax_code(region, tax_code)
-        for sku, item_id in reference.items.items():
-            self.erp.set_item_mapping(sku, item_id)
-        for subsidiary in reference.subsidiaries.values():
-            if subsidiary.subsidiary_id not in self.erp.master.subsidiaries:
-                customers = {
-                    c: s for c, s in reference.customers.items() if s == subsidiary.subsidiary_id
-                }
-                self.erp.onboard(subsidiary, customers)
+        """Operations bring each ERP's master data back to what it should be."""
+        reference, world = self.world.erp_reference, self.world
+        for name, erp in self.erps.items():
+            for region, tax_code in reference.tax_codes.items():
+                erp.set_tax_code(region, tax_code)
+            for sku, item_id in reference.items.items():
+                erp.set_item_mapping(sku, item_id)
+            for subsidiary in reference.subsidiaries.values():
+                if world.erp_for(subsidiary.region) != name:
+                    continue  # the other ERP's entity
+                if subsidiary.subsidiary_id not in erp.master.subsidiaries:
+                    customers = {
+                        c: s for c, s in reference.customers.items()
+                        if s == subsidiary.subsidiary_id
+                    }  # fmt: skip
+                    erp.onboard(subsidiary, customers)
 
     def _send_operator_event(self, event: DomainEvent) -> None:
         self.env.process(self._when_up(event))

@@ -143,7 +143,7 @@ def test_a_preset_override_round_trips_through_the_resolved_yaml(tmp_path: Path)
         ("{kind: outage, target: erp, start: 1h, duration: 30m}", None),
         (
             "{kind: outage, target: crm, start: 1h, duration: 30m}",
-            "targets cpq or erp or billing or support, not 'crm'",
+            "targets cpq or erp or billing or support or erp_cloud, not 'crm'",
         ),
         ("{kind: outage, target: erp, start: 1h}", "needs a duration"),
         (
