@@ -7,11 +7,13 @@ sentence on stderr, never a traceback (set SYNCLINE_DEBUG=1 to see one for inter
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +287,27 @@ def analyze_command(run_dir: Path) -> None:
     status = checkers.worst(v.status for v in verdicts)
     _print_overall(status)
     sys.exit(EXIT_CODES[status])
+
+
+@main.command("trace")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("business_id")
+def trace_command(run_dir: Path, business_id: str) -> None:
+    """Print and draw the life of BUSINESS_ID (a quote, contract, order, invoice…) in a run."""
+    from reports.lineage import draw, render, trace  # noqa: PLC0415
+
+    for required in ("history.jsonl", "summary.json"):
+        if not (run_dir / required).is_file():
+            raise UserError(f"{run_dir} is not a run directory: {required} is missing")
+    steps = trace(run_dir, business_id)
+    if not steps:
+        raise UserError(f"nothing in {run_dir} names {business_id}; try a quote, contract, "
+                        "order or invoice id from its report")  # fmt: skip
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    start = datetime.fromisoformat(summary["simulated"]["start"])
+    click.echo(render(steps, start, business_id), nl=False)
+    chart = draw(steps, start, business_id, run_dir / "traces" / f"{business_id}.png")
+    click.echo(f"  swimlane:      {chart}")
 
 
 @main.command("validate")

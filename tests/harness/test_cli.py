@@ -214,3 +214,26 @@ def test_swarm_run_prints_how_to_replay(short_file: Path, tmp_path: Path) -> Non
     )
     assert code in (0, 1, 3) and "swarm faults:" in out
     assert "replay:        syncline run " in out and "scenario.yaml --seed 3" in out
+
+
+def test_trace_follows_one_quote_across_the_systems(short_file: Path, tmp_path: Path) -> None:
+    import json
+
+    code, _, _ = invoke("run", str(short_file), "--seed", "7", "--out", str(tmp_path / "runs"))
+    run_dir = (tmp_path / "runs" / "latest").resolve()
+    with (run_dir / "history.jsonl").open(encoding="utf-8") as lines:
+        quote = next(
+            record["keys"]["quote"]
+            for record in map(json.loads, lines)
+            if record.get("event_type") == "quote.approved"
+        )
+    code, out, _ = invoke("trace", str(run_dir), quote)
+    assert code == 0, out
+    for step in ("quote.approved emitted", "create_sales_order ok", f"workflow {quote} completed",
+                 "entitlement ", "post_invoice ok"):  # fmt: skip
+        assert step in out, step
+    lanes = {line.split()[2] for line in out.splitlines()[1:-1]}
+    assert {"cpq", "orchestrator", "erp", "billing", "support"} <= lanes
+    assert (run_dir / "traces" / f"{quote}.png").read_bytes()[:4] == b"\x89PNG"
+    code, _, err = invoke("trace", str(run_dir), "Q-999999")
+    assert code == 2 and "names Q-999999" in err
