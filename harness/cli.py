@@ -380,7 +380,8 @@ def _run(scenario: Scenario, design: str, seed: int, out: Path, swarm: bool = Fa
         replay = f"syncline run {result.run_dir / 'scenario.yaml'} --seed {seed} --design {design}"
         click.echo(f"  swarm faults: {', '.join(kinds)}")
         click.echo(f"  replay:        {replay}")
-    click.echo(f"  report:        {result.run_dir / 'report.md'}")
+    click.echo(f"  report:        {result.run_dir / 'report.html'}")
+    click.echo(f"  markdown:      {result.run_dir / 'report.md'}")
     return result
 
 

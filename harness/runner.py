@@ -152,6 +152,7 @@ def run(
     summary = {
         "schema": SUMMARY_SCHEMA,
         "scenario": scenario.name,
+        "description": " ".join(scenario.description.split()),
         "design": name,
         "seed": seed,
         "status": checkers.worst(v.status for v in verdicts),

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.charts import write_charts
+from reports.html import render_html
 from reports.markdown import render_markdown
 
 
@@ -16,12 +17,15 @@ def load_summary(run_dir: Path) -> dict[str, Any]:
 
 
 def write_reports(run_dir: Path) -> list[Path]:
-    """Write `report.md` and `charts/*.png` into a run directory; return what was written."""
+    """Write `report.html`, `report.md` and `charts/*.png` into a run directory; return what
+    was written."""
     summary = load_summary(run_dir)
     charts = write_charts(run_dir, summary)
     report = run_dir / "report.md"
     report.write_text(render_markdown(summary, charts, run_dir), encoding="utf-8")
-    return [report, *charts]
+    html = run_dir / "report.html"
+    html.write_text(render_html(summary, charts, run_dir), encoding="utf-8")
+    return [html, report, *charts]
 
 
-__all__ = ["load_summary", "render_markdown", "write_charts", "write_reports"]
+__all__ = ["load_summary", "render_html", "render_markdown", "write_charts", "write_reports"]

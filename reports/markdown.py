@@ -43,7 +43,7 @@ def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Pa
         cells = [
             name, f"{calls['calls']:,}", f"{calls['ok']:,}", f"{calls['retries']:,}",
             f"{errors['business']:,}", f"{errors['transient']:,}", f"{errors['ambiguous']:,}",
-            *(_seconds(latency[p]) for p in ("p50", "p95", "p99")),
+            *(seconds(latency[p]) for p in ("p50", "p95", "p99")),
         ]  # fmt: skip
         out.append("| " + " | ".join(cells) + " |")
     if summary["faults"]:
@@ -66,7 +66,7 @@ def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Pa
         out += ["", "## Evidence", ""]
         for verdict in failing:
             out += [f"### `{verdict['checker']}`", ""]
-            out += [f"- `{_compact(item)}`" for item in verdict["evidence"][:10]]
+            out += [f"- `{compact(item)}`" for item in verdict["evidence"][:10]]
             out.append("")
     if charts:
         out += ["", "## Charts", ""]
@@ -74,11 +74,11 @@ def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Pa
     return "\n".join(out).rstrip() + "\n"
 
 
-def _seconds(value: float | None) -> str:
+def seconds(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def _compact(item: dict[str, Any]) -> str:
+def compact(item: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in item.items())
