@@ -4,6 +4,9 @@
   / parked per hour, with every fault window shaded and labelled.
 - `billing_to_support.png`: the distribution (CDF) of the billing -> support consistency
   window, with the SLO lines.
+- `outcomes.png`: how the workflows ended (completed, superseded, parked, dead-lettered,
+  compensated...).
+- `systems.png`: per system, call latency (p50 / p95 / p99) and rejections by cause.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def write_charts(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
     window = _billing_to_support(summary, folder / "billing_to_support.png")
     if window is not None:
         written.append(window)
+    written.append(_outcomes(summary, folder / "outcomes.png"))
+    written.append(_systems(summary, folder / "systems.png"))
     return written
 
 
@@ -147,3 +152,66 @@ def _billing_to_support(summary: dict[str, Any], path: Path) -> Path | None:
     figure.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(figure)
     return path
+
+
+#: Workflow outcomes in the order a reader weighs them, with their colours (Okabe–Ito).
+OUTCOMES = {
+    "completed": "#009E73", "superseded": "#56B4E9", "skipped": "#999999",
+    "compensated": "#CC79A7", "parked": "#E69F00", "dead_lettered": "#D55E00",
+    "crashed": "#000000", "interrupted": "#0072B2",
+}  # fmt: skip
+
+
+def _outcomes(summary: dict[str, Any], path: Path) -> Path:
+    counts = summary["workflows"]
+    names = [n for n in OUTCOMES if counts.get(n)] + sorted(set(counts) - set(OUTCOMES))
+    figure, axis = plt.subplots(figsize=(8, 3.2), layout="constrained")
+    values = [counts[n] for n in names]
+    bars = axis.barh(names, values, color=[OUTCOMES.get(n, "#777777") for n in names])
+    axis.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=8, padding=3)
+    axis.invert_yaxis()
+    axis.set_xscale("symlog")
+    axis.set_xlabel("workflows (log scale)")
+    axis.set_title("How the workflows ended", fontsize=10)
+    axis.grid(axis="x", alpha=0.3)
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
+def _systems(summary: dict[str, Any], path: Path) -> Path:
+    systems = summary["systems"]
+    names = list(systems)
+    figure, (latency, rejected) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    for offset, (quantile, alpha) in enumerate((("p50", 1.0), ("p95", 0.7), ("p99", 0.4))):
+        values = [(systems[n]["latency_s"][quantile] or 0.0) for n in names]
+        positions = [i + (offset - 1) * 0.27 for i in range(len(names))]
+        latency.bar(positions, values, width=0.27, alpha=alpha, label=quantile,
+                    color=[PALETTE.get(n, "#777777") for n in names])  # fmt: skip
+    latency.set_xticks(range(len(names)), names)
+    latency.set_ylabel("seconds")
+    latency.set_title("Call latency (answered calls)", fontsize=10)
+    legend = latency.legend(fontsize=8)
+    for handle, alpha in zip(legend.legend_handles, (1.0, 0.7, 0.4), strict=False):
+        if handle is not None:  # the quantile is told by shade; colours tell systems apart
+            handle.set_color("#555555")
+            handle.set_alpha(alpha)
+    latency.grid(axis="y", alpha=0.3)
+    causes = sorted({c for n in names for c in systems[n]["rejections"]})
+    bottom: list[float] = [0.0] * len(names)
+    for index, cause in enumerate(causes):
+        values = [systems[n]["rejections"].get(cause, 0) for n in names]
+        rejected.bar(names, values, bottom=bottom, label=cause,
+                     color=CAUSE_COLOURS[index % len(CAUSE_COLOURS)])  # fmt: skip
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    rejected.set_title("Rejections by cause", fontsize=10)
+    rejected.set_ylabel("calls")
+    if causes:
+        rejected.legend(fontsize=8)
+    rejected.grid(axis="y", alpha=0.3)
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
+CAUSE_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")

@@ -25,6 +25,8 @@ CAPTIONS = {
     "and parked per hour, with every fault window shaded",
     "billing_to_support": "How long support lagged billing: the distribution of consistency "
     "windows, with the SLO lines",
+    "outcomes": "How the workflows ended",
+    "systems": "Per system: call latency (p50, p95, p99) and rejections by cause",
 }
 
 _ENVIRONMENT = Environment(

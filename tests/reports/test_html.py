@@ -49,7 +49,7 @@ def test_the_report_is_self_contained_and_opens_with_the_verdicts(run_design: Ru
     assert parsed.headings[:3] == ["subscription_amendment × reference", "Verdicts",
                                    "The story of the run"]  # fmt: skip
     assert not [link for link in parsed.links if link.startswith(("http:", "https:", "//"))]
-    assert len(parsed.images) == 2
+    assert len(parsed.images) == 4  # timeline, billing -> support, outcomes, systems
     for source in parsed.images:
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1])[:4] == b"\x89PNG"
