@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
-from harness.history import Record
+from harness.history import Record, StateRecord
 
 Status = Literal["pass", "fail", "unknown"]
 _RANK: Mapping[str, int] = {"pass": 0, "unknown": 1, "fail": 2}
@@ -54,6 +54,20 @@ class Checker(Protocol):
     def observe(self, position: int, record: Record) -> None: ...
 
     def verdict(self) -> Verdict: ...
+
+
+#: The record each system keeps a contract's version in: ERP, billing, support, in that order.
+CONTRACT_HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+#: Workflow statuses that hand work to people: an open exception explains a contract's gap.
+OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
+
+
+def holder_slot(record: StateRecord) -> int | None:
+    """Which of ERP, billing and support (0, 1, 2) the record is a contract holder of, if any."""
+    try:
+        return CONTRACT_HOLDERS.index((role(record.system), record.entity))
+    except ValueError:
+        return None
 
 
 def role(system: str) -> str:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
+from harness.checkers.base import (
+    EVIDENCE_LIMIT,
+    OPEN_EXCEPTIONS,
+    Status,
+    Verdict,
+    holder_slot,
+)
 from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
 from harness.scenario.slos import ConvergenceSLO
-
-HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
-OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
 
 
 class Convergence:
@@ -37,11 +40,8 @@ class Convergence:
                 version = int(record.keys["contract_version"])
                 self.approved[contract] = max(version, self.approved.get(contract, 0))
         elif isinstance(record, StateRecord):
-            if (
-                role(record.system),
-                record.entity,
-            ) in HOLDERS and "contract_version" in record.keys:
-                slot = HOLDERS.index((role(record.system), record.entity))
+            slot = holder_slot(record)
+            if slot is not None and "contract_version" in record.keys:
                 held = self.held.setdefault(str(record.keys.get("contract")), [0, 0, 0])
                 held[slot] = int(record.keys["contract_version"])
         elif isinstance(record, WorkflowRecord):

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from harness.checkers.base import Status, Verdict, percentile, role, rounded
+from harness.checkers.base import Status, Verdict, holder_slot, percentile, rounded
 from harness.history import EventRecord, Record, StateRecord
 from harness.scenario.slos import EndToEndSLO
 from harness.units import format_duration
-
-HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
 
 
 class EndToEnd:
@@ -38,16 +36,12 @@ class EndToEnd:
                 self.waiting.setdefault(contract, []).append((version, record.t))
             return
         assert isinstance(record, StateRecord)
-        if (
-            role(record.system),
-            record.entity,
-        ) not in HOLDERS or "contract_version" not in record.keys:
+        slot = holder_slot(record)
+        if slot is None or "contract_version" not in record.keys:
             return
         contract = str(record.keys.get("contract"))
         held = self.held.setdefault(contract, [0, 0, 0])
-        held[HOLDERS.index((role(record.system), record.entity))] = int(
-            record.keys["contract_version"]
-        )
+        held[slot] = int(record.keys["contract_version"])
         waiting = self.waiting.get(contract)
         if not waiting:
             return

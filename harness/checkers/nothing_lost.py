@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict, role
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict, holder_slot, role
 from harness.history import (
     EventRecord,
     PolicyRecord,
@@ -36,8 +36,6 @@ from harness.history import (
 from harness.scenario import NothingLostSLO
 from harness.units import format_duration
 
-#: The record each system writes when it holds a contract version.
-CONTRACT_RECORDS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
 #: Workflow statuses that end a workflow, or hand it to people (not stuck).
 SETTLED = frozenset({
     "completed", "superseded", "parked", "dead_lettered", "skipped", "compensated", "failed",
@@ -114,9 +112,8 @@ class NothingLost:
             if self.documents.pop((kind, document), None) is not None:
                 self.posted += 1
             return
-        try:
-            slot = CONTRACT_RECORDS.index((role(record.system), record.entity))
-        except ValueError:
+        slot = holder_slot(record)
+        if slot is None:
             return
         contract = str(record.keys.get("contract"))
         versions = self.versions.setdefault(contract, [0, 0, 0])

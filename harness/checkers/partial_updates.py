@@ -15,13 +15,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, percentile, role, rounded
+from harness.checkers.base import (
+    EVIDENCE_LIMIT,
+    OPEN_EXCEPTIONS,
+    Status,
+    Verdict,
+    holder_slot,
+    percentile,
+    rounded,
+)
 from harness.history import Record, RunEnded, StateRecord, WorkflowRecord
 from harness.scenario.slos import PartialUpdatesSLO
 from harness.units import format_duration
-
-HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
-OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
 
 
 class PartialUpdates:
@@ -39,9 +44,8 @@ class PartialUpdates:
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, StateRecord):
-            try:
-                slot = HOLDERS.index((role(record.system), record.entity))
-            except ValueError:
+            slot = holder_slot(record)
+            if slot is None:
                 return
             contract = str(record.keys.get("contract"))
             versions = self.versions.setdefault(contract, [0, 0, 0])

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict, role
+from harness.checkers.base import EVIDENCE_LIMIT, Verdict, holder_slot, role
 from harness.history import Record, StateRecord
 from harness.scenario.slos import MonotonicVersionsSLO
-
-HOLDERS = frozenset({("erp", "contract"), ("billing", "subscription"), ("support", "entitlement")})
 
 
 class MonotonicVersions:
@@ -30,10 +28,7 @@ class MonotonicVersions:
 
     def observe(self, position: int, record: Record) -> None:
         assert isinstance(record, StateRecord)
-        if (
-            role(record.system),
-            record.entity,
-        ) not in HOLDERS or "contract_version" not in record.keys:
+        if holder_slot(record) is None or "contract_version" not in record.keys:
             return
         system = role(record.system)
         slot = (system, str(record.keys.get("contract")))

@@ -16,7 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict, percentile, role, rounded
+from harness.checkers.base import (
+    CONTRACT_HOLDERS,
+    EVIDENCE_LIMIT,
+    Verdict,
+    percentile,
+    role,
+    rounded,
+)
 from harness.history import EventRecord, FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario.slos import WindowSLO
 from harness.units import format_duration
@@ -24,7 +31,7 @@ from harness.units import format_duration
 #: Percentiles kept for the distribution chart: every 5 %, and the tail in detail.
 CDF_POINTS = (*range(0, 95, 5), 95, 96, 97, 98, 99, 99.5, 99.9, 100)
 #: The record each system keeps a contract's version in.
-HOLDERS = {"erp": "contract", "billing": "subscription", "support": "entitlement"}
+HOLDERS = dict(CONTRACT_HOLDERS)
 #: Faults of the target that excuse its lag: it could not take the write.
 EXCUSING_FAULTS = frozenset({"outage", "maintenance", "read_only", "partition"})
 

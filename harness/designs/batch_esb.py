@@ -131,7 +131,9 @@ class BatchESB:
         )
         if found.error is not None and found.error.code != "SUBSCRIPTION_NOT_FOUND":
             return (yield from self._error(ctx, quote.quote_id, found, keys))
-        operation = _BILLING[quote.quote_type] if found.ok else "create_subscription"
+        operation = (
+            canonical.BILLING_OPERATIONS[quote.quote_type] if found.ok else "create_subscription"
+        )
         billed = yield from ctx.call_with_retry(
             self.policy, "billing", operation, order,
             f"{quote.contract_id}:v{quote.contract_version}:billing",
@@ -173,14 +175,6 @@ class BatchESB:
             yield ctx.note("exceptions", quote, "parked", details)
         yield ctx.status(quote, "parked", f"error file: {reason}", keys)
         return reason
-
-
-_BILLING = {
-    "new": "amend_subscription",
-    "amendment": "amend_subscription",
-    "renewal": "renew_subscription",
-    "cancellation": "cancel_subscription",
-}
 
 
 def _reason(reply: Reply) -> str:

@@ -45,6 +45,14 @@ SUBSCRIPTION_EVENTS = (
     "subscription.cancelled",
 )  # fmt: skip
 
+#: Billing's operation for each kind of quote, once the contract has a subscription.
+BILLING_OPERATIONS: Mapping[str, str] = {
+    "new": "amend_subscription",
+    "amendment": "amend_subscription",
+    "renewal": "renew_subscription",
+    "cancellation": "cancel_subscription",
+}
+
 #: Entitlement level granted by each support plan.
 SUPPORT_LEVELS = {"SUP-STANDARD": "standard", "SUP-PREMIUM": "premium"}
 

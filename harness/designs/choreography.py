@@ -39,12 +39,6 @@ RELAYED = {
     **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, "subscription.changed"),
     **{event: "billing.document" for event in ledger.LEDGER_EVENTS},
 }
-BILLING_OPERATIONS = {
-    "amendment": "amend_subscription",
-    "new": "amend_subscription",
-    "renewal": "renew_subscription",
-    "cancellation": "cancel_subscription",
-}
 
 
 class Choreography:
@@ -131,7 +125,9 @@ class Choreography:
             yield ctx.note("versions", contract, "stale_event_ignored", {"version": version})
             return True
         operation = (
-            BILLING_OPERATIONS[str(order["quote_type"])] if found.ok else "create_subscription"
+            canonical.BILLING_OPERATIONS[str(order["quote_type"])]
+            if found.ok
+            else "create_subscription"
         )
         request = {k: v for k, v in order.items() if k not in ("quote_type", "order_id")}
         billed = yield from ctx.call_with_retry(

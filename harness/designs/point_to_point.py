@@ -68,11 +68,9 @@ class PointToPoint:
         found = yield from ctx.call_with_retry(
             self.policy, "billing", "get_subscription", {"contract_id": quote.contract_id}
         )
-        operation = "amend_subscription" if found.ok else "create_subscription"
-        if quote.quote_type == "renewal" and found.ok:
-            operation = "renew_subscription"
-        elif quote.quote_type == "cancellation" and found.ok:
-            operation = "cancel_subscription"
+        operation = (
+            canonical.BILLING_OPERATIONS[quote.quote_type] if found.ok else "create_subscription"
+        )
         billed = yield from ctx.call_with_retry(self.policy, "billing", operation, order)
         if not billed.ok:
             yield from self._dropped(ctx, quote.quote_id, billed, keys)

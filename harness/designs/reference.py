@@ -46,13 +46,6 @@ from simulators.base import DomainEvent
 Steps = Generator[Effect, Any, None]
 Keys = Mapping[str, str | int]
 
-#: Billing operation for each kind of quote, once the contract has a subscription.
-BILLING_OPERATIONS = {
-    "new": "amend_subscription",
-    "amendment": "amend_subscription",
-    "renewal": "renew_subscription",
-    "cancellation": "cancel_subscription",
-}
 #: Workflow states a restart resumes.
 OPEN = ("started", "billing_updated")
 #: What the orchestrator announces when a contract version is everywhere.
@@ -341,7 +334,9 @@ class ReferenceDesign:
                 yield from self._parked_on(ctx, found, workflow, keys, "billing lookup")
                 return False
         operation = (
-            BILLING_OPERATIONS[quote.quote_type] if state["subscribed"] else "create_subscription"
+            canonical.BILLING_OPERATIONS[quote.quote_type]
+            if state["subscribed"]
+            else "create_subscription"
         )
         billed = yield from self._call(
             ctx, "billing", operation, order, f"{contract}:v{version}:billing{again}"
