@@ -6,7 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint types pytest bench clean
+# Root installs Debian packages directly; anyone else through sudo.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint types pytest browser screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +32,24 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest -q
+
+# The browser test drives Debian's Chromium; install it when it is absent.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser test (apt-get)..."; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium \
+	    >/dev/null; }
+
+# The pictures in docs/: the demo's report, and the lineage of the quote parked on a tax code.
+screenshots: $(STAMP) browser
+	$(BIN)/syncline demo >/dev/null
+	$(BIN)/python -m reports.browser runs/latest/report.html docs/report.png --viewport-only --height 1400
+	$(BIN)/python -m reports.browser runs/latest/report.html docs/report-story.png --viewport-only --height 1400 --anchor story
+	$(BIN)/syncline trace runs/latest Q-000101 >/dev/null
+	cp runs/latest/traces/Q-000101.png docs/trace.png
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py

@@ -174,7 +174,8 @@ def compare_command(
     write_comparison_report(comparison.directory)
     click.echo()
     _print_comparison(comparison.data)
-    click.echo(f"  comparison:    {comparison.directory / 'comparison.md'}")
+    click.echo(f"  comparison:    {comparison.directory / 'comparison.html'}")
+    click.echo(f"  markdown:      {comparison.directory / 'comparison.md'}")
 
 
 @main.command("gate")
@@ -294,7 +295,7 @@ def analyze_command(run_dir: Path) -> None:
 @click.argument("business_id")
 def trace_command(run_dir: Path, business_id: str) -> None:
     """Print and draw the life of BUSINESS_ID (a quote, contract, order, invoice…) in a run."""
-    from reports.lineage import draw, render, trace  # noqa: PLC0415
+    from reports.lineage import draw, render, trace, trace_path  # noqa: PLC0415
 
     for required in ("history.jsonl", "summary.json"):
         if not (run_dir / required).is_file():
@@ -306,7 +307,7 @@ def trace_command(run_dir: Path, business_id: str) -> None:
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     start = datetime.fromisoformat(summary["simulated"]["start"])
     click.echo(render(steps, start, business_id), nl=False)
-    chart = draw(steps, start, business_id, run_dir / "traces" / f"{business_id}.png")
+    chart = draw(steps, start, business_id, trace_path(run_dir, business_id))
     click.echo(f"  swimlane:      {chart}")
 
 

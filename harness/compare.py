@@ -2,8 +2,9 @@
 
     runs/<scenario>/compare/<seed>-<UTC time>/
         comparison.json   each design's verdicts and key figures, side by side
-        comparison.md     the verdicts, the figures, and the seed document's decision table
-        charts/comparison.png
+        comparison.html   for people: verdicts, figures, a chart per key figure, decision table
+        comparison.md     the same in Markdown
+        charts/*.png      windows.png (every design's billing -> support CDF), one per figure
         <design>/         each design's own run directory
 
 Inputs are identical by construction: the world, the arrivals and the fault schedule are drawn
@@ -106,6 +107,7 @@ def _entry(result: RunResult) -> dict[str, Any]:
             "lost_ledger_documents": figure("nothing_lost", "ledger_lost", 0),
             "late": figure("nothing_lost", "late", 0),
             "parked": figure("nothing_lost", "parked", 0),
+            "end_to_end_p95_s": figure("end_to_end", "p95_s"),
             "completed_per_hour": figure("end_to_end", "per_hour"),
             "calls_per_quote": round(calls / approved, 3) if approved else None,
             "retries_per_successful_call": round(retries / ok, 4) if ok else None,

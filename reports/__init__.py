@@ -8,6 +8,7 @@ from typing import Any
 
 from reports.charts import write_charts
 from reports.html import render_html
+from reports.lineage import draw_evidence
 from reports.markdown import render_markdown
 
 
@@ -21,11 +22,12 @@ def write_reports(run_dir: Path) -> list[Path]:
     was written."""
     summary = load_summary(run_dir)
     charts = write_charts(run_dir, summary)
+    traces = draw_evidence(run_dir, summary)
     report = run_dir / "report.md"
-    report.write_text(render_markdown(summary, charts, run_dir), encoding="utf-8")
+    report.write_text(render_markdown(summary, charts, run_dir, traces), encoding="utf-8")
     html = run_dir / "report.html"
-    html.write_text(render_html(summary, charts, run_dir), encoding="utf-8")
-    return [html, report, *charts]
+    html.write_text(render_html(summary, charts, run_dir, traces), encoding="utf-8")
+    return [html, report, *charts, *(drawn.path for drawn in traces.values())]
 
 
 __all__ = ["load_summary", "render_html", "render_markdown", "write_charts", "write_reports"]

@@ -2,6 +2,10 @@
 
 - `timeline.png`: calls and failures per hour for each system, and quotes approved / completed
   / parked per hour, with every fault window shaded and labelled.
+- `latency.png`: end-to-end latency (approval to ERP, billing and support) p50 / p95 / max of
+  the quotes approved in each six hours, with the SLO lines and the fault windows.
+- `queues.png`: retries per hour by system, and the depth of the business exception queue and
+  of the dead letters over time, with the fault windows.
 - `billing_to_support.png`: the distribution (CDF) of the billing -> support consistency
   window, with the SLO lines.
 - `outcomes.png`: how the workflows ended (completed, superseded, parked, dead-lettered,
@@ -11,8 +15,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import pandas as pd
+
+from harness.units import format_duration
+from reports.series import HOUR_S, Series, read_series
 
 #: Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
 PALETTE = {
@@ -34,7 +40,6 @@ PALETTE = {
     "parked": "#D55E00",
     "orchestrator": "#56B4E9",
 }
-BUCKET_S = 3600.0
 #: Fault kinds told apart by hatching as well as colour.
 HATCHES = {"outage": "//", "brownout": "..", "partition": "xx", "orchestrator_crash": "\\\\"}
 
@@ -42,72 +47,120 @@ HATCHES = {"outage": "//", "brownout": "..", "partition": "xx", "orchestrator_cr
 def write_charts(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
     folder = run_dir / "charts"
     folder.mkdir(exist_ok=True)
-    written = [_timeline(run_dir, summary, folder / "timeline.png")]
-    window = _billing_to_support(summary, folder / "billing_to_support.png")
-    if window is not None:
-        written.append(window)
-    written.append(_outcomes(summary, folder / "outcomes.png"))
-    written.append(_systems(summary, folder / "systems.png"))
-    return written
+    series = read_series(run_dir, summary)
+    drawn = [
+        _timeline(series, summary, folder / "timeline.png"),
+        _latency(series, summary, folder / "latency.png"),
+        _billing_to_support(summary, folder / "billing_to_support.png"),
+        _queues(series, summary, folder / "queues.png"),
+        _outcomes(summary, folder / "outcomes.png"),
+        _systems(summary, folder / "systems.png"),
+    ]
+    return [path for path in drawn if path is not None]
 
 
-def _records(run_dir: Path) -> Iterator[dict[str, Any]]:
-    with (run_dir / "history.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            yield json.loads(line)
-
-
-def _timeline(run_dir: Path, summary: dict[str, Any], path: Path) -> Path:
-    start = datetime.fromisoformat(summary["simulated"]["start"])
-    buckets = int(summary["simulated"]["horizon_s"] // BUCKET_S) + 1
-    systems = sorted(summary["systems"])
-    calls = {name: [0] * buckets for name in systems}
-    failures = {name: [0] * buckets for name in systems}
-    flow = {key: [0] * buckets for key in ("approved", "completed", "parked")}
-    for record in _records(run_dir):
-        kind = record["kind"]
-        index = min(int(record["t"] // BUCKET_S), buckets - 1)
-        if kind == "call" and record["system"] in calls:
-            if record["type"] == "invoke":
-                calls[record["system"]][index] += 1
-            elif record["type"] in ("fail", "info"):
-                failures[record["system"]][index] += 1
-        elif kind == "event" and record["type"] == "emitted":
-            if record["event_type"] == "quote.approved":
-                flow["approved"][index] += 1
-        elif (
-            kind == "workflow"
-            and record["status"] in ("completed", "parked")
-            # quotes only: a design's other workflows (ledger postings, say) are not quotes
-            and record["keys"].get("quote") == record["workflow"]
-        ):
-            flow[record["status"]][index] += 1
-    hours = [start + timedelta(seconds=i * BUCKET_S) for i in range(buckets)]
-
+def _timeline(series: Series, summary: dict[str, Any], path: Path) -> Path:
+    hours = series.calls.index
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(12, 7), sharex=True, layout="constrained")
-    for name in systems:
-        top.plot(hours, calls[name], color=PALETTE.get(name), linewidth=1.2, label=f"{name} calls")
-        if any(failures[name]):
+    for name in series.calls.columns:
+        colour = PALETTE.get(name)
+        top.plot(hours, series.calls[name], color=colour, linewidth=1.2, label=f"{name} calls")
+        if series.failures[name].any():
             top.plot(
-                hours, failures[name], color=PALETTE.get(name), linewidth=1.0, linestyle=":",
+                hours, series.failures[name], color=colour, linewidth=1.0, linestyle=":",
                 label=f"{name} failures",
             )  # fmt: skip
-    top.set_ylabel("calls per hour")
-    top.set_title(
-        f"{summary['scenario']} × {summary['design']} (seed {summary['seed']}): traffic and faults"
-    )
-    for key, series in flow.items():
-        bottom.step(hours, series, where="post", color=PALETTE[key], linewidth=1.2, label=key)
-    bottom.set_ylabel("quotes per hour")
-    bottom.set_xlabel("simulated time (UTC)")
-    for axis in (top, bottom):
-        _shade_faults(axis, summary["faults"], start)
-        axis.grid(alpha=0.3)
-        axis.legend(loc="upper left", fontsize=8, ncols=3)
-    bottom.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b\n%H:%M"))  # type: ignore[no-untyped-call]
+    top.set_ylabel(f"calls per {_bucket_name(series)}")
+    top.set_title(f"{_title(summary)}: traffic and faults")
+    for key in series.quotes.columns:
+        bottom.step(hours, series.quotes[key], where="post", color=PALETTE[key], linewidth=1.2,
+                    label=key)  # fmt: skip
+    bottom.set_ylabel(f"quotes per {_bucket_name(series)}")
+    _finish_time_axes((top, bottom), summary, series.start)
     figure.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(figure)
     return path
+
+
+def _latency(series: Series, summary: dict[str, Any], path: Path) -> Path | None:
+    """End-to-end latency percentiles of the quotes approved in each window, with the SLOs."""
+    windows = 6 if series.bucket_s == HOUR_S else 4
+    table = series.latency_percentiles(windows)
+    if table.empty:
+        return None
+    figure, axis = plt.subplots(figsize=(12, 4.2), layout="constrained")
+    for column, colour, marker in (("p50", "#0072B2", "o"), ("p95", "#E69F00", "s"),
+                                   ("max", "#D55E00", "^")):  # fmt: skip
+        axis.step(table.index, table[column] / 60, where="post", color=colour, linewidth=1.4,
+                  label=column)  # fmt: skip
+        axis.plot(table.index, table[column] / 60, linestyle="none", marker=marker, markersize=3,
+                  color=colour)  # fmt: skip
+    verdict = _verdict(summary, "end_to_end")
+    for key, style in (("p50_s", "--"), ("p95_s", "-."), ("max_s", ":")):
+        limit = (verdict or {}).get("slo", {}).get(key)
+        if limit:
+            axis.axhline(limit / 60, color="#555555", linestyle=style,
+                         label=f"{key[:-2]} SLO {format_duration(limit)}")  # fmt: skip
+    axis.set_yscale("log")
+    axis.set_ylabel("approval → ERP, billing and support (minutes, log)")
+    hours = series.bucket_s * windows / HOUR_S
+    axis.set_title(
+        f"{_title(summary)}: end-to-end latency of the quotes approved in each {hours:g} h",
+        fontsize=10,
+    )
+    _finish_time_axes((axis,), summary, series.start)
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
+def _queues(series: Series, summary: dict[str, Any], path: Path) -> Path:
+    """Retries per bucket by system, and the exception and dead-letter queues' depth."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6), sharex=True, layout="constrained")
+    for name in series.retries.columns:
+        if series.retries[name].any():
+            top.plot(series.retries.index, series.retries[name], color=PALETTE.get(name),
+                     linewidth=1.2, label=f"{name} retries")  # fmt: skip
+    top.set_ylabel(f"retried calls per {_bucket_name(series)}")
+    top.set_title(f"{_title(summary)}: retries, exception queue and dead letters", fontsize=10)
+    end = series.start + timedelta(seconds=summary["simulated"]["horizon_s"])
+    queues = pd.concat(
+        [series.queues, series.queues.tail(1).assign(at=pd.Timestamp(end))], ignore_index=True
+    )
+    bottom.step(queues["at"], queues["exceptions"], where="post", color=PALETTE["parked"],
+                linewidth=1.4, label="exception queue (parked)")  # fmt: skip
+    bottom.step(queues["at"], queues["dead_letters"], where="post", color="#000000",
+                linewidth=1.4, linestyle="--", label="dead letters")  # fmt: skip
+    bottom.set_ylabel("workflows / messages waiting")
+    bottom.yaxis.get_major_locator().set_params(integer=True)
+    _finish_time_axes((top, bottom), summary, series.start)
+    figure.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return path
+
+
+def _finish_time_axes(axes: tuple[Any, ...], summary: dict[str, Any], start: datetime) -> None:
+    end = start + timedelta(seconds=summary["simulated"]["horizon_s"])
+    for axis in axes:
+        axis.set_xlim(start, end)
+        _shade_faults(axis, summary["faults"], start)
+        axis.grid(alpha=0.3)
+        axis.legend(loc="upper left", fontsize=8, ncols=3)
+    axes[-1].set_xlabel("simulated time (UTC)")
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b\n%H:%M"))  # type: ignore[no-untyped-call]
+
+
+def _title(summary: dict[str, Any]) -> str:
+    return f"{summary['scenario']} × {summary['design']} (seed {summary['seed']})"
+
+
+def _bucket_name(series: Series) -> str:
+    hours = series.bucket_s / HOUR_S
+    return "hour" if hours == 1 else f"{hours:g} h"
+
+
+def _verdict(summary: dict[str, Any], checker: str) -> dict[str, Any] | None:
+    return next((v for v in summary["checkers"] if v["checker"] == checker), None)
 
 
 def _shade_faults(axis: Any, faults: list[dict[str, Any]], start: datetime) -> None:
@@ -126,7 +179,7 @@ def _shade_faults(axis: Any, faults: list[dict[str, Any]], start: datetime) -> N
 
 
 def _billing_to_support(summary: dict[str, Any], path: Path) -> Path | None:
-    verdict = next((v for v in summary["checkers"] if v["checker"] == "billing_to_support"), None)
+    verdict = _verdict(summary, "billing_to_support")
     if verdict is None or verdict["figures"].get("measured", 0) == 0:
         return None
     points = verdict["figures"]["quantiles_s"]

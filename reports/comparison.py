@@ -7,25 +7,14 @@ quotes a figure of the run, nothing is asserted that the run did not show.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from harness.units import format_duration
+from reports.comparison_charts import CHARTED, colours, write_comparison_charts
+from reports.html import ENVIRONMENT, embedded
 from reports.markdown import ICONS
-
-#: One colour per shipped design, the same in every chart (Okabe–Ito); plugins get grey.
-DESIGN_COLOURS = {
-    "point-to-point": "#D55E00",
-    "choreography": "#0072B2",
-    "batch-esb": "#E69F00",
-    "reference": "#009E73",
-}
 
 
 def _calls(figures: dict[str, Any]) -> str:
@@ -49,6 +38,7 @@ FIGURES: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("billing → support window p50", "window_p50_s", _duration),
     ("billing → support window p95", "window_p95_s", _duration),
     ("billing → support window max", "window_max_s", _duration),
+    ("end-to-end latency p95", "end_to_end_p95_s", _duration),
     ("versions that never reached support", "versions_never_reached_support", lambda v: f"{v:,}"),
     ("invoiced before entitled", "invoiced_before_entitled_share", _share),
     ("duplicate effects", "duplicate_effects", lambda v: f"{v:,}"),
@@ -61,27 +51,52 @@ FIGURES: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
     ("calls per approved quote", "calls_per_quote", lambda v: f"{v:,.2f}"),
     ("retries per successful call", "retries_per_successful_call", lambda v: f"{v:.3f}"),
 )
-#: The chart: the figures where the designs differ most, one panel each.
-CHARTED = (
-    ("duplicate effects", "duplicate_effects", 1.0, ""),
-    ("partial contracts at the end", "partial_contracts", 1.0, ""),
-    ("stale overwrites", "stale_overwrites", 1.0, ""),
-    ("lost quotes", "lost", 1.0, ""),
-    ("billing → support window p95", "window_p95_s", 1 / 60, " (minutes)"),
-    ("invoiced before entitled", "invoiced_before_entitled_share", 100.0, " (%)"),
-)
+#: Comparison chart file -> caption.
+CAPTIONS = {
+    "windows": "Every design's billing → support consistency window on one CDF (log scale), "
+    "with the SLO lines: the further left and the steeper, the sooner support saw what billing "
+    "charged for",
+    **{key: f"{title}, per design" for title, key, *_ in CHARTED},
+}
 
 
 def write_comparison_report(directory: Path) -> list[Path]:
-    """Write `comparison.md` and `charts/comparison.png` for a comparison directory."""
+    """Write `comparison.html`, `comparison.md` and `charts/*.png` for a comparison directory;
+    return them in that order."""
     data = json.loads((directory / "comparison.json").read_text(encoding="utf-8"))
-    chart = _chart(data, directory / "charts" / "comparison.png")
+    charts = write_comparison_charts(data, directory)
+    html = directory / "comparison.html"
+    html.write_text(render_comparison_html(data, charts, directory), encoding="utf-8")
     report = directory / "comparison.md"
-    report.write_text(render_comparison(data, chart.relative_to(directory)), encoding="utf-8")
-    return [report, chart]
+    relative = [chart.relative_to(directory) for chart in charts]
+    report.write_text(render_comparison(data, relative), encoding="utf-8")
+    return [html, report, *charts]
 
 
-def render_comparison(data: dict[str, Any], chart: Path | None = None) -> str:
+def render_comparison_html(data: dict[str, Any], charts: Sequence[Path], directory: Path) -> str:
+    """The comparison for people: self-contained, verdicts, then a chart per key figure."""
+    designs: dict[str, Any] = data["designs"]
+    checkers = list(next(iter(designs.values()))["verdicts"]) if designs else []
+    return ENVIRONMENT.get_template("comparison.html.j2").render(
+        data=data,
+        designs=designs,
+        checkers=checkers,
+        figures=[
+            (label, [_cell(designs[n]["figures"].get(key), show) for n in designs])
+            for label, key, show in FIGURES
+        ],
+        charts=[embedded(chart, CAPTIONS.get(chart.stem)) for chart in charts],
+        colours=colours(list(designs)),
+        decisions=decision_rows(designs),
+        reports={
+            name: f"{name}/report.html"
+            for name in designs
+            if (directory / name / "report.html").is_file()
+        },
+    )
+
+
+def render_comparison(data: dict[str, Any], charts: Sequence[Path] = ()) -> str:
     designs: dict[str, Any] = data["designs"]
     names = list(designs)
     head = "| | " + " | ".join(f"`{name}`" for name in names) + " |"
@@ -106,8 +121,9 @@ def render_comparison(data: dict[str, Any], chart: Path | None = None) -> str:
     for label, key, show in FIGURES:
         cells = [_cell(designs[name]["figures"].get(key), show) for name in names]
         out.append(f"| {label} | " + " | ".join(cells) + " |")
-    if chart is not None:
-        out += ["", f"![The designs side by side]({chart.as_posix()})"]
+    if charts:
+        out += ["", "## Charts", ""]
+        out += [f"![{chart.stem.replace('_', ' ')}]({chart.as_posix()})" for chart in charts]
     out += ["", *decision_table(designs)]
     out += ["", "Each design's own report: " + ", ".join(
         f"[{name}]({name}/report.md)" for name in names
@@ -115,13 +131,19 @@ def render_comparison(data: dict[str, Any], chart: Path | None = None) -> str:
     return "\n".join(out)
 
 
+def decision_rows(designs: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The seed document's "architecture decision / benefit / trade-off" rows for the designs
+    compared: (decision, design, benefit as measured, trade-off as measured)."""
+    return [
+        (decision, name, benefit(designs[name]["figures"]), tradeoff(designs[name]["figures"]))
+        for name, decision, benefit, tradeoff in _DECISIONS
+        if name in designs
+    ]
+
+
 def decision_table(designs: dict[str, Any]) -> list[str]:
-    """The seed document's "architecture decision / benefit / trade-off" table, with figures."""
-    rows = []
-    for name, decision, benefit, tradeoff in _DECISIONS:
-        if name in designs:
-            figures = designs[name]["figures"]
-            rows.append(f"| {decision} | `{name}` | {benefit(figures)} | {tradeoff(figures)} |")
+    """The decision table in Markdown."""
+    rows = [f"| {d} | `{name}` | {b} | {t} |" for d, name, b, t in decision_rows(designs)]
     if not rows:
         return []
     return [
@@ -189,23 +211,3 @@ _DECISIONS: tuple[tuple[str, str, Callable[[Any], str], Callable[[Any], str]], .
         ),
     ),
 )
-
-
-def _chart(data: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    designs: dict[str, Any] = data["designs"]
-    names = list(designs)
-    colours = [DESIGN_COLOURS.get(name, "#999999") for name in names]
-    figure, axes = plt.subplots(2, 3, figsize=(12, 6.5), constrained_layout=True)
-    for axis, (title, key, scale, unit) in zip(axes.flat, CHARTED, strict=True):
-        values = [(designs[name]["figures"].get(key) or 0) * scale for name in names]
-        bars = axis.bar(range(len(names)), values, color=colours)
-        axis.set_title(title + unit, fontsize=10)
-        axis.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
-        axis.bar_label(bars, labels=[f"{v:,.3g}" for v in values], fontsize=8)
-        axis.margins(y=0.2)
-        axis.grid(axis="y", alpha=0.3)
-    figure.suptitle(f"{data['scenario']}, seed {data['seed']}: designs side by side")
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path

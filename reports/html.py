@@ -15,21 +15,24 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.units import format_duration
+from reports.lineage import DrawnTrace, traceable_id
 from reports.markdown import compact, seconds
 
-#: Evidence keys that name something `syncline trace` can follow, in order of preference.
-TRACEABLE = ("quote", "invoice", "order", "contract", "message", "workflow")
 #: Chart file -> caption.
 CAPTIONS = {
     "timeline": "Calls and failures per hour for each system, and quotes approved, completed "
     "and parked per hour, with every fault window shaded",
     "billing_to_support": "How long support lagged billing: the distribution of consistency "
     "windows, with the SLO lines",
+    "latency": "End-to-end latency from a quote's approval until ERP, billing and support all "
+    "hold it: p50, p95 and max of the quotes approved in each window, with the SLO lines",
+    "queues": "Retried calls per hour by system, and how many workflows waited in the business "
+    "exception queue and how many messages in a dead-letter queue",
     "outcomes": "How the workflows ended",
     "systems": "Per system: call latency (p50, p95, p99) and rejections by cause",
 }
 
-_ENVIRONMENT = Environment(
+ENVIRONMENT = Environment(
     loader=PackageLoader("reports", "templates"),
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
@@ -37,7 +40,14 @@ _ENVIRONMENT = Environment(
 )
 
 
-def render_html(summary: Mapping[str, Any], charts: Sequence[Path], run_dir: Path) -> str:
+def render_html(
+    summary: Mapping[str, Any],
+    charts: Sequence[Path],
+    run_dir: Path,
+    traces: Mapping[str, DrawnTrace] | None = None,
+) -> str:
+    """The page; `traces` (business id -> drawn swimlane) are embedded beside the evidence that
+    names them."""
     start = datetime.fromisoformat(summary["simulated"]["start"])
     faults = [
         {
@@ -48,25 +58,34 @@ def render_html(summary: Mapping[str, Any], charts: Sequence[Path], run_dir: Pat
         }
         for fault in summary.get("faults", [])
     ]
-    template = _ENVIRONMENT.get_template("report.html.j2")
+    template = ENVIRONMENT.get_template("report.html.j2")
     return template.render(
         s=summary,
         hours=f"{summary['simulated']['horizon_s'] / 3600:g}",
         description=summary.get("description", ""),
-        charts=[_embedded(chart) for chart in charts],
+        charts=[embedded(chart) for chart in charts],
         faults=faults,
         failing=[v for v in summary["checkers"] if v["status"] != "pass" and v["evidence"]],
         run_dir=run_dir,
         slo_text=_slo_text,
         seconds=seconds,
         compact=compact,
-        trace_id=_trace_id,
+        trace_id=traceable_id,
+        traces={
+            business_id: {
+                **embedded(drawn.path),
+                "file": drawn.path.relative_to(run_dir).as_posix(),
+                "text": drawn.text,
+            }
+            for business_id, drawn in (traces or {}).items()
+        },
     )
 
 
-def _embedded(chart: Path) -> dict[str, str]:
+def embedded(chart: Path, title: str | None = None) -> dict[str, str]:
+    """A chart as a data URI, with its caption."""
     data = base64.b64encode(chart.read_bytes()).decode("ascii")
-    title = CAPTIONS.get(chart.stem, chart.stem.replace("_", " "))
+    title = title or CAPTIONS.get(chart.stem, chart.stem.replace("_", " "))
     return {"data": f"data:image/png;base64,{data}", "title": title}
 
 
@@ -80,7 +99,3 @@ def _slo_text(slo: Mapping[str, Any]) -> str:
         else:
             parts.append(f"{name} {value}")
     return ", ".join(parts) or "–"
-
-
-def _trace_id(item: Mapping[str, Any]) -> str | None:
-    return next((str(item[key]) for key in TRACEABLE if key in item), None)

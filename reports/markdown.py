@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from harness.units import format_duration
+from reports.lineage import DrawnTrace, traceable_id
 
 ICONS = {"pass": "✅ pass", "fail": "❌ fail", "unknown": "❔ unknown"}
 
 
-def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Path) -> str:
+def render_markdown(
+    summary: dict[str, Any],
+    charts: Sequence[Path],
+    run_dir: Path,
+    traces: Mapping[str, DrawnTrace] | None = None,
+) -> str:
     out = [
         f"# Syncline: {summary['scenario']} × {summary['design']} (seed {summary['seed']})",
         "",
@@ -66,12 +72,20 @@ def render_markdown(summary: dict[str, Any], charts: Sequence[Path], run_dir: Pa
         out += ["", "## Evidence", ""]
         for verdict in failing:
             out += [f"### `{verdict['checker']}`", ""]
-            out += [f"- `{compact(item)}`" for item in verdict["evidence"][:10]]
+            out += [_evidence(item, run_dir, traces or {}) for item in verdict["evidence"][:10]]
             out.append("")
     if charts:
         out += ["", "## Charts", ""]
         out += [f"![{chart.stem}]({chart.relative_to(run_dir).as_posix()})" for chart in charts]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _evidence(item: dict[str, Any], run_dir: Path, traces: Mapping[str, DrawnTrace]) -> str:
+    line = f"- `{compact(item)}`"
+    drawn = traces.get(traceable_id(item) or "")
+    if drawn is not None:
+        line += f" — [lineage]({drawn.path.relative_to(run_dir).as_posix()})"
+    return line
 
 
 def seconds(value: float | None) -> str:

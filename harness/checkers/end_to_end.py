@@ -26,7 +26,7 @@ class EndToEnd:
         self.duration_s = duration_s
         self.waiting: dict[str, list[tuple[int, float]]] = {}  # contract -> (version, approved)
         self.held: dict[str, list[int]] = {}
-        self.latencies: list[float] = []
+        self.samples: list[tuple[float, float]] = []  # approved at, latency, per version
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, EventRecord):
@@ -48,11 +48,11 @@ class EndToEnd:
         settled = min(held)
         done = [(v, at) for v, at in waiting if v <= settled]
         if done:
-            self.latencies += [record.t - at for _, at in done]
+            self.samples += [(at, record.t - at) for _, at in done]
             self.waiting[contract] = [(v, at) for v, at in waiting if v > settled]
 
     def verdict(self) -> Verdict:
-        ordered = sorted(self.latencies)
+        ordered = sorted(latency for _, latency in self.samples)
         hours = self.duration_s / 3600
         throughput = len(ordered) / self.duration_s if self.duration_s else 0.0
         figures = {

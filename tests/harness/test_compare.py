@@ -90,14 +90,25 @@ def test_choreography_overwrites_stale_versions_unless_it_versions(
 def test_the_comparison_report_measures_the_decision_table(comparison: Comparison) -> None:
     written = write_comparison_report(comparison.directory)
     report = (comparison.directory / "comparison.md").read_text(encoding="utf-8")
-    assert written[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (comparison.directory / "comparison.html").read_text(encoding="utf-8")
+    assert written[:2] == [
+        comparison.directory / "comparison.html",
+        comparison.directory / "comparison.md",
+    ]
+    charts = written[2:]
+    assert [c.stem for c in charts][:2] == ["windows", "duplicate_effects"] and len(charts) == 10
+    for chart in charts:
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({chart.relative_to(comparison.directory).as_posix()})" in report
+    assert page.count("data:image/png;base64,") == len(charts)
     for decision in ("Direct SaaS-to-ERP APIs", "Middleware-led orchestration",
                      "Event-driven synchronization", "Legacy batch ESB"):  # fmt: skip
-        assert decision in report
+        assert decision in report and decision in page
     p2p = figures(comparison, "point-to-point")
     assert f"{p2p['duplicate_effects']:,} duplicate effects" in report
     for name in DESIGNS:
         assert (comparison.directory / name / "report.md").is_file()
+        assert f'<a href="{name}/report.html">report</a>' in page
 
 
 def test_a_shorter_esb_interval_narrows_its_window(tmp_path: Path) -> None:

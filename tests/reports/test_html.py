@@ -49,7 +49,9 @@ def test_the_report_is_self_contained_and_opens_with_the_verdicts(run_design: Ru
     assert parsed.headings[:3] == ["subscription_amendment × reference", "Verdicts",
                                    "The story of the run"]  # fmt: skip
     assert not [link for link in parsed.links if link.startswith(("http:", "https:", "//"))]
-    assert len(parsed.images) == 4  # timeline, billing -> support, outcomes, systems
+    assert (
+        len(parsed.images) == 6
+    )  # timeline, latency, billing -> support, queues, outcomes, systems
     for source in parsed.images:
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1])[:4] == b"\x89PNG"
@@ -58,14 +60,22 @@ def test_the_report_is_self_contained_and_opens_with_the_verdicts(run_design: Ru
     assert "Evidence" not in parsed.headings  # nothing failed
 
 
-def test_failed_checkers_show_evidence_with_a_trace_command(run_design: RunDesign) -> None:
+def test_failed_checkers_evidence_links_to_its_drawn_lineage(run_design: RunDesign) -> None:
     from reports import write_reports
 
     result = run_design(NaiveConsumer)
     write_reports(result.run_dir)
     text, parsed = page(result.run_dir)
-    assert "Evidence" in parsed.headings
-    assert re.search(r"syncline trace \S+ CT-\d+", text) or re.search(
-        r"syncline trace \S+ Q-", text
-    )
+    assert "Evidence" in parsed.headings and "Lineage of the evidence" in parsed.headings
+    assert re.search(r"syncline trace \S+ (CT|Q)-\d+", text)
     assert '<span class="badge fail">fail</span>' in text
+    anchors = set(re.findall(r'href="#trace-([^"]+)"', text))
+    drawn = set(re.findall(r'<figure id="trace-([^"]+)">', text))
+    assert anchors and anchors == drawn  # every link lands on a drawn trace, none is orphaned
+    for business_id in drawn:
+        assert (result.run_dir / "traces" / f"{business_id}.png").is_file()
+        assert f"Lineage of {business_id}: " in text  # the steps as text, under the swimlane
+    assert len(parsed.images) == 6 + len(drawn)
+    markdown = (result.run_dir / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"\[lineage\]\((traces/[^)]+)\)", markdown)
+    assert links and all((result.run_dir / link).is_file() for link in links)

@@ -17,7 +17,7 @@ def test_report_shows_every_verdict_fault_and_chart(run_design: RunDesign) -> No
         assert f"| `{verdict.checker}` | ✅ pass | {verdict.summary} |" in report
     assert report.count("| erp | maintenance | Mon 02 Mar 20:00 | 4h |") == 1
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
-    assert len(links) == 4 and all((result.run_dir / link).is_file() for link in links)
+    assert len(links) == 6 and all((result.run_dir / link).is_file() for link in links)
     for chart in written[2:]:  # report.html, report.md, then the charts
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
     assert "## Evidence" not in report
