@@ -33,7 +33,7 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 # The browser test drives Debian's Chromium; install it when it is absent.
 browser:

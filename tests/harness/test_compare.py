@@ -15,6 +15,7 @@ from harness.runner import run
 from harness.scenario import load
 from reports.comparison import write_comparison_report
 from tests.conftest import scenario_with
+from tests.markdown_parse import parse_markdown
 
 DESIGNS = ["point-to-point", "choreography", "batch-esb", "reference"]
 
@@ -101,6 +102,10 @@ def test_the_comparison_report_measures_the_decision_table(comparison: Compariso
         assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({chart.relative_to(comparison.directory).as_posix()})" in report
     assert page.count("data:image/png;base64,") == len(charts)
+    parsed = parse_markdown(report)
+    verdicts = parsed.tables[0]
+    assert verdicts[0] == ["checker", *DESIGNS] and verdicts[-1][0] == "overall"
+    assert len(parsed.images) == len(charts)
     for decision in ("Direct SaaS-to-ERP APIs", "Middleware-led orchestration",
                      "Event-driven synchronization", "Legacy batch ESB"):  # fmt: skip
         assert decision in report and decision in page

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from tests.conftest import SEED_SCENARIO
+from tests.markdown_parse import parse_markdown
 
 
 def write_scenario(folder: Path, name: str, **fields: Any) -> Path:
@@ -58,6 +59,8 @@ def test_a_broken_design_fails_the_gate_with_a_readable_junit_file(
     properties = {p.get("name"): p.get("value") for p in naive_effects.iter("property")}
     assert int(properties["duplicates"] or 0) > 0
     comment = markdown_copy.read_text(encoding="utf-8")
+    parsed = parse_markdown(comment)  # every table whole, as a pull-request comment shows it
+    assert any(row[:1] == ["naive"] for table in parsed.tables for row in table)
     assert "| `naive` | `tests.broken_designs:NaiveConsumer` |" in comment
     assert "### What did not pass" in comment and "`effect_once`" in comment
     latest = tmp_path / "runs" / "latest"

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.runner import run
-from harness.scenario import Scenario
-from reports import write_reports
 from reports.browser import check_page
 from reports.comparison import write_comparison_report
-from tests.broken_designs import NaiveConsumer
 from tests.conftest import scenario_with
+from tests.reports.conftest import Reported
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -24,12 +21,9 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-@pytest.fixture(scope="module")
-def failing_run(tmp_path_factory: pytest.TempPathFactory, short_scenario: Scenario) -> Path:
-    out = tmp_path_factory.mktemp("browser")
-    result = run(short_scenario, NaiveConsumer, 7, out)
-    write_reports(result.run_dir)
-    return result.run_dir
+@pytest.fixture
+def failing_run(failing_report: Reported) -> Path:
+    return failing_report.run_dir
 
 
 def test_a_run_report_renders_cleanly_with_every_chart_and_trace(

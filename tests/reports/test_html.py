@@ -7,8 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tests.broken_designs import NaiveConsumer
-from tests.conftest import RunDesign
+from tests.reports.conftest import Reported
 
 
 class _Page(HTMLParser):
@@ -40,11 +39,10 @@ def page(run_dir: Path) -> tuple[str, _Page]:
     return text, parsed
 
 
-def test_the_report_is_self_contained_and_opens_with_the_verdicts(run_design: RunDesign) -> None:
-    from reports import write_reports
-
-    result = run_design()
-    write_reports(result.run_dir)
+def test_the_report_is_self_contained_and_opens_with_the_verdicts(
+    passing_report: Reported,
+) -> None:
+    result = passing_report.result
     text, parsed = page(result.run_dir)
     assert parsed.headings[:3] == ["subscription_amendment × reference", "Verdicts",
                                    "The story of the run"]  # fmt: skip
@@ -60,11 +58,8 @@ def test_the_report_is_self_contained_and_opens_with_the_verdicts(run_design: Ru
     assert "Evidence" not in parsed.headings  # nothing failed
 
 
-def test_failed_checkers_evidence_links_to_its_drawn_lineage(run_design: RunDesign) -> None:
-    from reports import write_reports
-
-    result = run_design(NaiveConsumer)
-    write_reports(result.run_dir)
+def test_failed_checkers_evidence_links_to_its_drawn_lineage(failing_report: Reported) -> None:
+    result = failing_report.result
     text, parsed = page(result.run_dir)
     assert "Evidence" in parsed.headings and "Lineage of the evidence" in parsed.headings
     assert re.search(r"syncline trace \S+ (CT|Q)-\d+", text)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-from reports import write_reports
-from tests.broken_designs import NaiveConsumer
-from tests.conftest import RunDesign
+from tests.markdown_parse import parse_markdown
+from tests.reports.conftest import Reported
 
 
-def test_report_shows_every_verdict_fault_and_chart(run_design: RunDesign) -> None:
-    result = run_design(seed=7)
-    written = write_reports(result.run_dir)
+def test_report_shows_every_verdict_fault_and_chart(passing_report: Reported) -> None:
+    result, written = passing_report.result, passing_report.written
     report = (result.run_dir / "report.md").read_text(encoding="utf-8")
     for verdict in result.verdicts:
         assert f"| `{verdict.checker}` | ✅ pass | {verdict.summary} |" in report
@@ -23,9 +21,28 @@ def test_report_shows_every_verdict_fault_and_chart(run_design: RunDesign) -> No
     assert "## Evidence" not in report
 
 
-def test_a_failed_checker_shows_its_evidence(run_design: RunDesign) -> None:
-    result = run_design(NaiveConsumer, seed=7)
-    write_reports(result.run_dir)
+def test_a_failed_checker_shows_its_evidence(failing_report: Reported) -> None:
+    result = failing_report.result
     report = (result.run_dir / "report.md").read_text(encoding="utf-8")
     assert "**Result: ❌ fail**" in report
     assert "### `effect_once`" in report and "business_key=" in report
+
+
+def test_the_markdown_reports_parse_with_whole_tables(failing_report: Reported) -> None:
+    result = failing_report.result
+    parsed = parse_markdown((result.run_dir / "report.md").read_text(encoding="utf-8"))
+    verdicts = parsed.tables[0]
+    assert verdicts[0] == ["checker", "verdict", "result"]
+    assert [row[0] for row in verdicts[1:]] == [v.checker for v in result.verdicts]
+    assert "Evidence" in parsed.headings and "Charts" in parsed.headings
+    assert all((result.run_dir / image).is_file() for image in parsed.images)
+    assert len(parsed.images) == 6
+
+
+def test_the_table_check_catches_a_row_with_a_stray_pipe() -> None:
+    import pytest
+
+    good = "| a | b |\n|---|---|\n| 1 | `x` |\n"
+    assert parse_markdown(good).tables == [[["a", "b"], ["1", "x"]]]
+    with pytest.raises(AssertionError, match="rows of \\[2, 3\\] cells"):
+        parse_markdown("| a | b |\n|---|---|\n| 1 | `x|y` |\n")
