@@ -43,13 +43,16 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium \
 	    >/dev/null; }
 
-# The pictures in docs/: the demo's report, and the lineage of the quote parked on a tax code.
+# The pictures in docs/: the demo's report, the lineage of the quote parked on a tax code, and
+# the four shipped designs compared.
 screenshots: $(STAMP) browser
 	$(BIN)/syncline demo >/dev/null
 	$(BIN)/python -m reports.browser runs/latest/report.html docs/report.png --viewport-only --height 1400
 	$(BIN)/python -m reports.browser runs/latest/report.html docs/report-story.png --viewport-only --height 1400 --anchor story
 	$(BIN)/syncline trace runs/latest Q-000101 >/dev/null
 	cp runs/latest/traces/Q-000101.png docs/trace.png
+	$(BIN)/syncline compare subscription_amendment --seed 7 >/dev/null
+	$(BIN)/python -m reports.browser runs/latest/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
