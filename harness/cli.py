@@ -431,3 +431,26 @@ def _print_comparison(data: dict[str, Any]) -> None:
 def _print_overall(status: str) -> None:
     text = click.style(status.upper(), fg=STATUS_COLOURS[status], bold=True)
     click.echo(f"  overall: {text}")
+
+
+def _add_live_commands() -> None:
+    """Live mode needs the `live` extra (FastAPI, uvicorn, httpx); without it, say so."""
+    try:
+        from harness.live.commands import serve_command  # noqa: PLC0415
+    except ImportError as error:
+        missing = error.name
+
+        @main.command("serve", context_settings={"ignore_unknown_options": True})
+        @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+        def serve_unavailable(args: tuple[str, ...]) -> None:
+            """Serve a scenario's systems over HTTP (needs: pip install 'syncline[live]')."""
+            raise UserError(
+                f"live mode needs the live extra ({missing} is missing): "
+                "pip install 'syncline[live]'"
+            )
+
+        return
+    main.add_command(serve_command)
+
+
+_add_live_commands()

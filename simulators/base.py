@@ -34,6 +34,17 @@ from typing import Any, ClassVar, Literal
 Keys = Mapping[str, str | int]
 Payload = Mapping[str, Any]
 
+#: Request fields that name business IDs, and the key each is recorded under in the history.
+BUSINESS_ID_FIELDS = (
+    ("quote_id", "quote"),
+    ("contract_id", "contract"),
+    ("contract_version", "contract_version"),
+    ("order_id", "order"),
+    ("subscription_id", "subscription"),
+    ("invoice_id", "invoice"),
+    ("customer_id", "customer"),
+)
+
 
 class BusinessError(Exception):
     """A refusal that retrying cannot fix: validation, mapping, state rules (HTTP 4xx)."""

@@ -25,20 +25,9 @@ import simpy
 
 from harness.effects import Call, CallError, ErrorKind, Reply
 from harness.history import CallRecord, EventRecord, Sink, StateRecord
-from simulators.base import DomainEvent, Outcome, SystemOfRecord
+from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRecord
 from simulators.profiles import Behaviour, CallDecision
 from simulators.webhooks import sign
-
-#: Payload fields that name business IDs, and the key each is recorded under.
-BUSINESS_ID_FIELDS = (
-    ("quote_id", "quote"),
-    ("contract_id", "contract"),
-    ("contract_version", "contract_version"),
-    ("order_id", "order"),
-    ("subscription_id", "subscription"),
-    ("invoice_id", "invoice"),
-    ("customer_id", "customer"),
-)
 
 #: How often a held stream event looks for its subscriber again.
 STREAM_RECONNECT_S = 30.0

@@ -49,13 +49,11 @@ from harness.seeds import streams
 from harness.sim.broker import Broker
 from harness.sim.network import Network
 from harness.sim.operations import OperationsTeam
+from harness.systems import build_systems
 from harness.workload import Workload, poisson_arrivals
-from harness.world import World, build_world
+from harness.world import World
 from simulators.base import DomainEvent, Payload, SystemOfRecord
-from simulators.billing import Billing
-from simulators.cpq import CPQ
-from simulators.erp import ERP, TaxCode
-from simulators.support import Support
+from simulators.erp import TaxCode
 
 Progress = Callable[[float], None]
 DesignFactory = Callable[[], Design]
@@ -81,25 +79,13 @@ class Simulation:
         self.progress = progress
         named = streams(seed)
         self.env = simpy.Environment()
-        self.world: World = build_world(scenario.world, seed)
+        built = build_systems(scenario, seed, named)
+        self.world: World = built.world
         self.schedule: FaultSchedule = build_schedule(scenario, seed)
-        profiles = {name: spec.profile() for name, spec in scenario.systems.items()}
         epoch = scenario.start.timestamp()
-        catalog, idempotency = self.world.catalog, {n: p.idempotency for n, p in profiles.items()}
-        self.cpq = CPQ(catalog, self.world.accounts(), idempotency["cpq"], epoch)
-        self.erp = ERP(self.world.erp_master, idempotency["erp"], epoch)
-        self.erps: dict[str, ERP] = {"erp": self.erp}  # two during a cloud ERP migration
-        if self.world.erp_cloud_master is not None:
-            cloud = ERP(self.world.erp_cloud_master, idempotency["erp_cloud"], epoch, "erp_cloud")
-            self.erps["erp_cloud"] = cloud
-        self.systems: dict[str, SystemOfRecord] = {
-            "cpq": self.cpq,
-            "erp": self.erp,
-            "billing": Billing(self.world.billing_catalog, idempotency["billing"], epoch),
-            "support": Support(idempotency["support"], epoch),
-            **{name: erp for name, erp in self.erps.items() if name != "erp"},
-        }
-        self.behaviours = {name: profile.bind(name, named) for name, profile in profiles.items()}
+        self.cpq, self.erp, self.erps = built.cpq, built.erp, built.erps
+        self.systems: dict[str, SystemOfRecord] = built.by_name
+        self.behaviours = built.behaviours
         self.network = Network(self.env, self.systems, self.behaviours, record, epoch)
         self.network.subscribed = frozenset(design.subscriptions)
         self.network.deliver = self._spawn

@@ -1,0 +1,77 @@
+"""The live-mode commands of `syncline`: serve (and, as they land, orchestrator, load, conform)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import click
+
+from harness.live.serve import (
+    PortInUse,
+    check_ports,
+    plan_services,
+    ports_for,
+    serve,
+    write_tokens,
+)
+from harness.runner import new_directory
+from harness.scenario import load
+
+
+class LiveUsageError(click.ClickException):
+    """Bad input to a live command: one sentence, exit code 2."""
+
+    exit_code = 2
+
+
+@click.command("serve")
+@click.argument("scenario")
+@click.option("--seed", default=0, show_default=True, help="Seeds the world and the profiles.")
+@click.option(
+    "--time-scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Scenario seconds per wall second: 60 makes a 4 h window last 4 min.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8101, show_default=True,
+              help="CPQ's port; ERP, billing and support take the next ones.")  # fmt: skip
+@click.option(
+    "--webhooks",
+    metavar="URL",
+    help="Deliver webhooks to URL/webhooks/<system> (the orchestrator's base URL).",
+)
+@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+def serve_command(
+    scenario: str, seed: int, time_scale: float, host: str, port: int, webhooks: str | None,
+    out: str, overrides: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Serve SCENARIO's CPQ, ERP, billing and support over HTTP until Ctrl-C."""
+
+    loaded = load(scenario, overrides)
+    try:
+        check_ports(host, ports_for(loaded, port))
+    except PortInUse as taken:
+        raise LiveUsageError(str(taken)) from None
+    directory = new_directory(Path(out) / loaded.name / "live", seed)
+    services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
+    tokens = write_tokens(services)
+    click.echo(f"Serving {loaded.name} (seed {seed}, time scale {time_scale:g}):")
+    for name in services.live:
+        click.echo(f"  {name:<10} {services.url(name)}  token {services.tokens[name]}")
+        click.echo(f"  {'':<10} {services.url(name)}/docs (OpenAPI)")
+    click.echo(f"  admin token    {services.admin_token}")
+    click.echo(f"  tokens:        {tokens}")
+    click.echo(f"  history:       {directory / 'history.jsonl'}")
+    if webhooks:
+        click.echo(f"  webhooks to:   {webhooks.rstrip('/')}/webhooks/<system>")
+    click.echo("Ctrl-C stops.")
+    with contextlib.suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(serve(services))
+        except PortInUse as taken:
+            raise LiveUsageError(str(taken)) from None

@@ -1,0 +1,244 @@
+"""`syncline serve`: the scenario's systems of record as HTTP services on loopback.
+
+The same world, domain modules and profiles as a simulated run (`harness.systems`), served by
+`simulators.http` in real time: a clock whose scenario time runs `time_scale` times faster than
+the wall clock, so a 4 h maintenance window lasts 4 min at `--time-scale 60`. The fault
+schedule (maintenance, outages, brownouts...) opens and closes on that clock. Every record goes
+to `history.jsonl` in the service's directory, with `tokens.json` (the URLs, a bearer token per
+system, the admin token and the webhook signing secret).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import uvicorn
+
+from harness.faults import build_schedule
+from harness.history import SCHEMA
+from harness.live.client import http_client
+from harness.scenario import Scenario
+from harness.seeds import streams
+from harness.systems import build_systems
+from simulators.http import Control, LiveSystem, Record, create_app, to_line
+
+#: The order systems take ports in, from the first port.
+PORT_ORDER = ("cpq", "erp", "billing", "support", "erp_cloud")
+#: Fault kinds a live service can enact on its own conditions (the rest need a driver).
+LIVE_FAULTS = frozenset(
+    {"outage", "maintenance", "brownout", "partition", "read_only", "ghost_writes",
+     "duplicate_storm", "webhook_delay"}
+)  # fmt: skip
+
+
+class PortInUse(Exception):
+    """A port the services need is taken."""
+
+
+@dataclass
+class RealClock:
+    """Scenario time from the wall clock: `time_scale` scenario seconds per wall second."""
+
+    time_scale: float = 1.0
+    started: float = field(default_factory=time.monotonic)
+
+    def now(self) -> float:
+        return (time.monotonic() - self.started) * self.time_scale
+
+    def unix(self) -> int:
+        return int(time.time())
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0) / self.time_scale)
+
+
+class HistoryLog:
+    """The services' history: appended as it happens, readable while it grows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] = path.open("a", encoding="utf-8", buffering=1)
+
+    def __call__(self, record: Record) -> None:
+        self._file.write(to_line(record) + "\n")
+
+    def lines(self) -> Iterator[str]:
+        if not self._file.closed:
+            self._file.flush()
+        with self.path.open(encoding="utf-8") as lines:
+            yield from (line.rstrip("\n") for line in lines)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass
+class Services:
+    """The live systems of one scenario, their apps and where they listen."""
+
+    scenario: Scenario
+    seed: int
+    directory: Path
+    clock: RealClock
+    host: str
+    ports: dict[str, int]
+    webhooks: str | None
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    signing_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    tokens: dict[str, str] = field(default_factory=dict)
+    live: dict[str, LiveSystem] = field(default_factory=dict)
+    history: HistoryLog | None = None
+
+    def build(self) -> None:
+        """(Re)build the systems from the scenario's world: a fresh start, as after `reset`."""
+        built = build_systems(self.scenario, self.seed, streams(self.seed))
+        if self.history is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.history = HistoryLog(self.directory / "history.jsonl")
+        self.history({
+            "kind": "run_started", "t": 0.0, "scenario": self.scenario.name, "design": "live",
+            "seed": self.seed, "start": self.scenario.start.isoformat(),
+            "horizon": self.scenario.horizon_s, "schema": SCHEMA,
+        })  # fmt: skip
+        for name, system in built.by_name.items():
+            token = self.tokens.setdefault(name, secrets.token_urlsafe(24))
+            subscribers = [f"{self.webhooks.rstrip('/')}/webhooks/{name}"] if self.webhooks else []
+            previous = self.live.get(name)
+            self.live[name] = LiveSystem(
+                system, built.behaviours[name], self.clock, self.history, token,
+                self.signing_secret, subscribers,
+                send=previous.send if previous is not None else None,
+            )  # fmt: skip
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+    def describe(self) -> dict[str, Any]:
+        """What a client needs: URLs, tokens, the admin token and the signing secret."""
+        return {
+            "systems": {n: {"url": self.url(n), "token": self.tokens[n]} for n in self.live},
+            "admin_token": self.admin_token,
+            "signing_secret": self.signing_secret,
+            "time_scale": self.clock.time_scale,
+            "history": str(self.directory / "history.jsonl"),
+        }
+
+    def reset(self) -> None:
+        self.clock.started = time.monotonic()
+        assert self.history is not None
+        self.history.close()
+        (self.directory / "history.jsonl").unlink(missing_ok=True)
+        self.history = None
+        self.build()
+
+
+def ports_for(scenario: Scenario, first_port: int) -> dict[str, int]:
+    present = {name for name, _ in scenario.systems.items()}
+    names = [n for n in PORT_ORDER if n in present]
+    return {name: first_port + index for index, name in enumerate(names)}
+
+
+def plan_services(
+    scenario: Scenario, seed: int, directory: Path, time_scale: float, host: str, first_port: int,
+    webhooks: str | None,
+) -> Services:  # fmt: skip
+    ports = ports_for(scenario, first_port)
+    services = Services(scenario, seed, directory, RealClock(time_scale), host, ports, webhooks)
+    services.build()
+    return services
+
+
+def check_ports(host: str, ports: dict[str, int]) -> None:
+    """Fail before anything starts if a port is taken."""
+    for name, port in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as error:
+                if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                    raise PortInUse(
+                        f"port {port} on {host} (for {name}) is in use: stop what holds it or "
+                        "choose other ports with --port"
+                    ) from None
+                raise
+
+
+async def serve(services: Services, started: asyncio.Event | None = None) -> None:
+    """Run every system's app until cancelled; enact the fault schedule on the clock."""
+    check_ports(services.host, services.ports)
+    control = Control(
+        services.admin_token,
+        lambda: services.history.lines() if services.history else iter(()),
+        services.reset,
+    )
+    async with http_client() as client:
+
+        async def send(url: str, body: bytes, headers: dict[str, str]) -> int:
+            try:
+                answer = await client.post(url, content=body, headers=headers)
+            except Exception:  # unreachable, refused, timed out: the vendor retries later
+                return 0
+            return answer.status_code
+
+        servers = []
+        for name, live in services.live.items():
+            live.send = send
+            config = uvicorn.Config(
+                create_app(live, control), host=services.host, port=services.ports[name],
+                log_level="warning", lifespan="off",
+            )  # fmt: skip
+            servers.append(uvicorn.Server(config))
+        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        tasks.append(asyncio.create_task(_enact_faults(services)))
+        while not all(server.started for server in servers):
+            if any(task.done() for task in tasks):
+                break
+            await asyncio.sleep(0.02)
+        if started is not None:
+            started.set()
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for server in servers:
+                server.should_exit = True
+            for task in tasks:
+                task.cancel()
+            if services.history is not None:
+                services.history.close()
+
+
+async def _enact_faults(services: Services) -> None:
+    schedule = build_schedule(services.scenario, services.seed)
+    edges = sorted(
+        [(w.start, 1, i, "start") for i, w in enumerate(schedule.windows)]
+        + [(w.end, 0, i, "stop") for i, w in enumerate(schedule.windows)]
+    )
+    for at, _, index, phase in edges:
+        window = schedule.windows[index]
+        if window.party not in services.live or window.kind not in LIVE_FAULTS:
+            continue
+        await services.clock.sleep(at - services.clock.now())
+        live = services.live[window.party]
+        conditions = live.behaviour.conditions
+        (conditions.open if phase == "start" else conditions.close)(window.kind, window.params)
+        record: Record = {"kind": "fault", "t": round(services.clock.now(), 6),
+                          "system": window.party, "fault": window.kind, "phase": phase}  # fmt: skip
+        if window.params:
+            record["params"] = dict(window.params)
+        live.record(record)
+
+
+def write_tokens(services: Services) -> Path:
+    path = services.directory / "tokens.json"
+    path.write_text(json.dumps(services.describe(), indent=2) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,49 @@
+"""The systems of record of a scenario, built from its world and profiles: shared by the
+simulated run and the live services, so both serve the same data with the same behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.scenario import Scenario
+from harness.world import World, build_world
+from simulators.base import SystemOfRecord
+from simulators.billing import Billing
+from simulators.cpq import CPQ
+from simulators.erp import ERP
+from simulators.profiles import Behaviour, Streams
+from simulators.support import Support
+
+
+@dataclass
+class Systems:
+    world: World
+    cpq: CPQ
+    erp: ERP
+    erps: dict[str, ERP]  # two during a cloud ERP migration
+    by_name: dict[str, SystemOfRecord]
+    behaviours: dict[str, Behaviour]
+
+
+def build_systems(scenario: Scenario, seed: int, named: Streams) -> Systems:
+    """CPQ, ERP (and a cloud ERP when the scenario has one), billing and support, each with
+    its behaviour bound to the run's named streams."""
+    world = build_world(scenario.world, seed)
+    profiles = {name: spec.profile() for name, spec in scenario.systems.items()}
+    epoch = scenario.start.timestamp()
+    catalog, idempotency = world.catalog, {n: p.idempotency for n, p in profiles.items()}
+    cpq = CPQ(catalog, world.accounts(), idempotency["cpq"], epoch)
+    erp = ERP(world.erp_master, idempotency["erp"], epoch)
+    erps = {"erp": erp}
+    if world.erp_cloud_master is not None:
+        cloud = world.erp_cloud_master
+        erps["erp_cloud"] = ERP(cloud, idempotency["erp_cloud"], epoch, "erp_cloud")
+    by_name: dict[str, SystemOfRecord] = {
+        "cpq": cpq,
+        "erp": erp,
+        "billing": Billing(world.billing_catalog, idempotency["billing"], epoch),
+        "support": Support(idempotency["support"], epoch),
+        **{name: other for name, other in erps.items() if name != "erp"},
+    }
+    behaviours = {name: profile.bind(name, named) for name, profile in profiles.items()}
+    return Systems(world, cpq, erp, erps, by_name, behaviours)

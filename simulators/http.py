@@ -1,0 +1,373 @@
+"""Any simulator over HTTP: an ASGI app (FastAPI) that applies the system's profile in real time.
+
+The same domain module and `Behaviour` answer as in the simulated run; only the driver differs:
+here a decision's delay is slept (divided by the clock's time scale) and its fate becomes an
+HTTP answer. Rules:
+
+1. Every operation is `POST /v1/<operation>` with a JSON object body, behind the system's
+   bearer token (401 without it). `Idempotency-Key` is honoured as the profile says.
+   `X-Syncline-Attempt` and `X-Syncline-Trace`, when a client sends them, go into the history
+   so retries can be judged.
+2. Answers: 200 and the body; a business refusal with its own 4xx and
+   `{"error": {"code", "message"}}`; a refusal by the gateway (outage, maintenance, rate limit,
+   read-only, brownout) with its 429 / 503 and `Retry-After`; a ghost write (applied, answer
+   lost) and a lost request (not applied) both as 504 after the client's timeout — the client
+   cannot tell them apart, as in production, and must treat 504 as "maybe applied".
+3. Each applied request's events are delivered as webhooks to the subscriber URLs, signed
+   `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">`, with the profile's delay, duplicates,
+   reordering, loss and retry schedule; a delivery counts when the receiver answers 2xx.
+4. Everything is recorded as plain history records (the shape of `harness.history`): the
+   caller turns them into its history file. Control endpoints (`/admin/...`) sit behind the
+   admin token: start / stop a fault, export the history, reset.
+
+Nothing here reads a clock of its own: the driver passes one in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fastapi import Body, FastAPI, Header
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRecord
+from simulators.profiles import Behaviour, CallDecision
+from simulators.webhooks import canonical_body, sign
+
+Record = dict[str, Any]
+#: Sends one webhook: (url, body, headers) -> the receiver's status code (0: unreachable).
+Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds of scenario time since the service started."""
+
+    def unix(self) -> int:
+        """Unix time, for webhook signatures (receivers compare it with their own clock)."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of scenario time."""
+
+
+@dataclass
+class LiveSystem:
+    """One system of record served over HTTP, with its behaviour, clock and history sink."""
+
+    system: SystemOfRecord
+    behaviour: Behaviour
+    clock: Clock
+    record: Callable[[Record], None]
+    token: str
+    signing_secret: str
+    subscribers: list[str] = field(default_factory=list)  # webhook URLs
+    send: Send | None = None
+    calls: int = 0
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def name(self) -> str:
+        return self.system.name
+
+    async def serve(
+        self, operation: str, payload: dict[str, Any], idem_key: str | None, attempt: int,
+        trace: str | None,
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:  # fmt: skip
+        """One request, as the profile decides: (status, body, headers)."""
+        self.calls += 1
+        call_id, started = self.calls, self.clock.now()
+        keys = {key: payload[f] for f, key in BUSINESS_ID_FIELDS if f in payload}
+        self._call("invoke", call_id, operation, attempt, trace, started, idem_key=idem_key,
+                   keys=keys)  # fmt: skip
+        decision = self.behaviour.decide(started, operation not in self.system.reads)
+        if decision.fate in ("lost", "refuse"):
+            await self.clock.sleep(decision.delay)
+            return self._refused(call_id, operation, attempt, trace, started, decision)
+        conflict = self.system.claim(operation, idem_key)
+        if conflict is not None:
+            await self.clock.sleep(self.behaviour.profile.refusal_after_s)
+            self._call("fail", call_id, operation, attempt, trace, started, error_kind="transient",
+                       error_code=conflict.code, cause="conflict")  # fmt: skip
+            return 409, _error(conflict.code, conflict.message), {}
+        self.behaviour.in_service += 1
+        try:
+            await self.clock.sleep(decision.delay)
+        finally:
+            self.behaviour.in_service -= 1
+            self.system.release(operation, idem_key)
+        outcome = self.system.handle(operation, payload, self.clock.now(), idem_key)
+        self.commit(outcome)
+        if decision.fate == "ghost":
+            timeout = self.behaviour.profile.client_timeout_s
+            await self.clock.sleep(max(started + timeout - self.clock.now(), 0.0))
+            self._call(
+                "info",
+                call_id,
+                operation,
+                attempt,
+                trace,
+                started,
+                error_kind="ambiguous",
+                error_code="timeout",
+                cause=decision.cause,
+            )
+            return 504, _error("timeout", f"no answer from {self.name}"), {}
+        if outcome.error is not None:
+            error = outcome.error
+            self._call("fail", call_id, operation, attempt, trace, started,
+                       error_kind="business", error_code=error.code, cause="business")  # fmt: skip
+            return error.status, _error(error.code, error.message), {}
+        self._call("ok", call_id, operation, attempt, trace, started)
+        return 200, dict(outcome.body), {}
+
+    def _refused(
+        self, call_id: int, operation: str, attempt: int, trace: str | None, started: float,
+        decision: CallDecision,
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:  # fmt: skip
+        if decision.fate == "lost":
+            self._call(
+                "info",
+                call_id,
+                operation,
+                attempt,
+                trace,
+                started,
+                error_kind="ambiguous",
+                error_code="timeout",
+                cause=decision.cause,
+            )
+            return 504, _error("timeout", f"no answer from {self.name}"), {}
+        status = decision.status or 503
+        code = decision.code or str(status)
+        headers = {}
+        if decision.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(decision.retry_after)))
+        self._call(
+            "fail",
+            call_id,
+            operation,
+            attempt,
+            trace,
+            started,
+            error_kind="transient",
+            error_code=code,
+            cause=decision.cause,
+            retry_after=decision.retry_after,
+        )
+        return status, _error(code, f"{self.name} answered {status} ({decision.cause})"), headers
+
+    def _call(
+        self, answer: str, call_id: int, operation: str, attempt: int, trace: str | None,
+        started: float, **fields: Any,
+    ) -> None:  # fmt: skip
+        now = self.clock.now()
+        record: Record = {
+            "kind": "call",
+            "t": round(now, 6),
+            "type": answer,
+            "call": call_id,
+            "system": self.name,
+            "operation": operation,
+            "attempt": attempt,
+        }
+        if trace is not None:
+            record["trace"] = trace
+        if answer != "invoke":
+            record["latency"] = round(now - started, 6)
+        record.update({k: v for k, v in fields.items() if v is not None})
+        self.record(record)
+
+    # -- what requests change, and the webhooks they cause --------------------------------
+
+    def commit(self, outcome: Outcome) -> None:
+        now = round(self.clock.now(), 6)
+        for change in outcome.changes:
+            record: Record = {
+                "kind": "state", "t": now, "system": change.system, "entity": change.entity,
+                "entity_id": change.entity_id, "change": change.change,
+                "version": change.version, "keys": dict(change.keys),
+            }  # fmt: skip
+            if change.effect_key is not None:
+                record["effect_key"] = change.effect_key
+            if change.values is not None:
+                record["values"] = dict(change.values)
+            self.record(record)
+        for event in outcome.events:
+            self._event(event, "emitted", 0)
+            for url in self.subscribers:
+                task = asyncio.get_running_loop().create_task(self._deliver(event, url))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+
+    async def _deliver(self, event: DomainEvent, url: str) -> None:
+        """At least once, as the vendor's profile says: delay, retries, duplicates, loss."""
+        webhooks, plan = self.behaviour.profile.webhooks, self.behaviour.plan_delivery()
+        if plan.lost or self.send is None:
+            self._event(event, "lost", 0)
+            return
+        await self.clock.sleep(plan.delay)
+        attempt, delivered = 1, 0
+        while True:
+            status = 0
+            if "partition" not in self.behaviour.conditions:
+                status = await self.send(url, *self._signed(event, delivered + 1))
+            if 200 <= status < 300:
+                delivered += 1
+                self._event(event, "delivered", delivered)
+                if not plan.duplicate or delivered > 1:
+                    return
+                wait = self.behaviour.duplicate_wait(attempt)  # the acknowledgement was lost
+            else:
+                self._event(event, "failed", attempt)
+                retry = webhooks.retry_wait(attempt)
+                if retry is None:
+                    self._event(event, "dropped", attempt)
+                    return
+                wait = retry
+            attempt += 1
+            await self.clock.sleep(wait)
+
+    def _signed(self, event: DomainEvent, delivery: int) -> tuple[bytes, dict[str, str]]:
+        envelope = webhook_body(event, delivery)
+        signature = sign(self.signing_secret, self.clock.unix(), envelope)
+        headers = {"Content-Type": "application/json", "Syncline-Signature": signature}
+        return canonical_body(envelope).encode(), headers
+
+    def _event(self, event: DomainEvent, kind: str, number: int) -> None:
+        record: Record = {
+            "kind": "event", "t": round(self.clock.now(), 6), "type": kind,
+            "event_id": event.event_id, "event_type": event.type, "system": event.system,
+            "keys": dict(event.keys),
+        }  # fmt: skip
+        if number:
+            record["delivery"] = number
+        self.record(record)
+
+
+def webhook_body(event: DomainEvent, delivery: int = 1) -> dict[str, Any]:
+    """What a webhook carries: the event, as the receiver rebuilds it (`DomainEvent`)."""
+    return {
+        "event_id": event.event_id, "type": event.type, "system": event.system,
+        "occurred_at": event.occurred_at, "payload": dict(event.payload),
+        "keys": dict(event.keys), "delivery": delivery,
+    }  # fmt: skip
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _bearer(header: str | None) -> str | None:
+    if header is None or not header.startswith("Bearer "):
+        return None
+    return header.removeprefix("Bearer ").strip()
+
+
+@dataclass
+class Control:
+    """What the admin endpoints act on, shared by every system a service runs."""
+
+    admin_token: str
+    history: Callable[[], Iterable[str]]  # JSON lines of the history so far
+    reset: Callable[[], None]
+
+
+#: The answers every operation may give besides its own, for the OpenAPI description.
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no or wrong bearer token"},
+    429: {"description": "rate limited; see Retry-After"},
+    503: {"description": "outage, maintenance, read-only or brownout; see Retry-After"},
+    504: {"description": "no answer in time: the request may have been applied"},
+}
+
+
+def create_app(live: LiveSystem, control: Control) -> FastAPI:
+    """The ASGI app for one system: its operations, health, and the admin endpoints."""
+    app = FastAPI(
+        title=f"Syncline simulated {live.name}",
+        version="1",
+        description=(
+            f"The simulated {live.name} system of record, answering as its profile says "
+            "(latency, outages, rate limits, ghost writes). Bearer token per system."
+        ),
+    )
+
+    def add_operation(operation: str) -> None:
+        async def call(
+            payload: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
+            authorization: str | None = Header(default=None),
+            idempotency_key: str | None = Header(default=None),
+            x_syncline_attempt: int = Header(default=1, ge=1),
+            x_syncline_trace: str | None = Header(default=None),
+        ) -> JSONResponse:
+            if _bearer(authorization) != live.token:
+                return JSONResponse(_error("unauthorized", "a valid bearer token is needed"), 401)
+            status, body, headers = await live.serve(
+                operation, payload, idempotency_key, x_syncline_attempt, x_syncline_trace
+            )
+            return JSONResponse(body, status, headers)
+
+        app.post(
+            f"/v1/{operation}", name=operation, operation_id=operation,
+            summary=operation.replace("_", " "),
+            responses=ANSWERS,
+        )(call)  # fmt: skip
+
+    for operation in live.system.operations:
+        add_operation(operation)
+
+    @app.get("/healthz", operation_id="healthz")
+    async def healthz() -> dict[str, str]:
+        return {"system": live.name, "status": "up"}
+
+    def admin(authorization: str | None) -> JSONResponse | None:
+        if _bearer(authorization) != control.admin_token:
+            return JSONResponse(_error("unauthorized", "the admin token is needed"), 401)
+        return None
+
+    @app.post("/admin/faults/{kind}/{action}", operation_id="fault")
+    async def fault(
+        kind: str,
+        action: str,
+        params: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
+        authorization: str | None = Header(default=None),
+    ) -> JSONResponse:
+        refused = admin(authorization)
+        if refused is not None:
+            return refused
+        if action not in ("start", "stop"):
+            return JSONResponse(_error("bad_action", "action is start or stop"), 400)
+        conditions = live.behaviour.conditions
+        (conditions.open if action == "start" else conditions.close)(kind, params)
+        phase = "start" if action == "start" else "stop"
+        record: Record = {"kind": "fault", "t": round(live.clock.now(), 6), "system": live.name,
+                          "fault": kind, "phase": phase}  # fmt: skip
+        if params:
+            record["params"] = params
+        live.record(record)
+        return JSONResponse({"system": live.name, "fault": kind, "phase": phase})
+
+    @app.get("/admin/history", operation_id="history")
+    async def history(authorization: str | None = Header(default=None)) -> Any:
+        refused = admin(authorization)
+        if refused is not None:
+            return refused
+        return PlainTextResponse("".join(f"{line}\n" for line in control.history()))
+
+    @app.post("/admin/reset", operation_id="reset")
+    async def reset(authorization: str | None = Header(default=None)) -> JSONResponse:
+        refused = admin(authorization)
+        if refused is not None:
+            return refused
+        control.reset()
+        return JSONResponse({"reset": True})
+
+    return app
+
+
+def to_line(record: Record) -> str:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
