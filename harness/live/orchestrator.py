@@ -1,0 +1,160 @@
+"""`syncline orchestrator`: a design (the reference by default) as an HTTP service.
+
+It receives the simulators' webhooks at `POST /webhooks/<system>`, checks each signature and
+timestamp (a forged, unsigned or stale one gets 401 and a `security` note in the history),
+commits the event to SQLite before answering 202, and runs the design's handler on the live
+driver. After a `kill -9`, the next start handles whatever was received and not finished, and
+tells the design `orchestrator.restarted` so it recovers from its journal; nothing is lost, and
+the design's inbox keeps anything from happening twice.
+
+The business exception queue and the dead letters are served too, behind the admin token:
+`GET /exceptions` lists them, `POST /exceptions/<workflow>/<action>` (resolve, replay, skip,
+compensate) sends the operator's decision to the design as the operations team would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from harness.engine.exceptions import EXCEPTIONAL
+from harness.engine.exceptions import TABLE as WORKFLOWS
+from harness.live.driver import LiveDriver
+from simulators.base import DomainEvent
+from simulators.http import Record
+from simulators.webhooks import DEFAULT_TOLERANCE_S, verify
+
+#: What an operator may decide about a parked or dead-lettered workflow.
+ACTIONS = ("resolve", "replay", "skip", "compensate")
+
+
+@dataclass
+class Orchestrator:
+    driver: LiveDriver
+    signing_secret: str
+    admin_token: str
+    unix: Callable[[], float]
+    tolerance_s: float = DEFAULT_TOLERANCE_S
+    operator_events: int = 0
+    rejected: int = field(default=0)
+
+    def start(self) -> None:
+        """Tell the design it started (or restarted), then finish what a crash interrupted."""
+        journal, design = self.driver.journal, self.driver.design
+        lifecycle = "orchestrator.started" if journal.empty else "orchestrator.restarted"
+        pending = journal.pending()
+        if lifecycle in design.subscriptions:
+            now = self.driver.clock.now()
+            event = DomainEvent(f"{lifecycle}-{now:.0f}", lifecycle, "orchestrator", now, {}, {})
+            self.driver.spawn(event)
+        for position, _, body in pending:
+            self._handle(position, body)
+
+    def receive(self, system: str, raw: bytes, signature: str | None) -> tuple[int, str]:
+        """One webhook: (status, reason). Durable before it is acknowledged."""
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not verify(
+            self.signing_secret, signature, body, self.unix(), self.tolerance_s
+        ):
+            reason = "malformed" if not isinstance(body, dict) else _why(signature)
+            self.rejected += 1
+            self._note("webhook_rejected", system, {"reason": reason})
+            return 401, reason
+        missing = {"event_id", "type", "system", "payload", "keys"} - set(body)
+        if missing:
+            self._note("webhook_rejected", system, {"reason": f"missing {sorted(missing)}"})
+            return 400, f"missing {', '.join(sorted(missing))}"
+        position = self.driver.journal.receive(system, body)
+        self._handle(position, body)
+        return 202, "accepted"
+
+    def _handle(self, position: int, body: dict[str, Any]) -> None:
+        event = DomainEvent(
+            str(body["event_id"]), str(body["type"]), str(body["system"]),
+            float(body.get("occurred_at", 0.0)), body["payload"], body["keys"],
+            int(body.get("delivery", 1)),
+        )  # fmt: skip
+        task = self.driver.spawn(event)
+        task.add_done_callback(lambda _: self.driver.journal.handled(position))
+
+    def exceptions(self) -> list[dict[str, Any]]:
+        return [
+            {"workflow": key, **entry}
+            for key, entry in self.driver.journal.scan(WORKFLOWS)
+            if isinstance(entry, dict) and entry.get("status") in EXCEPTIONAL
+        ]
+
+    def decide(self, workflow: str, action: str) -> None:
+        self.operator_events += 1
+        now = self.driver.clock.now()
+        event = DomainEvent(
+            f"OPS-LIVE-{self.operator_events:06d}", f"operator.{action}", "operations", now,
+            {"workflow": workflow}, {"quote": workflow},
+        )  # fmt: skip
+        self.driver.spawn(event)
+
+    def _note(self, event: str, subject: str, details: dict[str, Any]) -> None:
+        record: Record = {"kind": "policy", "t": round(self.driver.clock.now(), 6),
+                          "policy": "security", "subject": subject, "event": event,
+                          "details": details}  # fmt: skip
+        self.driver.record(record)
+
+
+def _why(signature: str | None) -> str:
+    return "unsigned" if not signature else "bad or stale signature"
+
+
+def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
+    app = FastAPI(
+        title="Syncline orchestrator",
+        version="1",
+        description="A design under test as a service: signed webhooks in, calls out.",
+    )
+
+    @app.post("/webhooks/{system}", status_code=202, operation_id="webhook")
+    async def webhook(
+        system: str,
+        request: Request,
+        syncline_signature: str | None = Header(default=None),
+    ) -> JSONResponse:
+        status, reason = orchestrator.receive(system, await request.body(), syncline_signature)
+        return JSONResponse({"status": reason}, status)
+
+    def refused(authorization: str | None) -> JSONResponse | None:
+        if authorization != f"Bearer {orchestrator.admin_token}":
+            return JSONResponse({"error": {"code": "unauthorized"}}, 401)
+        return None
+
+    @app.get("/exceptions", operation_id="exceptions")
+    async def exceptions(authorization: str | None = Header(default=None)) -> JSONResponse:
+        return refused(authorization) or JSONResponse(orchestrator.exceptions())
+
+    @app.post("/exceptions/{workflow}/{action}", operation_id="decide")
+    async def decide(
+        workflow: str, action: str, authorization: str | None = Header(default=None)
+    ) -> JSONResponse:
+        denied = refused(authorization)
+        if denied is not None:
+            return denied
+        if action not in ACTIONS:
+            return JSONResponse(
+                {"error": {"code": "bad_action", "message": f"one of {', '.join(ACTIONS)}"}}, 400
+            )
+        if workflow not in {entry["workflow"] for entry in orchestrator.exceptions()}:
+            return JSONResponse({"error": {"code": "not_an_exception"}}, 404)
+        orchestrator.decide(workflow, action)
+        return JSONResponse({"workflow": workflow, "action": action}, 202)
+
+    @app.get("/healthz", operation_id="healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "up", "in_flight": len(orchestrator.driver.tasks)}
+
+    return app
