@@ -206,10 +206,15 @@ def new_directory(parent: Path, seed: int) -> Path:
             candidate = parent / f"{seed}-{stamp}-{number}"
 
 
-def point_latest(out: Path, run_dir: Path) -> None:
-    """Point `out/latest` at the run, replacing the link atomically."""
-    link = out / "latest"
-    temporary = out / f".latest-{os.getpid()}"
+def point_latest(out: Path, run_dir: Path, name: str = "latest") -> None:
+    """Point `out/latest` (or `out/<name>`) at the run, replacing the link atomically."""
+    link = out / name
+    temporary = out / f".{name}-{os.getpid()}"
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(run_dir.relative_to(out), target_is_directory=True)
     os.replace(temporary, link)
+
+
+def point_live(out: Path, services_dir: Path) -> None:
+    """Point `out/live` at the newest live services' directory."""
+    point_latest(out, services_dir, "live")

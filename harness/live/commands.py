@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from harness.designs import DesignError
+from harness.live.orchestrator import read_services, run_orchestrator
 from harness.live.serve import (
     PortInUse,
     check_ports,
@@ -16,7 +18,7 @@ from harness.live.serve import (
     serve,
     write_tokens,
 )
-from harness.runner import new_directory
+from harness.runner import new_directory, point_live, resolve_design
 from harness.scenario import load
 
 
@@ -60,12 +62,13 @@ def serve_command(
     directory = new_directory(Path(out) / loaded.name / "live", seed)
     services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
     tokens = write_tokens(services)
+    point_live(Path(out), directory)
     click.echo(f"Serving {loaded.name} (seed {seed}, time scale {time_scale:g}):")
     for name in services.live:
         click.echo(f"  {name:<10} {services.url(name)}  token {services.tokens[name]}")
         click.echo(f"  {'':<10} {services.url(name)}/docs (OpenAPI)")
     click.echo(f"  admin token    {services.admin_token}")
-    click.echo(f"  tokens:        {tokens}")
+    click.echo(f"  tokens:        {tokens}  ({Path(out) / 'live'} points here)")
     click.echo(f"  history:       {directory / 'history.jsonl'}")
     if webhooks:
         click.echo(f"  webhooks to:   {webhooks.rstrip('/')}/webhooks/<system>")
@@ -75,3 +78,34 @@ def serve_command(
             asyncio.run(serve(services))
         except PortInUse as taken:
             raise LiveUsageError(str(taken)) from None
+
+
+@click.command("orchestrator")
+@click.argument("services", default="runs/live", type=click.Path(path_type=Path))
+@click.option("--design", default="reference", show_default=True,
+              help="A shipped design or a plugin (package.module:factory).")  # fmt: skip
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True,
+              help="Where webhooks arrive: give `serve --webhooks http://HOST:PORT`.")  # fmt: skip
+@click.option("--state", type=click.Path(file_okay=False, path_type=Path),
+              help="Its SQLite journal and history (default: SERVICES/orchestrator).")  # fmt: skip
+def orchestrator_command(
+    services: Path, design: str, host: str, port: int, state: Path | None
+) -> None:
+    """Run a design as a service against the simulators `syncline serve` started (SERVICES is
+    the directory it printed; runs/live points at the newest)."""
+    try:
+        described = read_services(services)
+        resolve_design(design, described["scenario"].designs)
+        check_ports(host, {"orchestrator": port})
+    except (FileNotFoundError, PortInUse, DesignError) as bad:
+        raise LiveUsageError(str(bad)) from None
+    state = state or services / "orchestrator"
+    click.echo(f"Orchestrator ({design}) for {described['scenario'].name}:")
+    click.echo(f"  webhooks at    http://{host}:{port}/webhooks/<system>")
+    click.echo(f"  exceptions     http://{host}:{port}/exceptions (admin token)")
+    click.echo(f"  journal:       {state / 'journal.sqlite'}")
+    click.echo(f"  history:       {state / 'history.jsonl'}")
+    click.echo("Ctrl-C stops; kill -9 loses nothing: start it again on the same state.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_orchestrator(services, host, port, design, state))

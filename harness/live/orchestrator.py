@@ -14,17 +14,28 @@ compensate) sends the operator's decision to the design as the operations team w
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
+from harness.designs import Context
 from harness.engine.exceptions import EXCEPTIONAL
 from harness.engine.exceptions import TABLE as WORKFLOWS
+from harness.live.client import http_client
 from harness.live.driver import LiveDriver
+from harness.live.journal import Journal
+from harness.live.serve import HistoryLog, RealClock
+from harness.runner import resolve_design
+from harness.scenario import parse
+from harness.seeds import streams
 from simulators.base import DomainEvent
 from simulators.http import Record
 from simulators.webhooks import DEFAULT_TOLERANCE_S, verify
@@ -158,3 +169,58 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
         return {"status": "up", "in_flight": len(orchestrator.driver.tasks)}
 
     return app
+
+
+def read_services(directory: Path) -> dict[str, Any]:
+    """What `syncline serve` wrote for its clients: URLs, tokens, secret, clock, scenario."""
+    tokens = directory / "tokens.json"
+    if not tokens.is_file():
+        raise FileNotFoundError(
+            f"{directory} holds no tokens.json: give the directory `syncline serve` printed"
+        )
+    described: dict[str, Any] = json.loads(tokens.read_text(encoding="utf-8"))
+    described["scenario"] = parse((directory / "scenario.yaml").read_text(encoding="utf-8"),
+                                  str(directory / "scenario.yaml"))  # fmt: skip
+    return described
+
+
+async def run_orchestrator(
+    services_dir: Path, host: str, port: int, design: str, state: Path,
+    started: asyncio.Event | None = None,
+) -> None:  # fmt: skip
+    """Serve `design` against the services in `services_dir` until cancelled."""
+    described = read_services(services_dir)
+    scenario = described["scenario"]
+    factory = resolve_design(design, scenario.designs)
+    fresh = factory()
+    state.mkdir(parents=True, exist_ok=True)
+    clock = RealClock(described["time_scale"], described["started_unix"])
+    history = HistoryLog(state / "history.jsonl")
+    journal = Journal(state / "journal.sqlite")
+    clients = {
+        name: http_client(system["url"], system["token"])
+        for name, system in described["systems"].items()
+    }
+    seed = int(described.get("seed", 0))
+    context = Context(streams(seed)(f"design.{fresh.name}"))
+    driver = LiveDriver(fresh, clients, journal, clock, history, context)
+    orchestrator = Orchestrator(driver, described["signing_secret"], described["admin_token"],
+                                time.time)  # fmt: skip
+    config = uvicorn.Config(create_orchestrator_app(orchestrator), host=host, port=port,
+                            log_level="warning", lifespan="off")  # fmt: skip
+    server = uvicorn.Server(config)
+    orchestrator.start()
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.02)
+        if started is not None and server.started:
+            started.set()
+        await serving
+    finally:
+        server.should_exit = True
+        await driver.stop()
+        for client in clients.values():
+            await client.aclose()
+        journal.close()
+        history.close()

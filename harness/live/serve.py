@@ -46,13 +46,15 @@ class PortInUse(Exception):
 
 @dataclass
 class RealClock:
-    """Scenario time from the wall clock: `time_scale` scenario seconds per wall second."""
+    """Scenario time from the wall clock: `time_scale` scenario seconds per wall second since
+    `started` (Unix time), which the services write to `tokens.json` so that the orchestrator,
+    another process, keeps the same scenario time."""
 
     time_scale: float = 1.0
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.time)
 
     def now(self) -> float:
-        return (time.monotonic() - self.started) * self.time_scale
+        return (time.time() - self.started) * self.time_scale
 
     def unix(self) -> int:
         return int(time.time())
@@ -103,6 +105,8 @@ class Services:
         built = build_systems(self.scenario, self.seed, streams(self.seed))
         if self.history is None:
             self.directory.mkdir(parents=True, exist_ok=True)
+            scenario_file = self.directory / "scenario.yaml"
+            scenario_file.write_text(self.scenario.to_yaml(), encoding="utf-8")
             self.history = HistoryLog(self.directory / "history.jsonl")
         self.history({
             "kind": "run_started", "t": 0.0, "scenario": self.scenario.name, "design": "live",
@@ -129,16 +133,20 @@ class Services:
             "admin_token": self.admin_token,
             "signing_secret": self.signing_secret,
             "time_scale": self.clock.time_scale,
+            "started_unix": self.clock.started,
             "history": str(self.directory / "history.jsonl"),
+            "seed": self.seed,
         }
 
     def reset(self) -> None:
-        self.clock.started = time.monotonic()
+        self.clock.started = time.time()
         assert self.history is not None
         self.history.close()
         (self.directory / "history.jsonl").unlink(missing_ok=True)
         self.history = None
         self.build()
+        if (self.directory / "tokens.json").exists():
+            write_tokens(self)  # the clock restarted: the orchestrator must read it again
 
 
 def ports_for(scenario: Scenario, first_port: int) -> dict[str, int]:
