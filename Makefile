@@ -17,7 +17,7 @@ $(BIN)/python:
 
 # Reinstall only when the project's metadata changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,live]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,live,load]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -436,7 +436,11 @@ def _print_overall(status: str) -> None:
 def _add_live_commands() -> None:
     """Live mode needs the `live` extra (FastAPI, uvicorn, httpx); without it, say so."""
     try:
-        from harness.live.commands import orchestrator_command, serve_command  # noqa: PLC0415
+        from harness.live.commands import (  # noqa: PLC0415
+            load_command,
+            orchestrator_command,
+            serve_command,
+        )
     except ImportError as error:
         missing = error.name
 
@@ -452,6 +456,7 @@ def _add_live_commands() -> None:
         return
     main.add_command(serve_command)
     main.add_command(orchestrator_command)
+    main.add_command(load_command)
 
 
 _add_live_commands()

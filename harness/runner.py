@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,11 +149,40 @@ def run(
         simulation.run()
         records = history.count
     verdicts = tuple(dispatch.verdicts())
-    summary = {
+    faults = [
+        {
+            "party": w.party,
+            "kind": w.kind,
+            "start_s": round(w.start, 3),
+            "end_s": round(min(w.end, scenario.horizon_s), 3),
+            **({"params": dict(w.params)} if w.params else {}),
+        }
+        for w in simulation.schedule.windows
+    ]
+    summary = summarize(scenario, name, seed, verdicts, metrics, faults, records)
+    write_summary(run_dir, summary)
+    if reports is not None:
+        reports(run_dir)
+    if not placed:
+        point_latest(out, run_dir)
+    return RunResult(run_dir, summary, verdicts)
+
+
+def summarize(
+    scenario: Scenario,
+    design: str,
+    seed: int,
+    verdicts: Sequence[Verdict],
+    metrics: RunMetrics,
+    faults: list[dict[str, Any]],
+    records: int,
+) -> dict[str, Any]:
+    """`summary.json`'s content: verdicts first, then what the run went through."""
+    return {
         "schema": SUMMARY_SCHEMA,
         "scenario": scenario.name,
         "description": " ".join(scenario.description.split()),
-        "design": name,
+        "design": design,
         "seed": seed,
         "status": checkers.worst(v.status for v in verdicts),
         "simulated": {
@@ -163,24 +192,9 @@ def run(
         },
         "checkers": [v.as_dict() for v in verdicts],
         **metrics.summary(),
-        "faults": [
-            {
-                "party": w.party,
-                "kind": w.kind,
-                "start_s": round(w.start, 3),
-                "end_s": round(min(w.end, scenario.horizon_s), 3),
-                **({"params": dict(w.params)} if w.params else {}),
-            }
-            for w in simulation.schedule.windows
-        ],
+        "faults": faults,
         "history": {"file": "history.jsonl", "records": records},
     }
-    write_summary(run_dir, summary)
-    if reports is not None:
-        reports(run_dir)
-    if not placed:
-        point_latest(out, run_dir)
-    return RunResult(run_dir, summary, verdicts)
 
 
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:

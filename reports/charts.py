@@ -145,7 +145,8 @@ def _finish_time_axes(axes: tuple[Any, ...], summary: dict[str, Any], start: dat
         axis.set_xlim(start, end)
         _shade_faults(axis, summary["faults"], start)
         axis.grid(alpha=0.3)
-        axis.legend(loc="upper left", fontsize=8, ncols=3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="upper left", fontsize=8, ncols=3)
     axes[-1].set_xlabel("simulated time (UTC)")
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b\n%H:%M"))  # type: ignore[no-untyped-call]
 

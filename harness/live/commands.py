@@ -109,3 +109,50 @@ def orchestrator_command(
     click.echo("Ctrl-C stops; kill -9 loses nothing: start it again on the same state.")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_orchestrator(services, host, port, design, state))
+
+
+@click.command("load")
+@click.argument("scenario")
+@click.option("--users", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--spawn-rate", default=2.0, show_default=True, type=click.FloatRange(min=0.01),
+              help="Users started per second.")  # fmt: skip
+@click.option("--duration", default="30s", show_default=True,
+              help="How long Locust runs: 30s, 5m, 1h.")  # fmt: skip
+@click.option(
+    "--services",
+    default="runs/live",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The directory `syncline serve` printed.",
+)
+@click.option("--orchestrator", default="http://127.0.0.1:8100", show_default=True,
+              help="The orchestrator's base URL (waited for until it is idle).")  # fmt: skip
+@click.option(
+    "--settle",
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait at most, after the load, for the integration to settle.",
+)
+def load_command(
+    scenario: str, users: int, spawn_rate: float, duration: str, services: Path,
+    orchestrator: str, settle: float,
+) -> None:  # fmt: skip
+    """Load the live services of SCENARIO with Locust, then judge what happened."""
+    from harness.live.load import LoadPlan, run_load  # noqa: PLC0415 - starts no Locust itself
+
+    try:
+        described = read_services(services)
+    except FileNotFoundError as missing:
+        raise LiveUsageError(str(missing)) from None
+    served = described["scenario"].name
+    if served != load(scenario).name:
+        raise LiveUsageError(f"{services} serves {served}, not {scenario}: serve {scenario} first")
+    plan = LoadPlan(services, users, spawn_rate, duration, orchestrator, settle)
+    click.echo(f"Locust: {users} users (+{spawn_rate:g}/s) for {duration} against {services}")
+    result, locust_code = run_load(plan, int(described.get("seed", 0)))
+    for verdict in result.verdicts:
+        click.echo(f"  {verdict.checker:<28} {verdict.status:<8} {verdict.summary}")
+    click.echo(f"\n  overall: {result.status.upper()}")
+    click.echo(f"  report:        {result.run_dir / 'report.html'}")
+    click.echo(f"  locust:        {result.run_dir / 'locust.html'} (Locust exited {locust_code})")
+    raise SystemExit(result.exit_code)

@@ -1,0 +1,86 @@
+"""A live run judged like a simulated one: the services' and the orchestrator's histories merged
+in time order into a run directory, then the scenario's checkers, summary and reports.
+
+The run directory (`<services dir>/loads/<seed>-<time>/` for `syncline load`) then holds the
+merged `history.jsonl`, `summary.json` and the reports: `syncline analyze` works on it. The
+scenario is judged over the time the services ran (its `duration` becomes the elapsed scenario
+time, with no drain), so throughput is per hour of what actually ran.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness import checkers
+from harness.history import SCHEMA, HistoryWriter, RunEnded, RunStarted, fan_out, from_json
+from harness.metrics import RunMetrics
+from harness.runner import RunResult, summarize, write_summary
+from harness.scenario import Scenario, parse
+
+#: Where each part of a live setup keeps its history, under the services' directory.
+SOURCES = ("history.jsonl", "orchestrator/history.jsonl")
+
+
+def judge(
+    services_dir: Path,
+    run_dir: Path,
+    sources: list[Path] | None = None,
+    design: str = "live",
+    reports: bool = True,
+) -> RunResult:
+    """Merge `sources` (by default the services' and the orchestrator's histories) into
+    `run_dir` and judge them with the scenario in `services_dir`."""
+    scenario_file = services_dir / "scenario.yaml"
+    scenario = parse(scenario_file.read_text(encoding="utf-8"), str(scenario_file))
+    lines: list[dict[str, Any]] = []
+    for path in sources or [services_dir / source for source in SOURCES]:
+        if path.is_file():
+            with path.open(encoding="utf-8") as found:
+                lines += [json.loads(line) for line in found if line.strip()]
+    seed = next((int(r["seed"]) for r in lines if r["kind"] == "run_started"), 0)
+    events = sorted(
+        (r for r in lines if r["kind"] not in ("run_started", "run_ended")),
+        key=lambda r: float(r["t"]),
+    )
+    elapsed = max((float(r["t"]) for r in events), default=1.0)
+    judged = scenario.model_copy(update={"duration": max(elapsed, 1.0), "drain": 0.0})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "scenario.yaml").write_text(judged.to_yaml(), encoding="utf-8")
+    dispatch, metrics = checkers.Dispatch(checkers.build(judged)), RunMetrics()
+    with HistoryWriter(run_dir / "history.jsonl") as history:
+        sink = fan_out((history, dispatch, metrics))
+        sink(RunStarted(0.0, scenario.name, design, seed, scenario.start.isoformat(),
+                        judged.horizon_s, SCHEMA))  # fmt: skip
+        for record in events:
+            sink(from_json(json.dumps(record)))
+        sink(RunEnded(judged.horizon_s))
+        count = history.count
+    verdicts = tuple(dispatch.verdicts())
+    summary = summarize(judged, design, seed, verdicts, metrics, _faults(events, judged), count)
+    write_summary(run_dir, summary)
+    if reports:
+        from reports import write_reports  # noqa: PLC0415 - matplotlib only when reporting
+
+        write_reports(run_dir)
+    return RunResult(run_dir, summary, verdicts)
+
+
+def _faults(events: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:
+    """Fault windows from the start / stop records (one still open ends with the run)."""
+    opened: dict[tuple[str, str], float] = {}
+    windows = []
+    for record in events:
+        if record["kind"] != "fault":
+            continue
+        key = (record["system"], record["fault"])
+        if record["phase"] == "start":
+            opened[key] = float(record["t"])
+        elif key in opened:
+            windows.append((key, opened.pop(key), float(record["t"])))
+    windows += [(key, start, scenario.horizon_s) for key, start in opened.items()]
+    return [
+        {"party": party, "kind": kind, "start_s": round(start, 3), "end_s": round(end, 3)}
+        for (party, kind), start, end in sorted(windows, key=lambda w: w[1])
+    ]
