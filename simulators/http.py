@@ -15,7 +15,8 @@ HTTP answer. Rules:
    cannot tell them apart, as in production, and must treat 504 as "maybe applied".
 3. Each applied request's events are delivered as webhooks to the subscriber URLs, signed
    `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">`, with the profile's delay, duplicates,
-   reordering, loss and retry schedule; a delivery counts when the receiver answers 2xx.
+   reordering, loss and retry schedule; a delivery counts when the receiver answers 2xx. A
+   durable stream (CDC) holds an event while the receiver is away, for its retention.
 4. Everything is recorded as plain history records (the shape of `harness.history`): the
    caller turns them into its history file. Control endpoints (`/admin/...`) sit behind the
    admin token: start / stop a fault, export the history, reset.
@@ -39,6 +40,8 @@ from simulators.profiles import Behaviour, CallDecision
 from simulators.webhooks import canonical_body, sign
 
 Record = dict[str, Any]
+#: How often a durable stream looks for its subscriber again (scenario seconds).
+STREAM_RECONNECT_S = 30.0
 #: Sends one webhook: (url, body, headers) -> the receiver's status code (0: unreachable).
 Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
 
@@ -221,6 +224,13 @@ class LiveSystem:
                 if not plan.duplicate or delivered > 1:
                     return
                 wait = self.behaviour.duplicate_wait(attempt)  # the acknowledgement was lost
+            elif webhooks.replay_retention_s is not None:  # a stream: wait for the subscriber
+                if self.clock.now() - event.occurred_at > webhooks.replay_retention_s:
+                    self._event(event, "dropped", attempt)
+                    return
+                if attempt == 1:
+                    self._event(event, "failed", attempt)
+                wait = STREAM_RECONNECT_S
             else:
                 self._event(event, "failed", attempt)
                 retry = webhooks.retry_wait(attempt)

@@ -169,6 +169,8 @@ def check_ports(host: str, ports: dict[str, int]) -> None:
     """Fail before anything starts if a port is taken."""
     for name, port in ports.items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As uvicorn binds: connections of a killed process (TIME_WAIT) do not block it.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError as error:
