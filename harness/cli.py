@@ -433,30 +433,37 @@ def _print_overall(status: str) -> None:
     click.echo(f"  overall: {text}")
 
 
+#: The live-mode commands, for the message when the `live` and `load` extras are missing.
+LIVE_COMMANDS = ("serve", "orchestrator", "load", "conform")
+
+
 def _add_live_commands() -> None:
     """Live mode needs the `live` extra (FastAPI, uvicorn, httpx); without it, say so."""
     try:
         from harness.live.commands import (  # noqa: PLC0415
+            conform_command,
             load_command,
             orchestrator_command,
             serve_command,
         )
     except ImportError as error:
         missing = error.name
-
-        @main.command("serve", context_settings={"ignore_unknown_options": True})
-        @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-        def serve_unavailable(args: tuple[str, ...]) -> None:
-            """Serve a scenario's systems over HTTP (needs: pip install 'syncline[live]')."""
-            raise UserError(
-                f"live mode needs the live extra ({missing} is missing): "
-                "pip install 'syncline[live]'"
-            )
-
+        for name in LIVE_COMMANDS:
+            _unavailable(name, missing)
         return
-    main.add_command(serve_command)
-    main.add_command(orchestrator_command)
-    main.add_command(load_command)
+    for command in (serve_command, orchestrator_command, load_command, conform_command):
+        main.add_command(command)
+
+
+def _unavailable(name: str, missing: str | None) -> None:
+    @main.command(name, context_settings={"ignore_unknown_options": True},
+                  help="Live mode (needs: pip install 'syncline[live,load]').")  # fmt: skip
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def unavailable(args: tuple[str, ...]) -> None:
+        raise UserError(
+            f"`syncline {name}` needs the live extras ({missing} is missing): "
+            "pip install 'syncline[live,load]'"
+        )
 
 
 _add_live_commands()

@@ -156,3 +156,62 @@ def load_command(
     click.echo(f"  report:        {result.run_dir / 'report.html'}")
     click.echo(f"  locust:        {result.run_dir / 'locust.html'} (Locust exited {locust_code})")
     raise SystemExit(result.exit_code)
+
+
+@click.command("conform")
+@click.argument("scenario")
+@click.option(
+    "--orchestrator-url",
+    required=True,
+    metavar="URL",
+    help="Your orchestrator: it gets the webhooks at URL/webhooks/<system>.",
+)
+@click.option(
+    "--services",
+    default="runs/live",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The directory `syncline serve` printed.",
+)
+@click.option(
+    "--duration",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds of workload.",
+)
+@click.option(
+    "--rate",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Quotes approved per second.",
+)
+@click.option(
+    "--settle",
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait at most, after the workload, for the integration to settle.",
+)
+def conform_command(
+    scenario: str, orchestrator_url: str, services: Path, duration: float, rate: float,
+    settle: float,
+) -> None:  # fmt: skip
+    """Test your orchestrator live: workload, faults, forged and replayed webhooks, checkers."""
+    from harness.live.conform import ConformPlan, run_conform  # noqa: PLC0415
+
+    try:
+        described = read_services(services)
+    except FileNotFoundError as missing:
+        raise LiveUsageError(str(missing)) from None
+    served = described["scenario"].name
+    if served != load(scenario).name:
+        raise LiveUsageError(f"{services} serves {served}, not {scenario}: serve {scenario} first")
+    click.echo(f"Conformance of {orchestrator_url}: {rate:g} quotes/s for {duration:g} s, "
+               "forged and replayed webhooks, the scenario's faults")  # fmt: skip
+    result = run_conform(ConformPlan(services, orchestrator_url, duration, rate, settle))
+    for verdict in result.verdicts:
+        click.echo(f"  {verdict.checker:<28} {verdict.status:<8} {verdict.summary}")
+    click.echo(f"\n  overall: {result.status.upper()}")
+    click.echo(f"  report:        {result.run_dir / 'report.html'}")
+    raise SystemExit(result.exit_code)

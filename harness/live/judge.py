@@ -10,10 +10,12 @@ time, with no drain), so throughput is per hour of what actually ran.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from harness import checkers
+from harness.checkers.base import Checker
 from harness.history import SCHEMA, HistoryWriter, RunEnded, RunStarted, fan_out, from_json
 from harness.metrics import RunMetrics
 from harness.runner import RunResult, summarize, write_summary
@@ -29,6 +31,7 @@ def judge(
     sources: list[Path] | None = None,
     design: str = "live",
     reports: bool = True,
+    extra_checkers: Sequence[Checker] = (),
 ) -> RunResult:
     """Merge `sources` (by default the services' and the orchestrator's histories) into
     `run_dir` and judge them with the scenario in `services_dir`."""
@@ -48,7 +51,8 @@ def judge(
     judged = scenario.model_copy(update={"duration": max(elapsed, 1.0), "drain": 0.0})
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(judged.to_yaml(), encoding="utf-8")
-    dispatch, metrics = checkers.Dispatch(checkers.build(judged)), RunMetrics()
+    built = [*checkers.build(judged), *extra_checkers]
+    dispatch, metrics = checkers.Dispatch(built), RunMetrics()
     with HistoryWriter(run_dir / "history.jsonl") as history:
         sink = fan_out((history, dispatch, metrics))
         sink(RunStarted(0.0, scenario.name, design, seed, scenario.start.isoformat(),

@@ -50,14 +50,14 @@ def run_load(plan: LoadPlan, seed: int) -> tuple[RunResult, int]:
     run_dir = new_directory(plan.services_dir / "loads", seed)
     environment = {**os.environ, "SYNCLINE_SERVICES": str(plan.services_dir / "tokens.json")}
     locust = subprocess.run(locust_command(plan, run_dir), env=environment, check=False)
-    asyncio.run(_settle(plan))
-    exported = asyncio.run(_export(plan.services_dir, run_dir))
+    asyncio.run(settle(plan))
+    exported = asyncio.run(export_history(plan.services_dir, run_dir))
     orchestrator_history = plan.services_dir / "orchestrator" / "history.jsonl"
     result = judge(plan.services_dir, run_dir, [exported, orchestrator_history])
     return result, locust.returncode
 
 
-async def _settle(plan: LoadPlan) -> None:
+async def settle(plan: LoadPlan) -> None:
     """Until the orchestrator has nothing in flight and no record arrived for a few seconds."""
     history = plan.services_dir / "history.jsonl"
     deadline, quiet_since, last_size = time.monotonic() + plan.settle_s, time.monotonic(), -1
@@ -75,7 +75,7 @@ async def _settle(plan: LoadPlan) -> None:
             await asyncio.sleep(0.5)
 
 
-async def _export(services_dir: Path, run_dir: Path) -> Path:
+async def export_history(services_dir: Path, run_dir: Path) -> Path:
     """The services' history, as their admin endpoint gives it."""
     described = json.loads((services_dir / "tokens.json").read_text(encoding="utf-8"))
     any_system = next(iter(described["systems"].values()))

@@ -97,8 +97,16 @@ class Orchestrator:
         task.add_done_callback(lambda _: self.driver.journal.handled(position))
 
     def exceptions(self) -> list[dict[str, Any]]:
+        """Parked and dead-lettered workflows: id, status, code, reason, since, business keys."""
         return [
-            {"workflow": key, **entry}
+            {
+                "workflow": key,
+                "status": entry["status"],
+                "code": entry.get("code"),
+                "reason": entry.get("reason"),
+                "parked_at": entry.get("parked_at"),
+                "keys": dict((entry.get("event") or {}).get("keys") or {"quote": key}),
+            }
             for key, entry in self.driver.journal.scan(WORKFLOWS)
             if isinstance(entry, dict) and entry.get("status") in EXCEPTIONAL
         ]

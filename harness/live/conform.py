@@ -1,0 +1,159 @@
+"""`syncline conform`: a live conformance test of anyone's orchestrator.
+
+The orchestrator under test receives the services' webhooks (start `syncline serve --webhooks
+<its URL>`) and calls the simulators with the tokens in `tokens.json`. The harness then:
+1. drives the scenario's workload into CPQ for `duration` (new deals and amendments, at the
+   scenario's mix; customers open support cases) while the services enact the scenario's
+   faults on their clock;
+2. sends the orchestrator forged (wrong secret), unsigned and replayed (stale timestamp)
+   webhooks, each naming an id no system issued (`FORGED-...`), and records the answers;
+3. waits for the integration to settle, reads the orchestrator's business exceptions from
+   `GET <url>/exceptions` if it serves them (the same shape as `syncline orchestrator`'s: a
+   list of `{"workflow", "status", "reason", "keys"}`, keys naming the quote, contract and
+   contract_version), so parked work counts as parked, not lost;
+4. judges the services' history with every checker, plus `security`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.checkers.security import FORGED_PREFIX, Security
+from harness.live.client import http_client
+from harness.live.judge import judge
+from harness.live.load import LoadPlan, export_history, settle
+from harness.live.orchestrator import read_services
+from harness.live.serve import HistoryLog, RealClock
+from harness.runner import RunResult, new_directory
+from harness.seeds import streams
+from harness.workload import Workload
+from harness.world import build_world
+from simulators.webhooks import canonical_body, sign
+
+
+@dataclass(frozen=True)
+class ConformPlan:
+    services_dir: Path
+    orchestrator: str
+    duration_s: float = 60.0
+    quotes_per_s: float = 1.0
+    settle_s: float = 120.0
+
+
+PROBES = (("forged", "not-the-secret", 0), ("unsigned", None, 0), ("replayed", "", -3600))
+
+
+def run_conform(plan: ConformPlan) -> RunResult:
+    described = read_services(plan.services_dir)
+    seed = int(described.get("seed", 0))
+    run_dir = new_directory(plan.services_dir / "conform", seed)
+    notes = HistoryLog(run_dir / "conformance.jsonl")
+    clock = RealClock(described["time_scale"], described["started_unix"])
+    try:
+        asyncio.run(_drive(plan, described, notes, clock, seed))
+        asyncio.run(settle(LoadPlan(plan.services_dir, 1, 1, "0s", plan.orchestrator,
+                                     plan.settle_s)))  # fmt: skip
+        asyncio.run(_exceptions(plan, described, notes, clock))
+        exported = asyncio.run(export_history(plan.services_dir, run_dir))
+    finally:
+        notes.close()
+    return judge(plan.services_dir, run_dir, [exported, run_dir / "conformance.jsonl"],
+                 design="conform", extra_checkers=[Security()])  # fmt: skip
+
+
+async def _drive(
+    plan: ConformPlan, described: dict[str, Any], notes: HistoryLog, clock: RealClock, seed: int
+) -> None:
+    scenario = described["scenario"]
+    world = build_world(scenario.world, seed)
+    workload = Workload(world, scenario.workload.amendment_mix.model_dump(), streams(seed + 7))
+    cpq, support = described["systems"]["cpq"], described["systems"]["support"]
+    contracts: dict[str, list[dict[str, Any]]] = {}
+    customers: list[str] = []
+    agents = streams(seed + 7)("conform.cases")
+    async with (
+        http_client(cpq["url"], cpq["token"]) as client,
+        http_client(support["url"], support["token"]) as service_desk,
+        http_client() as raw,
+    ):
+        probe_at = {round(plan.duration_s * share, 1) for share in (0.2, 0.6)}
+        began = time.monotonic()
+        while (elapsed := time.monotonic() - began) < plan.duration_s:
+            if contracts and workload.amendments.random() < 0.4:
+                contract_id = workload.pick_contract(sorted(contracts))
+                _, lines = workload.amend(contracts[contract_id])
+                payload: dict[str, Any] = {"contract_id": contract_id, "lines": lines}
+            else:
+                customer_id, lines = workload.new_deal()
+                payload = {"customer_id": customer_id, "lines": lines}
+            created = await client.post("/v1/create_quote", json=payload)
+            if created.status_code == 200:
+                quote = created.json()
+                approved = await client.post("/v1/approve_quote",
+                                             json={"quote_id": quote["quote_id"]})  # fmt: skip
+                if approved.status_code == 200:
+                    contracts[quote["contract_id"]] = lines
+                    if "customer_id" in payload:
+                        customers.append(payload["customer_id"])
+            if customers and agents.random() < 0.3:  # a customer calls the service desk
+                case = {"customer_id": agents.choice(customers), "severity": agents.randint(1, 4)}
+                await service_desk.post("/v1/open_case", json=case)
+            if any(abs(elapsed - at) < 1 / plan.quotes_per_s for at in probe_at):
+                probe_at = {at for at in probe_at if abs(elapsed - at) >= 1 / plan.quotes_per_s}
+                await _probe(raw, plan.orchestrator, described, notes, clock)
+            await asyncio.sleep(1 / plan.quotes_per_s)
+
+
+async def _probe(
+    client: httpx.AsyncClient, url: str, described: dict[str, Any], notes: HistoryLog,
+    clock: RealClock,
+) -> None:  # fmt: skip
+    """Forged, unsigned and replayed webhooks, each naming an id nobody issued."""
+    for kind, secret, age in PROBES:
+        forged = f"{FORGED_PREFIX}{kind.upper()}-{clock.now():.0f}"
+        body = {
+            "event_id": f"EVT-{forged}", "type": "quote.approved", "system": "cpq",
+            "occurred_at": clock.now(), "payload": {"quote_id": forged, "contract_id": forged},
+            "keys": {"quote": forged, "contract": forged}, "delivery": 1,
+        }  # fmt: skip
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            key = secret or described["signing_secret"]  # "" : the real secret, but stale
+            headers["Syncline-Signature"] = sign(key, int(time.time()) + age, body)
+        try:
+            answer = await client.post(f"{url.rstrip('/')}/webhooks/cpq",
+                                       content=canonical_body(body), headers=headers)  # fmt: skip
+            status = answer.status_code
+        except httpx.HTTPError:
+            status = 0
+        details = {"status": status, "accepted": 200 <= status < 300, "id": forged}
+        notes({"kind": "policy", "t": round(clock.now(), 6), "policy": "conformance",
+               "subject": kind, "event": "probe", "details": details})  # fmt: skip
+
+
+async def _exceptions(
+    plan: ConformPlan, described: dict[str, Any], notes: HistoryLog, clock: RealClock
+) -> None:
+    """The orchestrator's own account of what it parked, if it gives one."""
+    async with http_client(plan.orchestrator, described["admin_token"], timeout=10.0) as client:
+        try:
+            answer = await client.get("/exceptions")
+            listed = answer.json() if answer.status_code == 200 else []
+        except (httpx.HTTPError, json.JSONDecodeError):
+            listed = []
+    for entry in listed if isinstance(listed, list) else []:
+        workflow = str(entry.get("workflow", ""))
+        if not workflow:
+            continue
+        reason = str(entry.get("reason") or entry.get("code") or "reported by the orchestrator")
+        keys = entry.get("keys") if isinstance(entry.get("keys"), dict) else {"quote": workflow}
+        notes({"kind": "workflow", "t": round(clock.now(), 6), "workflow": workflow,
+               "status": str(entry.get("status", "parked")), "keys": keys,
+               "reason": reason})  # fmt: skip
