@@ -133,9 +133,16 @@ def orchestrator_command(
     show_default=True,
     help="Seconds to wait at most, after the load, for the integration to settle.",
 )
+@click.option(
+    "--locust-arg",
+    "locust_args",
+    multiple=True,
+    metavar="ARG",
+    help="Passed to Locust, e.g. --locust-arg=--master --locust-arg=--expect-workers=2",
+)
 def load_command(
     scenario: str, users: int, spawn_rate: float, duration: str, services: Path,
-    orchestrator: str, settle: float,
+    orchestrator: str, settle: float, locust_args: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Load the live services of SCENARIO with Locust, then judge what happened."""
     from harness.live.load import LoadPlan, run_load  # noqa: PLC0415 - starts no Locust itself
@@ -147,7 +154,7 @@ def load_command(
     served = described["scenario"].name
     if served != load(scenario).name:
         raise LiveUsageError(f"{services} serves {served}, not {scenario}: serve {scenario} first")
-    plan = LoadPlan(services, users, spawn_rate, duration, orchestrator, settle)
+    plan = LoadPlan(services, users, spawn_rate, duration, orchestrator, settle, locust_args)
     click.echo(f"Locust: {users} users (+{spawn_rate:g}/s) for {duration} against {services}")
     result, locust_code = run_load(plan, int(described.get("seed", 0)))
     for verdict in result.verdicts:

@@ -34,6 +34,7 @@ class LoadPlan:
     duration: str  # Locust's run time: 30s, 2m, 1h
     orchestrator: str  # its base URL, to wait until it is idle
     settle_s: float = 60.0
+    locust_args: tuple[str, ...] = ()  # passed on, e.g. ("--master", "--expect-workers=2")
 
 
 def locust_command(plan: LoadPlan, run_dir: Path) -> list[str]:
@@ -42,6 +43,7 @@ def locust_command(plan: LoadPlan, run_dir: Path) -> list[str]:
         "--users", str(plan.users), "--spawn-rate", f"{plan.spawn_rate:g}",
         "--run-time", plan.duration, "--csv", str(run_dir / "locust"),
         "--html", str(run_dir / "locust.html"), "--only-summary", "--loglevel", "WARNING",
+        *plan.locust_args,
     ]  # fmt: skip
 
 
