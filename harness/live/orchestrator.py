@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
+from harness.checkers.base import percentile
 from harness.designs import Context
 from harness.engine.exceptions import EXCEPTIONAL
 from harness.engine.exceptions import TABLE as WORKFLOWS
@@ -53,6 +55,8 @@ class Orchestrator:
     tolerance_s: float = DEFAULT_TOLERANCE_S
     operator_events: int = 0
     rejected: int = field(default=0)
+    #: Seconds from a webhook's arrival to its answer (verified, committed), the latest 10,000.
+    accept_latencies: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
     def start(self) -> None:
         """Tell the design it started (or restarted), then finish what a crash interrupted."""
@@ -144,7 +148,9 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
         request: Request,
         syncline_signature: str | None = Header(default=None),
     ) -> JSONResponse:
+        arrived = time.perf_counter()
         status, reason = orchestrator.receive(system, await request.body(), syncline_signature)
+        orchestrator.accept_latencies.append(time.perf_counter() - arrived)
         return JSONResponse({"status": reason}, status)
 
     def refused(authorization: str | None) -> JSONResponse | None:
@@ -174,7 +180,16 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
 
     @app.get("/healthz", operation_id="healthz")
     async def healthz() -> dict[str, Any]:
-        return {"status": "up", "in_flight": len(orchestrator.driver.tasks)}
+        latencies = sorted(orchestrator.accept_latencies)
+        return {
+            "status": "up",
+            "in_flight": len(orchestrator.driver.tasks),
+            "webhooks": len(latencies),
+            "webhook_accept_ms": {
+                "p50": round(percentile(latencies, 50) * 1000, 3) if latencies else None,
+                "p95": round(percentile(latencies, 95) * 1000, 3) if latencies else None,
+            },
+        }
 
     return app
 
