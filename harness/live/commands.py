@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,7 @@ from harness.live.serve import (
     serve,
     write_tokens,
 )
-from harness.runner import new_directory, point_live, resolve_design
+from harness.runner import RunResult, new_directory, point_live, resolve_design
 from harness.scenario import load
 
 
@@ -147,20 +148,11 @@ def load_command(
     """Load the live services of SCENARIO with Locust, then judge what happened."""
     from harness.live.load import LoadPlan, run_load  # noqa: PLC0415 - starts no Locust itself
 
-    try:
-        described = read_services(services)
-    except FileNotFoundError as missing:
-        raise LiveUsageError(str(missing)) from None
-    served = described["scenario"].name
-    if served != load(scenario).name:
-        raise LiveUsageError(f"{services} serves {served}, not {scenario}: serve {scenario} first")
+    described = _serving(services, scenario)
     plan = LoadPlan(services, users, spawn_rate, duration, orchestrator, settle, locust_args)
     click.echo(f"Locust: {users} users (+{spawn_rate:g}/s) for {duration} against {services}")
     result, locust_code = run_load(plan, int(described.get("seed", 0)))
-    for verdict in result.verdicts:
-        click.echo(f"  {verdict.checker:<28} {verdict.status:<8} {verdict.summary}")
-    click.echo(f"\n  overall: {result.status.upper()}")
-    click.echo(f"  report:        {result.run_dir / 'report.html'}")
+    _print_result(result)
     click.echo(f"  locust:        {result.run_dir / 'locust.html'} (Locust exited {locust_code})")
     raise SystemExit(result.exit_code)
 
@@ -207,6 +199,16 @@ def conform_command(
     """Test your orchestrator live: workload, faults, forged and replayed webhooks, checkers."""
     from harness.live.conform import ConformPlan, run_conform  # noqa: PLC0415
 
+    _serving(services, scenario)
+    click.echo(f"Conformance of {orchestrator_url}: {rate:g} quotes/s for {duration:g} s, "
+               "forged and replayed webhooks, the scenario's faults")  # fmt: skip
+    result = run_conform(ConformPlan(services, orchestrator_url, duration, rate, settle))
+    _print_result(result)
+    raise SystemExit(result.exit_code)
+
+
+def _serving(services: Path, scenario: str) -> dict[str, Any]:
+    """What `serve` wrote in `services`, if it serves `scenario`; else one sentence, exit 2."""
     try:
         described = read_services(services)
     except FileNotFoundError as missing:
@@ -214,11 +216,11 @@ def conform_command(
     served = described["scenario"].name
     if served != load(scenario).name:
         raise LiveUsageError(f"{services} serves {served}, not {scenario}: serve {scenario} first")
-    click.echo(f"Conformance of {orchestrator_url}: {rate:g} quotes/s for {duration:g} s, "
-               "forged and replayed webhooks, the scenario's faults")  # fmt: skip
-    result = run_conform(ConformPlan(services, orchestrator_url, duration, rate, settle))
+    return described
+
+
+def _print_result(result: RunResult) -> None:
     for verdict in result.verdicts:
         click.echo(f"  {verdict.checker:<28} {verdict.status:<8} {verdict.summary}")
     click.echo(f"\n  overall: {result.status.upper()}")
     click.echo(f"  report:        {result.run_dir / 'report.html'}")
-    raise SystemExit(result.exit_code)
