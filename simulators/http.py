@@ -331,8 +331,9 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
         add_operation(operation)
 
     @app.get("/healthz", operation_id="healthz")
-    async def healthz() -> dict[str, str]:
-        return {"system": live.name, "status": "up"}
+    async def healthz() -> dict[str, Any]:
+        """Up, and how many webhook deliveries are still on their way (waiting out a retry)."""
+        return {"system": live.name, "status": "up", "deliveries_pending": len(live.tasks)}
 
     def admin(authorization: str | None) -> JSONResponse | None:
         if _bearer(authorization) != control.admin_token:

@@ -60,21 +60,30 @@ def run_load(plan: LoadPlan, seed: int) -> tuple[RunResult, int]:
 
 
 async def settle(plan: LoadPlan) -> None:
-    """Until the orchestrator has nothing in flight and no record arrived for a few seconds."""
+    """Until no webhook is waiting to be (re)delivered, the orchestrator has nothing in flight,
+    and no record arrived for a few seconds; at most `settle_s`."""
     history = plan.services_dir / "history.jsonl"
+    described = json.loads((plan.services_dir / "tokens.json").read_text(encoding="utf-8"))
+    services = [system["url"] for system in described["systems"].values()]
     deadline, quiet_since, last_size = time.monotonic() + plan.settle_s, time.monotonic(), -1
-    async with http_client(plan.orchestrator, timeout=5.0) as client:
+    async with http_client(timeout=5.0) as client:
         while time.monotonic() < deadline:
             size = history.stat().st_size if history.exists() else 0
-            try:
-                busy = (await client.get("/healthz")).json().get("in_flight", 0)
-            except httpx.HTTPError:
-                busy = 0  # no orchestrator (a plugin design elsewhere): go by the history
+            busy = await _busy(client, f"{plan.orchestrator.rstrip('/')}/healthz", "in_flight")
+            for url in services:
+                busy += await _busy(client, f"{url}/healthz", "deliveries_pending")
             if size != last_size or busy:
                 quiet_since, last_size = time.monotonic(), size
             elif time.monotonic() - quiet_since >= 3.0:
                 return
             await asyncio.sleep(0.5)
+
+
+async def _busy(client: httpx.AsyncClient, url: str, figure: str) -> int:
+    try:
+        return int((await client.get(url)).json().get(figure, 0))
+    except (httpx.HTTPError, ValueError):
+        return 0  # not there (a plugin orchestrator without /healthz): go by the history
 
 
 async def export_history(services_dir: Path, run_dir: Path) -> Path:
