@@ -37,6 +37,16 @@ class FaultWindow:
 class FaultSchedule:
     windows: tuple[FaultWindow, ...]
 
+    def edges(self) -> list[tuple[float, int, bool]]:
+        """Every window's opening and closing, in time order: (at, window index, starts). At
+        one instant a window closes before another opens, so back-to-back windows never
+        overlap."""
+        found = sorted(
+            [(w.start, 1, index) for index, w in enumerate(self.windows)]
+            + [(w.end, 0, index) for index, w in enumerate(self.windows)]
+        )
+        return [(at, index, bool(opening)) for at, opening, index in found]
+
 
 def build_schedule(scenario: Scenario, seed: int) -> FaultSchedule:
     found: list[FaultWindow] = []

@@ -155,9 +155,13 @@ def to_json(record: Record) -> str:
 
 
 def from_json(line: str) -> Record:
-    data = json.loads(line)
-    cls = RECORD_TYPES[data.pop("kind")]
-    return cls(**data)
+    return from_dict(json.loads(line))
+
+
+def from_dict(data: Mapping[str, Any]) -> Record:
+    """A record from its JSON object (`kind` names the type)."""
+    fields = dict(data)
+    return RECORD_TYPES[fields.pop("kind")](**fields)
 
 
 class HistoryWriter:

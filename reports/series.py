@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from harness.checkers.end_to_end import EndToEnd
-from harness.history import RECORD_TYPES
+from harness.history import from_dict
 
 HOUR_S = 3600.0
 MAX_BUCKETS = 240
@@ -87,8 +87,7 @@ def read_series(run_dir: Path, summary: dict[str, Any]) -> Series:
                         quotes[index, "approved"] += 1
                 elif kind == "event" and record["type"] == "dead_lettered":
                     depth.broker_dead_letter(record)
-                del record["kind"]
-                end_to_end.observe(position, RECORD_TYPES[kind](**record))
+                end_to_end.observe(position, from_dict(record))
             elif kind == "workflow":
                 depth.workflow(record)
                 # quotes only: a design's other workflows (ledger postings, say) are not quotes

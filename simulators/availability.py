@@ -143,6 +143,13 @@ class Conditions:
 
     __slots__ = ("_open",)
 
+    #: The conditions a system's behaviour acts on (profiles.Behaviour); other fault kinds need
+    #: a driver (a master-data gap, a vendor upgrade, an orchestrator crash).
+    KINDS = frozenset({
+        "outage", "maintenance", "brownout", "partition", "read_only", "ghost_writes",
+        "duplicate_storm", "webhook_delay",
+    })  # fmt: skip
+
     def __init__(self) -> None:
         self._open: dict[str, list[Mapping[str, Any]]] = {}
 

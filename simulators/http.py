@@ -28,20 +28,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import Body, FastAPI, Header
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from simulators.availability import Conditions
 from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRecord
 from simulators.profiles import Behaviour, CallDecision
 from simulators.webhooks import canonical_body, sign
 
 Record = dict[str, Any]
-#: How often a durable stream looks for its subscriber again (scenario seconds).
-STREAM_RECONNECT_S = 30.0
+#: An HTTP answer: status, JSON body, headers.
+Answer = tuple[int, dict[str, Any], dict[str, str]]
 #: Sends one webhook: (url, body, headers) -> the receiver's status code (0: unreachable).
 Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
 
@@ -76,25 +77,33 @@ class LiveSystem:
     def name(self) -> str:
         return self.system.name
 
+    def renew(self, system: SystemOfRecord, behaviour: Behaviour) -> None:
+        """A fresh start (an admin reset): new records and behaviour; deliveries of the old
+        world's events are dropped."""
+        for task in self.tasks:
+            task.cancel()
+        self.system, self.behaviour, self.calls = system, behaviour, 0
+
     async def serve(
         self, operation: str, payload: dict[str, Any], idem_key: str | None, attempt: int,
         trace: str | None,
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:  # fmt: skip
+    ) -> Answer:  # fmt: skip
         """One request, as the profile decides: (status, body, headers)."""
         self.calls += 1
-        call_id, started = self.calls, self.clock.now()
+        exchange = _Exchange(self, self.calls, operation, attempt, trace, self.clock.now())
         keys = {key: payload[f] for f, key in BUSINESS_ID_FIELDS if f in payload}
-        self._call("invoke", call_id, operation, attempt, trace, started, idem_key=idem_key,
-                   keys=keys)  # fmt: skip
-        decision = self.behaviour.decide(started, operation not in self.system.reads)
+        exchange.record("invoke", idem_key=idem_key, keys=keys)
+        decision = self.behaviour.decide(exchange.started, operation not in self.system.reads)
         if decision.fate in ("lost", "refuse"):
             await self.clock.sleep(decision.delay)
-            return self._refused(call_id, operation, attempt, trace, started, decision)
+            return (
+                exchange.lost(decision) if decision.fate == "lost" else exchange.refused(decision)
+            )
         conflict = self.system.claim(operation, idem_key)
         if conflict is not None:
             await self.clock.sleep(self.behaviour.profile.refusal_after_s)
-            self._call("fail", call_id, operation, attempt, trace, started, error_kind="transient",
-                       error_code=conflict.code, cause="conflict")  # fmt: skip
+            exchange.record("fail", error_kind="transient", error_code=conflict.code,
+                            cause="conflict")  # fmt: skip
             return 409, _error(conflict.code, conflict.message), {}
         self.behaviour.in_service += 1
         try:
@@ -104,84 +113,26 @@ class LiveSystem:
             self.system.release(operation, idem_key)
         outcome = self.system.handle(operation, payload, self.clock.now(), idem_key)
         self.commit(outcome)
-        if decision.fate == "ghost":
+        if decision.fate == "ghost":  # applied, but the answer never reaches the client
             timeout = self.behaviour.profile.client_timeout_s
-            await self.clock.sleep(max(started + timeout - self.clock.now(), 0.0))
-            self._call(
-                "info",
-                call_id,
-                operation,
-                attempt,
-                trace,
-                started,
-                error_kind="ambiguous",
-                error_code="timeout",
-                cause=decision.cause,
-            )
-            return 504, _error("timeout", f"no answer from {self.name}"), {}
+            await self.clock.sleep(max(exchange.started + timeout - self.clock.now(), 0.0))
+            return exchange.lost(decision)
         if outcome.error is not None:
             error = outcome.error
-            self._call("fail", call_id, operation, attempt, trace, started,
-                       error_kind="business", error_code=error.code, cause="business")  # fmt: skip
+            exchange.record("fail", error_kind="business", error_code=error.code,
+                            cause="business")  # fmt: skip
             return error.status, _error(error.code, error.message), {}
-        self._call("ok", call_id, operation, attempt, trace, started)
+        exchange.record("ok")
         return 200, dict(outcome.body), {}
 
-    def _refused(
-        self, call_id: int, operation: str, attempt: int, trace: str | None, started: float,
-        decision: CallDecision,
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:  # fmt: skip
-        if decision.fate == "lost":
-            self._call(
-                "info",
-                call_id,
-                operation,
-                attempt,
-                trace,
-                started,
-                error_kind="ambiguous",
-                error_code="timeout",
-                cause=decision.cause,
-            )
-            return 504, _error("timeout", f"no answer from {self.name}"), {}
-        status = decision.status or 503
-        code = decision.code or str(status)
-        headers = {}
-        if decision.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(decision.retry_after)))
-        self._call(
-            "fail",
-            call_id,
-            operation,
-            attempt,
-            trace,
-            started,
-            error_kind="transient",
-            error_code=code,
-            cause=decision.cause,
-            retry_after=decision.retry_after,
-        )
-        return status, _error(code, f"{self.name} answered {status} ({decision.cause})"), headers
-
-    def _call(
-        self, answer: str, call_id: int, operation: str, attempt: int, trace: str | None,
-        started: float, **fields: Any,
-    ) -> None:  # fmt: skip
-        now = self.clock.now()
-        record: Record = {
-            "kind": "call",
-            "t": round(now, 6),
-            "type": answer,
-            "call": call_id,
-            "system": self.name,
-            "operation": operation,
-            "attempt": attempt,
-        }
-        if trace is not None:
-            record["trace"] = trace
-        if answer != "invoke":
-            record["latency"] = round(now - started, 6)
-        record.update({k: v for k, v in fields.items() if v is not None})
+    def fault(self, kind: str, params: Mapping[str, Any], starts: bool) -> None:
+        """Open or close a condition (`Conditions.KINDS`) and record it."""
+        conditions = self.behaviour.conditions
+        (conditions.open if starts else conditions.close)(kind, params)
+        record: Record = {"kind": "fault", "t": round(self.clock.now(), 6), "system": self.name,
+                          "fault": kind, "phase": "start" if starts else "stop"}  # fmt: skip
+        if params:
+            record["params"] = dict(params)
         self.record(record)
 
     # -- what requests change, and the webhooks they cause --------------------------------
@@ -208,38 +159,26 @@ class LiveSystem:
 
     async def _deliver(self, event: DomainEvent, url: str) -> None:
         """At least once, as the vendor's profile says: delay, retries, duplicates, loss."""
-        webhooks, plan = self.behaviour.profile.webhooks, self.behaviour.plan_delivery()
+        plan = self.behaviour.plan_delivery()
         if plan.lost or self.send is None:
             self._event(event, "lost", 0)
             return
         await self.clock.sleep(plan.delay)
         attempt, delivered = 1, 0
         while True:
-            status = 0
+            reached = False
             if "partition" not in self.behaviour.conditions:
                 status = await self.send(url, *self._signed(event, delivered + 1))
-            if 200 <= status < 300:
-                delivered += 1
-                self._event(event, "delivered", delivered)
-                if not plan.duplicate or delivered > 1:
-                    return
-                wait = self.behaviour.duplicate_wait(attempt)  # the acknowledgement was lost
-            elif webhooks.replay_retention_s is not None:  # a stream: wait for the subscriber
-                if self.clock.now() - event.occurred_at > webhooks.replay_retention_s:
-                    self._event(event, "dropped", attempt)
-                    return
-                if attempt == 1:
-                    self._event(event, "failed", attempt)
-                wait = STREAM_RECONNECT_S
-            else:
-                self._event(event, "failed", attempt)
-                retry = webhooks.retry_wait(attempt)
-                if retry is None:
-                    self._event(event, "dropped", attempt)
-                    return
-                wait = retry
+                reached = 200 <= status < 300
+            delivered += 1 if reached else 0
+            age = self.clock.now() - event.occurred_at
+            step = self.behaviour.after_attempt(plan, reached, attempt, delivered, age)
+            for kind, number in step.records:
+                self._event(event, kind, number)
+            if step.wait is None:
+                return
             attempt += 1
-            await self.clock.sleep(wait)
+            await self.clock.sleep(step.wait)
 
     def _signed(self, event: DomainEvent, delivery: int) -> tuple[bytes, dict[str, str]]:
         envelope = webhook_body(event, delivery)
@@ -258,6 +197,49 @@ class LiveSystem:
         self.record(record)
 
 
+@dataclass(frozen=True, slots=True)
+class _Exchange:
+    """One request being answered: what its history records share, and its failed answers."""
+
+    live: LiveSystem
+    call_id: int
+    operation: str
+    attempt: int
+    trace: str | None
+    started: float
+
+    def record(self, answer: str, **fields: Any) -> None:
+        """invoke, then ok / fail / info (Jepsen's indefinite), as the simulated network does."""
+        now = self.live.clock.now()
+        record: Record = {
+            "kind": "call", "t": round(now, 6), "type": answer, "call": self.call_id,
+            "system": self.live.name, "operation": self.operation, "attempt": self.attempt,
+        }  # fmt: skip
+        if self.trace is not None:
+            record["trace"] = self.trace
+        if answer != "invoke":
+            record["latency"] = round(now - self.started, 6)
+        record.update({k: v for k, v in fields.items() if v is not None})
+        self.live.record(record)
+
+    def lost(self, decision: CallDecision) -> Answer:
+        """No answer in time (a lost request, or a ghost write): 504, maybe applied."""
+        self.record("info", error_kind="ambiguous", error_code="timeout", cause=decision.cause)
+        return 504, _error("timeout", f"no answer from {self.live.name}"), {}
+
+    def refused(self, decision: CallDecision) -> Answer:
+        """The gateway's refusal (outage, maintenance, rate limit...), with Retry-After."""
+        status = decision.status or 503
+        code = decision.code or str(status)
+        headers = {}
+        if decision.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(decision.retry_after)))
+        self.record("fail", error_kind="transient", error_code=code, cause=decision.cause,
+                    retry_after=decision.retry_after)  # fmt: skip
+        message = f"{self.live.name} answered {status} ({decision.cause})"
+        return status, _error(code, message), headers
+
+
 def webhook_body(event: DomainEvent, delivery: int = 1) -> dict[str, Any]:
     """What a webhook carries: the event, as the receiver rebuilds it (`DomainEvent`)."""
     return {
@@ -265,6 +247,21 @@ def webhook_body(event: DomainEvent, delivery: int = 1) -> dict[str, Any]:
         "occurred_at": event.occurred_at, "payload": dict(event.payload),
         "keys": dict(event.keys), "delivery": delivery,
     }  # fmt: skip
+
+
+def event_from_webhook(body: Mapping[str, Any]) -> DomainEvent:
+    """The event a webhook carries (`webhook_body`'s inverse); ValueError when it is not one."""
+    missing = sorted({"event_id", "type", "system", "payload", "keys"} - set(body))
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    if not isinstance(body["payload"], dict) or not isinstance(body["keys"], dict):
+        raise ValueError("payload and keys must be objects")
+    try:
+        occurred_at, delivery = float(body.get("occurred_at", 0.0)), int(body.get("delivery", 1))
+    except (TypeError, ValueError):
+        raise ValueError("occurred_at and delivery must be numbers") from None
+    return DomainEvent(str(body["event_id"]), str(body["type"]), str(body["system"]),
+                       occurred_at, body["payload"], body["keys"], delivery)  # fmt: skip
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -352,15 +349,11 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
             return refused
         if action not in ("start", "stop"):
             return JSONResponse(_error("bad_action", "action is start or stop"), 400)
-        conditions = live.behaviour.conditions
-        (conditions.open if action == "start" else conditions.close)(kind, params)
-        phase = "start" if action == "start" else "stop"
-        record: Record = {"kind": "fault", "t": round(live.clock.now(), 6), "system": live.name,
-                          "fault": kind, "phase": phase}  # fmt: skip
-        if params:
-            record["params"] = params
-        live.record(record)
-        return JSONResponse({"system": live.name, "fault": kind, "phase": phase})
+        if kind not in Conditions.KINDS:
+            known = ", ".join(sorted(Conditions.KINDS))
+            return JSONResponse(_error("unknown_fault", f"a live fault is one of: {known}"), 400)
+        live.fault(kind, params, action == "start")
+        return JSONResponse({"system": live.name, "fault": kind, "phase": action})
 
     @app.get("/admin/history", operation_id="history")
     async def history(authorization: str | None = Header(default=None)) -> Any:

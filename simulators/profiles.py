@@ -39,6 +39,8 @@ from simulators.limits import ConcurrencyCap, LimitAnswer, Limiter, RateLimit
 from simulators.webhooks import DeliveryPlan, WebhookDelivery
 
 Streams = Callable[[str], random.Random]
+#: How often a durable stream (CDC) looks for its subscriber again, in scenario seconds.
+STREAM_RECONNECT_S = 30.0
 Fate = Literal["apply", "refuse", "ghost", "lost"]
 
 
@@ -175,3 +177,33 @@ class Behaviour:
         """When an acknowledgement is lost, the vendor's next retry brings the duplicate."""
         wait = self.profile.webhooks.retry_wait(attempt)
         return wait if wait is not None else self.profile.webhooks.delay.sample(self._webhooks)
+
+    def after_attempt(
+        self, plan: DeliveryPlan, reached: bool, attempt: int, delivered: int, age: float
+    ) -> AfterAttempt:
+        """What the vendor does after delivery attempt `attempt` of an event `age` seconds old:
+        `reached` says the receiver took it, `delivered` counts the attempts that reached it
+        (this one included). The one delivery state machine of both drivers."""
+        webhooks = self.profile.webhooks
+        if reached:
+            records = (("delivered", delivered),)
+            if not plan.duplicate or delivered > 1:
+                return AfterAttempt(records, None)
+            return AfterAttempt(records, self.duplicate_wait(attempt))  # the ack was lost
+        if webhooks.replay_retention_s is not None:  # a stream holds it for the subscriber
+            if age > webhooks.replay_retention_s:
+                return AfterAttempt((("dropped", attempt),), None)
+            return AfterAttempt((("failed", attempt),) if attempt == 1 else (), STREAM_RECONNECT_S)
+        retry = webhooks.retry_wait(attempt)
+        if retry is None:
+            return AfterAttempt((("failed", attempt), ("dropped", attempt)), None)
+        return AfterAttempt((("failed", attempt),), retry)
+
+
+@dataclass(frozen=True, slots=True)
+class AfterAttempt:
+    """The history records one delivery attempt leaves ((kind, number), e.g. ("failed", 2)),
+    and the wait before the next attempt (None: the delivery is over)."""
+
+    records: tuple[tuple[str, int], ...]
+    wait: float | None

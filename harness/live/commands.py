@@ -75,10 +75,7 @@ def serve_command(
         click.echo(f"  webhooks to:   {webhooks.rstrip('/')}/webhooks/<system>")
     click.echo("Ctrl-C stops.")
     with contextlib.suppress(KeyboardInterrupt):
-        try:
-            asyncio.run(serve(services))
-        except PortInUse as taken:
-            raise LiveUsageError(str(taken)) from None
+        asyncio.run(serve(services))
 
 
 @click.command("orchestrator")

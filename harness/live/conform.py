@@ -28,7 +28,7 @@ import httpx
 from harness.checkers.security import FORGED_PREFIX, Security
 from harness.live.client import http_client
 from harness.live.judge import judge
-from harness.live.load import LoadPlan, export_history, settle
+from harness.live.load import export_history, settle
 from harness.live.orchestrator import read_services
 from harness.live.serve import HistoryLog, RealClock
 from harness.runner import RunResult, new_directory
@@ -58,8 +58,7 @@ def run_conform(plan: ConformPlan) -> RunResult:
     clock = RealClock(described["time_scale"], described["started_unix"])
     try:
         asyncio.run(_drive(plan, described, notes, clock, seed))
-        asyncio.run(settle(LoadPlan(plan.services_dir, 1, 1, "0s", plan.orchestrator,
-                                     plan.settle_s)))  # fmt: skip
+        asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
         asyncio.run(_exceptions(plan, described, notes, clock))
         exported = asyncio.run(export_history(plan.services_dir, run_dir))
     finally:
@@ -83,7 +82,7 @@ async def _drive(
         http_client(support["url"], support["token"]) as service_desk,
         http_client() as raw,
     ):
-        probe_at = {round(plan.duration_s * share, 1) for share in (0.2, 0.6)}
+        probes_due = [plan.duration_s * share for share in (0.2, 0.6)]  # seconds in
         began = time.monotonic()
         while (elapsed := time.monotonic() - began) < plan.duration_s:
             if contracts and workload.amendments.random() < 0.4:
@@ -105,8 +104,8 @@ async def _drive(
             if customers and agents.random() < 0.3:  # a customer calls the service desk
                 case = {"customer_id": agents.choice(customers), "severity": agents.randint(1, 4)}
                 await service_desk.post("/v1/open_case", json=case)
-            if any(abs(elapsed - at) < 1 / plan.quotes_per_s for at in probe_at):
-                probe_at = {at for at in probe_at if abs(elapsed - at) >= 1 / plan.quotes_per_s}
+            if probes_due and elapsed >= probes_due[0]:
+                probes_due.pop(0)
                 await _probe(raw, plan.orchestrator, described, notes, clock)
             await asyncio.sleep(1 / plan.quotes_per_s)
 

@@ -203,11 +203,6 @@ class LiveDriver:
     def _t(self) -> float:
         return round(self.clock.now(), 6)
 
-    async def drain(self) -> None:
-        """Wait for every handler in flight (tests, and a clean stop)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
     async def stop(self) -> None:
         for task in list(self.tasks):
             task.cancel()

@@ -16,7 +16,7 @@ from typing import Any
 
 from harness import checkers
 from harness.checkers.base import Checker
-from harness.history import SCHEMA, HistoryWriter, RunEnded, RunStarted, fan_out, from_json
+from harness.history import SCHEMA, HistoryWriter, RunEnded, RunStarted, fan_out, from_dict
 from harness.metrics import RunMetrics
 from harness.runner import RunResult, summarize, write_summary
 from harness.scenario import Scenario, parse
@@ -58,7 +58,7 @@ def judge(
         sink(RunStarted(0.0, scenario.name, design, seed, scenario.start.isoformat(),
                         judged.horizon_s, SCHEMA))  # fmt: skip
         for record in events:
-            sink(from_json(json.dumps(record)))
+            sink(from_dict(record))
         sink(RunEnded(judged.horizon_s))
         count = history.count
     verdicts = tuple(dispatch.verdicts())

@@ -52,24 +52,24 @@ def run_load(plan: LoadPlan, seed: int) -> tuple[RunResult, int]:
     run_dir = new_directory(plan.services_dir / "loads", seed)
     environment = {**os.environ, "SYNCLINE_SERVICES": str(plan.services_dir / "tokens.json")}
     locust = subprocess.run(locust_command(plan, run_dir), env=environment, check=False)
-    asyncio.run(settle(plan))
+    asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
     exported = asyncio.run(export_history(plan.services_dir, run_dir))
     orchestrator_history = plan.services_dir / "orchestrator" / "history.jsonl"
     result = judge(plan.services_dir, run_dir, [exported, orchestrator_history])
     return result, locust.returncode
 
 
-async def settle(plan: LoadPlan) -> None:
+async def settle(services_dir: Path, orchestrator: str, settle_s: float) -> None:
     """Until no webhook is waiting to be (re)delivered, the orchestrator has nothing in flight,
     and no record arrived for a few seconds; at most `settle_s`."""
-    history = plan.services_dir / "history.jsonl"
-    described = json.loads((plan.services_dir / "tokens.json").read_text(encoding="utf-8"))
+    history = services_dir / "history.jsonl"
+    described = json.loads((services_dir / "tokens.json").read_text(encoding="utf-8"))
     services = [system["url"] for system in described["systems"].values()]
-    deadline, quiet_since, last_size = time.monotonic() + plan.settle_s, time.monotonic(), -1
+    deadline, quiet_since, last_size = time.monotonic() + settle_s, time.monotonic(), -1
     async with http_client(timeout=5.0) as client:
         while time.monotonic() < deadline:
             size = history.stat().st_size if history.exists() else 0
-            busy = await _busy(client, f"{plan.orchestrator.rstrip('/')}/healthz", "in_flight")
+            busy = await _busy(client, f"{orchestrator.rstrip('/')}/healthz", "in_flight")
             for url in services:
                 busy += await _busy(client, f"{url}/healthz", "deliveries_pending")
             if size != last_size or busy:

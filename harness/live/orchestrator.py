@@ -14,7 +14,6 @@ compensate) sends the operator's decision to the design as the operations team w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import deque
@@ -39,7 +38,7 @@ from harness.runner import resolve_design
 from harness.scenario import parse
 from harness.seeds import streams
 from simulators.base import DomainEvent
-from simulators.http import Record
+from simulators.http import Record, event_from_webhook
 from simulators.webhooks import DEFAULT_TOLERANCE_S, verify
 
 #: What an operator may decide about a parked or dead-lettered workflow.
@@ -54,7 +53,6 @@ class Orchestrator:
     unix: Callable[[], float]
     tolerance_s: float = DEFAULT_TOLERANCE_S
     operator_events: int = 0
-    rejected: int = field(default=0)
     #: Seconds from a webhook's arrival to its answer (verified, committed), the latest 10,000.
     accept_latencies: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
@@ -80,24 +78,19 @@ class Orchestrator:
             self.signing_secret, signature, body, self.unix(), self.tolerance_s
         ):
             reason = "malformed" if not isinstance(body, dict) else _why(signature)
-            self.rejected += 1
             self._note("webhook_rejected", system, {"reason": reason})
             return 401, reason
-        missing = {"event_id", "type", "system", "payload", "keys"} - set(body)
-        if missing:
-            self._note("webhook_rejected", system, {"reason": f"missing {sorted(missing)}"})
-            return 400, f"missing {', '.join(sorted(missing))}"
+        try:
+            event_from_webhook(body)
+        except ValueError as malformed:
+            self._note("webhook_rejected", system, {"reason": str(malformed)})
+            return 400, str(malformed)
         position = self.driver.journal.receive(system, body)
         self._handle(position, body)
         return 202, "accepted"
 
     def _handle(self, position: int, body: dict[str, Any]) -> None:
-        event = DomainEvent(
-            str(body["event_id"]), str(body["type"]), str(body["system"]),
-            float(body.get("occurred_at", 0.0)), body["payload"], body["keys"],
-            int(body.get("delivery", 1)),
-        )  # fmt: skip
-        task = self.driver.spawn(event)
+        task = self.driver.spawn(event_from_webhook(body))
         task.add_done_callback(lambda _: self.driver.journal.handled(position))
 
     def exceptions(self) -> list[dict[str, Any]]:
@@ -208,9 +201,8 @@ def read_services(directory: Path) -> dict[str, Any]:
 
 
 async def run_orchestrator(
-    services_dir: Path, host: str, port: int, design: str, state: Path,
-    started: asyncio.Event | None = None,
-) -> None:  # fmt: skip
+    services_dir: Path, host: str, port: int, design: str, state: Path
+) -> None:
     """Serve `design` against the services in `services_dir` until cancelled."""
     described = read_services(services_dir)
     scenario = described["scenario"]
@@ -233,13 +225,8 @@ async def run_orchestrator(
                             log_level="warning", lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)
     orchestrator.start()
-    serving = asyncio.create_task(server.serve())
     try:
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.02)
-        if started is not None and server.started:
-            started.set()
-        await serving
+        await server.serve()
     finally:
         server.should_exit = True
         await driver.stop()

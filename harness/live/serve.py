@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import uvicorn
 
 from harness.faults import build_schedule
@@ -29,15 +30,11 @@ from harness.live.client import http_client
 from harness.scenario import Scenario
 from harness.seeds import streams
 from harness.systems import build_systems
+from simulators.availability import Conditions
 from simulators.http import Control, LiveSystem, Record, create_app, to_line
 
 #: The order systems take ports in, from the first port.
 PORT_ORDER = ("cpq", "erp", "billing", "support", "erp_cloud")
-#: Fault kinds a live service can enact on its own conditions (the rest need a driver).
-LIVE_FAULTS = frozenset(
-    {"outage", "maintenance", "brownout", "partition", "read_only", "ghost_writes",
-     "duplicate_storm", "webhook_delay"}
-)  # fmt: skip
 
 
 class PortInUse(Exception):
@@ -79,6 +76,17 @@ class HistoryLog:
         with self.path.open(encoding="utf-8") as lines:
             yield from (line.rstrip("\n") for line in lines)
 
+    def archive(self) -> Path:
+        """Set the history so far aside (`history.before-reset-<n>.jsonl`) and go on in an
+        empty file: a reset loses nothing already recorded."""
+        self._file.close()
+        number = 1
+        while (archived := self.path.with_name(f"history.before-reset-{number}.jsonl")).exists():
+            number += 1
+        self.path.rename(archived)
+        self._file = self.path.open("a", encoding="utf-8", buffering=1)
+        return archived
+
     def close(self) -> None:
         self._file.close()
 
@@ -114,13 +122,14 @@ class Services:
             "horizon": self.scenario.horizon_s, "schema": SCHEMA,
         })  # fmt: skip
         for name, system in built.by_name.items():
+            if name in self.live:  # the apps serve these objects: renew them in place
+                self.live[name].renew(system, built.behaviours[name])
+                continue
             token = self.tokens.setdefault(name, secrets.token_urlsafe(24))
             subscribers = [f"{self.webhooks.rstrip('/')}/webhooks/{name}"] if self.webhooks else []
-            previous = self.live.get(name)
             self.live[name] = LiveSystem(
                 system, built.behaviours[name], self.clock, self.history, token,
                 self.signing_secret, subscribers,
-                send=previous.send if previous is not None else None,
             )  # fmt: skip
 
     def url(self, name: str) -> str:
@@ -139,11 +148,11 @@ class Services:
         }
 
     def reset(self) -> None:
+        """Start again from the scenario's world at scenario time 0; the history so far is
+        archived beside the new one."""
         self.clock.started = time.time()
         assert self.history is not None
-        self.history.close()
-        (self.directory / "history.jsonl").unlink(missing_ok=True)
-        self.history = None
+        self.history.archive()
         self.build()
         if (self.directory / "tokens.json").exists():
             write_tokens(self)  # the clock restarted: the orchestrator must read it again
@@ -182,9 +191,9 @@ def check_ports(host: str, ports: dict[str, int]) -> None:
                 raise
 
 
-async def serve(services: Services, started: asyncio.Event | None = None) -> None:
-    """Run every system's app until cancelled; enact the fault schedule on the clock."""
-    check_ports(services.host, services.ports)
+async def serve(services: Services) -> None:
+    """Run every system's app until cancelled; enact the fault schedule on the clock. (The
+    caller checks the ports first, before anything is written.)"""
     control = Control(
         services.admin_token,
         lambda: services.history.lines() if services.history else iter(()),
@@ -195,7 +204,7 @@ async def serve(services: Services, started: asyncio.Event | None = None) -> Non
         async def send(url: str, body: bytes, headers: dict[str, str]) -> int:
             try:
                 answer = await client.post(url, content=body, headers=headers)
-            except Exception:  # unreachable, refused, timed out: the vendor retries later
+            except httpx.HTTPError:  # unreachable, refused, timed out: the vendor retries later
                 return 0
             return answer.status_code
 
@@ -209,12 +218,6 @@ async def serve(services: Services, started: asyncio.Event | None = None) -> Non
             servers.append(uvicorn.Server(config))
         tasks = [asyncio.create_task(server.serve()) for server in servers]
         tasks.append(asyncio.create_task(_enact_faults(services)))
-        while not all(server.started for server in servers):
-            if any(task.done() for task in tasks):
-                break
-            await asyncio.sleep(0.02)
-        if started is not None:
-            started.set()
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -228,23 +231,11 @@ async def serve(services: Services, started: asyncio.Event | None = None) -> Non
 
 async def _enact_faults(services: Services) -> None:
     schedule = build_schedule(services.scenario, services.seed)
-    edges = sorted(
-        [(w.start, 1, i, "start") for i, w in enumerate(schedule.windows)]
-        + [(w.end, 0, i, "stop") for i, w in enumerate(schedule.windows)]
-    )
-    for at, _, index, phase in edges:
+    for at, index, starts in schedule.edges():
         window = schedule.windows[index]
-        if window.party not in services.live or window.kind not in LIVE_FAULTS:
-            continue
-        await services.clock.sleep(at - services.clock.now())
-        live = services.live[window.party]
-        conditions = live.behaviour.conditions
-        (conditions.open if phase == "start" else conditions.close)(window.kind, window.params)
-        record: Record = {"kind": "fault", "t": round(services.clock.now(), 6),
-                          "system": window.party, "fault": window.kind, "phase": phase}  # fmt: skip
-        if window.params:
-            record["params"] = dict(window.params)
-        live.record(record)
+        if window.party in services.live and window.kind in Conditions.KINDS:
+            await services.clock.sleep(at - services.clock.now())
+            services.live[window.party].fault(window.kind, window.params, starts)
 
 
 def write_tokens(services: Services) -> Path:

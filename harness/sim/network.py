@@ -29,9 +29,6 @@ from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRe
 from simulators.profiles import Behaviour, CallDecision
 from simulators.webhooks import sign
 
-#: How often a held stream event looks for its subscriber again.
-STREAM_RECONNECT_S = 30.0
-
 #: Called for each delivery of an event that reached the design.
 Deliver = Callable[[DomainEvent], None]
 
@@ -223,34 +220,23 @@ class Network:
         yield self.env.timeout(plan.delay)
         attempt, delivered = 1, 0
         while True:
-            if self.receiver_up and "partition" not in behaviour.conditions:
-                delivered += 1
-                self._event(event, "delivered", delivered)
+            reached = self.receiver_up and "partition" not in behaviour.conditions
+            delivered += 1 if reached else 0
+            age = self.env.now - event.occurred_at
+            step = behaviour.after_attempt(plan, reached, attempt, delivered, age)
+            for kind, number in step.records:
+                self._event(event, kind, number)
+            if reached:
                 signature = None
                 if webhooks.signing_secret is not None:
                     timestamp = int(self.epoch + self.env.now)
                     signature = sign(webhooks.signing_secret, timestamp, event.payload)
                 assert self.deliver is not None
                 self.deliver(replace(event, delivery=delivered, signature=signature))
-                if not plan.duplicate or delivered > 1:
-                    return
-                wait = behaviour.duplicate_wait(attempt)  # the acknowledgement was lost
-            elif webhooks.replay_retention_s is not None:  # a stream: wait for the subscriber
-                if self.env.now - event.occurred_at > webhooks.replay_retention_s:
-                    self._event(event, "dropped", attempt)
-                    return
-                if attempt == 1:
-                    self._event(event, "failed", attempt)
-                wait = STREAM_RECONNECT_S
-            else:
-                self._event(event, "failed", attempt)
-                retry = webhooks.retry_wait(attempt)
-                if retry is None:
-                    self._event(event, "dropped", attempt)
-                    return
-                wait = retry
+            if step.wait is None:
+                return
             attempt += 1
-            yield self.env.timeout(wait)
+            yield self.env.timeout(step.wait)
 
     def _event(self, event: DomainEvent, kind: str, number: int) -> None:
         self.record(

@@ -147,16 +147,13 @@ class Simulation:
 
     def _faults(self) -> Generator[simpy.Event, Any, None]:
         windows = self.schedule.windows
-        edges = sorted(
-            [(w.start, 1, index, "start") for index, w in enumerate(windows)]
-            + [(w.end, 0, index, "stop") for index, w in enumerate(windows)]
-        )
-        for at, _, index, phase in edges:
+        for at, index, starts in self.schedule.edges():
             if at >= self.scenario.horizon_s:
                 return
             yield self.env.timeout(at - self.env.now)
             window = windows[index]
-            self._enact(index, window, phase == "start")
+            phase = "start" if starts else "stop"
+            self._enact(index, window, starts)
             params = dict(window.params) or None
             self.record(FaultRecord(self.env.now, window.party, window.kind, phase, params))
 

@@ -222,3 +222,36 @@ def test_serve_refuses_a_port_in_use_with_one_sentence(tmp_path: Path) -> None:
     assert f"port {port} on 127.0.0.1 (for cpq) is in use" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "subscription_amendment").exists()  # nothing started, nothing written
+
+
+def test_a_reset_starts_the_world_again_and_keeps_the_history_so_far(tmp_path: Path) -> None:
+    built, _ = services(tmp_path)
+    admin = {"Authorization": f"Bearer {built.admin_token}"}
+
+    async def steps(client: httpx.AsyncClient) -> list[httpx.Response]:
+        before = await client.post("/v1/create_quote", json=DEAL, headers=auth(built, "cpq"))
+        reset = await client.post("/admin/reset", headers=admin)
+        after = await client.post("/v1/create_quote", json=DEAL, headers=auth(built, "cpq"))
+        return [before, reset, after]
+
+    before, reset, after = drive(built, "cpq", steps)
+    assert reset.status_code == 200
+    assert before.json()["quote_id"] == after.json()["quote_id"] == "Q-000001"  # a fresh world
+    assert len(built.live["cpq"].system.table("quote")) == 1
+    archived = tmp_path / "live" / "history.before-reset-1.jsonl"
+    old = [json.loads(line) for line in archived.read_text().splitlines()]
+    assert built.history is not None
+    new = [json.loads(line) for line in built.history.lines()]
+    assert [r["kind"] for r in (old[0], new[0])] == ["run_started", "run_started"]
+    assert sum(r["kind"] == "call" for r in old) == sum(r["kind"] == "call" for r in new) == 2
+
+
+def test_an_unknown_fault_kind_is_refused(tmp_path: Path) -> None:
+    built, _ = services(tmp_path)
+
+    async def steps(client: httpx.AsyncClient) -> httpx.Response:
+        admin = {"Authorization": f"Bearer {built.admin_token}"}
+        return await client.post("/admin/faults/outtage/start", headers=admin)
+
+    answer = drive(built, "cpq", steps)
+    assert answer.status_code == 400 and "outage" in answer.json()["error"]["message"]
