@@ -144,6 +144,10 @@ _FIELDS: dict[type, tuple[str, ...]] = {
 Sink = Callable[[Record], None]
 
 
+#: `json.dumps` with these settings, bound once: the history's hot path.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def to_json(record: Record) -> str:
     """One compact, deterministic JSON line; None fields are left out."""
     data: dict[str, Any] = {"kind": record.KIND}
@@ -151,7 +155,7 @@ def to_json(record: Record) -> str:
         value = getattr(record, name)
         if value is not None:
             data[name] = round(value, 6) if type(value) is float else value
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _encode(data)
 
 
 def from_json(line: str) -> Record:

@@ -14,6 +14,7 @@ Checkers run as the history is written (one pass), and again over the stored fil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ from harness import checkers
 from harness.checkers.base import Status, Verdict
 from harness.designs import Design, DesignError, DesignFactory, instantiate, load_factory
 from harness.faults import with_swarm
-from harness.history import HistoryWriter, fan_out
+from harness.history import HistoryWriter, Sink, fan_out
 from harness.metrics import RunMetrics
 from harness.scenario import Scenario
 from harness.sim.runtime import Progress, Simulation
@@ -140,14 +141,33 @@ def run(
     else:
         run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
+    verdicts, summary = simulate(scenario, factory, seed, run_dir / "history.jsonl", progress)
+    write_summary(run_dir, summary)
+    if reports is not None:
+        reports(run_dir)
+    if not placed:
+        point_latest(out, run_dir)
+    return RunResult(run_dir, summary, verdicts)
+
+
+def simulate(
+    scenario: Scenario,
+    factory: DesignFactory,
+    seed: int,
+    history_file: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[tuple[Verdict, ...], dict[str, Any]]:
+    """Simulate and judge one run: (verdicts, summary.json's content). Checkers and metrics
+    fold the history as it is made, so memory follows the live workflows, not the run's length;
+    the history is streamed to `history_file`, or kept nowhere (a sweep's runs) without one."""
     dispatch = checkers.Dispatch(checkers.build(scenario))
     metrics = RunMetrics()
-    with HistoryWriter(run_dir / "history.jsonl") as history:
-        simulation = Simulation(
-            scenario, factory, seed, fan_out((history, dispatch, metrics)), progress
-        )
+    sinks: list[Sink] = [dispatch, metrics]
+    with contextlib.ExitStack() as stack:
+        if history_file is not None:
+            sinks.insert(0, stack.enter_context(HistoryWriter(history_file)))
+        simulation = Simulation(scenario, factory, seed, fan_out(sinks), progress)
         simulation.run()
-        records = history.count
     verdicts = tuple(dispatch.verdicts())
     faults = [
         {
@@ -159,13 +179,9 @@ def run(
         }
         for w in simulation.schedule.windows
     ]
-    summary = summarize(scenario, name, seed, verdicts, metrics, faults, records)
-    write_summary(run_dir, summary)
-    if reports is not None:
-        reports(run_dir)
-    if not placed:
-        point_latest(out, run_dir)
-    return RunResult(run_dir, summary, verdicts)
+    summary = summarize(scenario, simulation.design.name, seed, verdicts, metrics, faults,
+                        dispatch.position, history_file.name if history_file else None)  # fmt: skip
+    return verdicts, summary
 
 
 def summarize(
@@ -176,6 +192,7 @@ def summarize(
     metrics: RunMetrics,
     faults: list[dict[str, Any]],
     records: int,
+    history_file: str | None = "history.jsonl",
 ) -> dict[str, Any]:
     """`summary.json`'s content: verdicts first, then what the run went through."""
     return {
@@ -193,7 +210,7 @@ def summarize(
         "checkers": [v.as_dict() for v in verdicts],
         **metrics.summary(),
         "faults": faults,
-        "history": {"file": "history.jsonl", "records": records},
+        "history": {"file": history_file, "records": records},
     }
 
 
@@ -206,18 +223,20 @@ def _new_run_dir(out: Path, scenario: str, design: str, seed: int) -> Path:
     return new_directory(out / scenario / design, seed)
 
 
-def new_directory(parent: Path, seed: int) -> Path:
-    """A fresh `<seed>-<UTC time>` directory under `parent` (numbered if taken)."""
+def new_directory(parent: Path, seed: int | None = None) -> Path:
+    """A fresh `<seed>-<UTC time>` directory under `parent` (`<UTC time>` without a seed),
+    numbered if taken."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     parent.mkdir(parents=True, exist_ok=True)
-    candidate, number = parent / f"{seed}-{stamp}", 1
+    base = stamp if seed is None else f"{seed}-{stamp}"
+    candidate, number = parent / base, 1
     while True:
         try:
             candidate.mkdir()
             return candidate
         except FileExistsError:
             number += 1
-            candidate = parent / f"{seed}-{stamp}-{number}"
+            candidate = parent / f"{base}-{number}"
 
 
 def point_latest(out: Path, run_dir: Path, name: str = "latest") -> None:

@@ -31,6 +31,7 @@ Guarantees, and how:
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
+from functools import cached_property
 from typing import Any
 
 from harness.designs import canonical, ledger
@@ -92,7 +93,7 @@ class ReferenceDesign:
         self.awaiting: dict[str, dict[int, str]] = {}  # contract -> version -> workflow
         self._recovered = False
 
-    @property
+    @cached_property  # looked up for every delivery
     def subscriptions(self) -> Mapping[str, HandlerFn]:
         return {
             "quote.approved": self.on_quote_approved,
