@@ -9,8 +9,10 @@ for 0 or all passes out of few seeds. Input is sorted by (point, seed) first and
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from statistics import NormalDist, fmean, median, stdev
 from typing import Any
 
@@ -149,3 +151,13 @@ def aggregate(plan: SweepPlan, results: Sequence[Mapping[str, Any]]) -> dict[str
 
 def _round(value: float) -> float | None:
     return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+
+
+def write_aggregates(
+    directory: Path, plan: SweepPlan, results: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Aggregate and write `aggregates.json` into the sweep directory."""
+    aggregates = aggregate(plan, results)
+    text = json.dumps(aggregates, indent=2, ensure_ascii=False) + "\n"
+    (directory / "aggregates.json").write_text(text, encoding="utf-8")
+    return aggregates

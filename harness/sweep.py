@@ -289,6 +289,7 @@ def execute(
     On Ctrl-C the runs not started are cancelled, and `SweepInterrupted` says how many were kept.
     """
     sweep_plan = read_plan(directory)
+    _cut_partial_line(directory / RESULTS)
     done = {(r["point"], r["seed"]) for r in read_results(directory)}
     pending = [run for run in sweep_plan.order() if run not in done]
     points = {point.index: point for point in sweep_plan.points}
@@ -322,6 +323,14 @@ def execute(
             future.cancel()
         raise SweepInterrupted(directory, finished, sweep_plan.runs) from error
     return read_results(directory)
+
+
+def _cut_partial_line(path: Path) -> None:
+    """Drop a last line a kill cut short, so the next result starts on a line of its own."""
+    with path.open("rb+") as results:
+        data = results.read()
+        if data and not data.endswith(b"\n"):
+            results.truncate(data.rfind(b"\n") + 1)
 
 
 def _broken_pool() -> type[BaseException]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -126,12 +125,10 @@ def sweep_command(
             )
             sys.exit(EXIT_INTERRUPTED)
     wall = time.perf_counter() - began
-    from harness.aggregate import aggregate  # noqa: PLC0415 - scipy only where it is used
+    from harness.aggregate import write_aggregates  # noqa: PLC0415 - scipy only where used
     from reports.sweep import write_sweep_report  # noqa: PLC0415 - matplotlib likewise
 
-    aggregates = aggregate(sweep_plan, results)
-    text = json.dumps(aggregates, indent=2, ensure_ascii=False) + "\n"
-    (directory / "aggregates.json").write_text(text, encoding="utf-8")
+    aggregates = write_aggregates(directory, sweep_plan, results)
     write_sweep_report(directory)
     click.echo(f"  {len(results)} runs in {format_duration(wall)} wall\n")
     _print_points(aggregates)
