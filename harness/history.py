@@ -9,8 +9,10 @@ only these records; a record's position in the file is its line number, starting
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -144,18 +146,47 @@ _FIELDS: dict[type, tuple[str, ...]] = {
 Sink = Callable[[Record], None]
 
 
-#: `json.dumps` with these settings, bound once: the history's hot path.
+#: `json.dumps` with these settings, bound once, for the values that are not plain scalars.
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _writer(cls: type[Record]) -> Callable[[Any], str]:
+    """A serializer made for one record type: its fields unrolled, strings escaped by the C
+    escaper, finite floats rounded to 6 places, anything else (mappings, booleans) through
+    `json`. The same bytes as `json.dumps` of the record's dict, about a third faster."""
+    opening = '{"kind":' + json.dumps(cls.KIND)
+    lines = ["def write(record):", f"    parts = [{opening!r}]"]
+    for name in _FIELDS[cls]:
+        lines += [
+            f"    value = record.{name}",
+            "    if value is not None:",
+            "        kind = type(value)",
+            "        if kind is str:",
+            "            text = escape(value)",
+            "        elif kind is int:",
+            "            text = int_repr(value)",
+            "        elif kind is float and isfinite(value):",
+            "            text = float_repr(round(value, 6))",
+            "        else:",
+            "            text = encode(round(value, 6) if kind is float else value)",
+            f"        parts.append({',' + json.dumps(name) + ':'!r} + text)",
+        ]
+    lines += ["    parts.append('}')", "    return ''.join(parts)"]
+    scope: dict[str, Any] = {
+        "escape": encode_basestring, "int_repr": int.__repr__, "float_repr": float.__repr__,
+        "isfinite": math.isfinite, "encode": _encode,
+    }  # fmt: skip
+    exec("\n".join(lines), scope)
+    writer: Callable[[Any], str] = scope["write"]
+    return writer
+
+
+_WRITERS: dict[type, Callable[[Any], str]] = {cls: _writer(cls) for cls in RECORD_TYPES.values()}
 
 
 def to_json(record: Record) -> str:
     """One compact, deterministic JSON line; None fields are left out."""
-    data: dict[str, Any] = {"kind": record.KIND}
-    for name in _FIELDS[type(record)]:
-        value = getattr(record, name)
-        if value is not None:
-            data[name] = round(value, 6) if type(value) is float else value
-    return _encode(data)
+    return _WRITERS[type(record)](record)
 
 
 def from_json(line: str) -> Record:

@@ -5,9 +5,14 @@ A fold over the history like the checkers, but it judges nothing: it counts and 
 
 from __future__ import annotations
 
+import math
+from array import array
 from typing import Any
 
-from harness.checkers.base import percentile, rounded
+import numpy as np
+import numpy.typing as npt
+
+from harness.checkers.base import rounded
 from harness.history import CallRecord, EventRecord, Record, WorkflowRecord
 
 #: Causes of an indefinite answer where the request was applied all the same (ghost writes);
@@ -34,8 +39,8 @@ class _SystemCalls:
         self.ghost_writes = 0
         self.errors: dict[str, int] = {"business": 0, "transient": 0, "ambiguous": 0}
         self.causes: dict[str, int] = {}
-        self.latencies: list[float] = []
-        self.queue_waits: list[float] = []
+        self.latencies = array("d")  # 8 bytes a call: a long run's calls fit
+        self.queue_waits = array("d")
 
 
 class RunMetrics:
@@ -100,9 +105,9 @@ class RunMetrics:
         systems = {}
         for name in sorted(self.systems):
             calls = self.systems[name]
-            served = sorted(calls.latencies)
-            waits = sorted(calls.queue_waits)
-            mean_wait = sum(waits) / len(waits) if waits else float("nan")
+            served = np.sort(np.frombuffer(calls.latencies, dtype=np.float64))
+            waits = np.sort(np.frombuffer(calls.queue_waits, dtype=np.float64))
+            mean_wait = math.fsum(waits) / len(waits) if len(waits) else float("nan")
             systems[name] = {
                 "calls": calls.invoked,
                 "ok": calls.ok,
@@ -110,10 +115,10 @@ class RunMetrics:
                 "errors": dict(calls.errors),
                 "rejections": dict(sorted(calls.causes.items())),
                 "ghost_writes": calls.ghost_writes,
-                "latency_s": {f"p{q}": rounded(percentile(served, q), 4) for q in (50, 95, 99)},
+                "latency_s": {f"p{q}": rounded(_percentile(served, q), 4) for q in (50, 95, 99)},
                 "queue_wait_s": {
                     "mean": rounded(mean_wait, 4),
-                    "p95": rounded(percentile(waits, 95), 4),
+                    "p95": rounded(_percentile(waits, 95), 4),
                 },
             }
         outcomes: dict[str, int] = {}
@@ -125,3 +130,8 @@ class RunMetrics:
             "published": {topic: self.published[topic] for topic in sorted(self.published)},
             "workflows": dict(sorted(outcomes.items())),
         }
+
+
+def _percentile(ordered: npt.NDArray[np.float64], q: float) -> float:
+    """`percentile`'s linear interpolation over a sorted array (NaN if empty)."""
+    return float(np.percentile(ordered, q, method="linear")) if len(ordered) else math.nan

@@ -111,9 +111,9 @@ def read_series(run_dir: Path, summary: dict[str, Any]) -> Series:
         latency=pd.DataFrame(
             {
                 "approved": pd.to_datetime(
-                    [start + timedelta(seconds=at) for at, _ in end_to_end.samples], utc=True
+                    [start + timedelta(seconds=at) for at in end_to_end.approved_at], utc=True
                 ),
-                "latency_s": [latency for _, latency in end_to_end.samples],
+                "latency_s": list(end_to_end.latencies),
             }
         ),
         queues=pd.DataFrame(

@@ -21,6 +21,12 @@ Rules every system follows:
 6. Events are shaped like the vendor's own (`_envelope`), with a schema version; a vendor
    upgrade (`event_schema_version = 2`) moves the body under `data`, as a SaaS release does.
 7. `reads` names the operations that change nothing (answered during read-only windows).
+8. Records of the entities a system names in `archived` (orders, invoices, journal entries,
+   cases...) are archived once nobody has written them for `archive_after_s` (30 days by
+   default) and `still_open` does not hold them, as vendors archive old transactions: reading
+   one then answers `not_found`. Contracts, subscriptions and entitlements are never archived.
+   So a long run's memory follows the live business, not every record it ever made; the
+   history still holds every change.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from typing import Any, ClassVar, Literal
 
 Keys = Mapping[str, str | int]
 Payload = Mapping[str, Any]
+#: Rule 8: how long an idle transactional record stays before it is archived.
+ARCHIVE_AFTER_S = 30 * 86400.0
 
 #: Request fields that name business IDs, and the key each is recorded under in the history.
 BUSINESS_ID_FIELDS = (
@@ -140,9 +148,18 @@ class SystemOfRecord:
 
     name: str = "system"  # an instance may take another (a second ERP: "erp_cloud")
     reads: ClassVar[frozenset[str]] = frozenset()
+    archived: ClassVar[frozenset[str]] = frozenset()  # entities archived when idle (rule 8)
 
-    def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
+    def __init__(
+        self,
+        idempotency: IdempotencyRule | None = None,
+        epoch: float = 0.0,
+        archive_after_s: float = ARCHIVE_AFTER_S,
+    ) -> None:
         self.idempotency = idempotency or IdempotencyRule()
+        self.archive_after_s = archive_after_s
+        self.archived_records = 0
+        self._archive_due: deque[tuple[float, str, str, int]] = deque()  # (due, entity, id, rev)
         self.epoch = epoch  # Unix time of simulated t = 0, for vendor timestamps
         self.event_schema_version = 1
         self._in_flight: set[str] = set()
@@ -187,6 +204,8 @@ class SystemOfRecord:
         self, operation: str, payload: Payload, now: float, idem_key: str | None = None
     ) -> Outcome:
         """Apply one request at simulated time `now` and return what happened."""
+        if self._archive_due and self._archive_due[0][0] <= now:
+            self._archive(now)
         if idem_key is not None and self.idempotency.supported:
             fingerprint = json.dumps(payload, sort_keys=True, default=str)
             scoped = f"{operation}\x1f{idem_key}"
@@ -217,6 +236,28 @@ class SystemOfRecord:
             stored = self._idem_store.get(scoped)
             if stored is not None and stored.stored_at + self.idempotency.retention_s < now:
                 del self._idem_store[scoped]
+
+    def _archive(self, now: float) -> None:
+        """Archive the records idle since their last write `archive_after_s` ago (rule 8)."""
+        due = self._archive_due
+        while due and due[0][0] <= now:
+            _, entity, entity_id, revision = due.popleft()
+            record = self.records[entity].get(entity_id)
+            if record is None or record["_rev"] != revision:
+                continue  # archived already, or written since: a later entry is queued
+            if self.still_open(entity, record):
+                due.append((now + self.archive_after_s, entity, entity_id, revision))
+                continue
+            del self.records[entity][entity_id]
+            self.archived_records += 1
+            self._forget(entity, record)
+
+    def still_open(self, entity: str, record: Mapping[str, Any]) -> bool:
+        """Whether an idle record is still in use, so archiving waits (an unpaid invoice)."""
+        return False
+
+    def _forget(self, entity: str, record: Mapping[str, Any]) -> None:
+        """Drop what a system's own indexes hold of an archived record."""
 
     def _apply(self, operation: str, payload: Payload, now: float) -> Outcome:
         method = self._operations.get(operation)
@@ -315,7 +356,14 @@ class SystemOfRecord:
         record["_rev"] = 1
         self.table(entity)[entity_id] = record
         self._record_change(entity, entity_id, "created", 1, effect_key, keys, values)
+        if entity in self.archived:
+            self._queue_archive(entity, entity_id, 1)
         return record
+
+    def _queue_archive(self, entity: str, entity_id: str, revision: int) -> None:
+        assert self._request is not None
+        due = self._request.now + self.archive_after_s
+        self._archive_due.append((due, entity, entity_id, revision))
 
     def _update(
         self,
@@ -332,6 +380,8 @@ class SystemOfRecord:
         record.update(fields)
         record["_rev"] += 1
         self._record_change(entity, entity_id, change, record["_rev"], effect_key, keys, values)
+        if entity in self.archived:
+            self._queue_archive(entity, entity_id, record["_rev"])
         return record
 
     def _record_change(

@@ -31,6 +31,7 @@ SUBSCRIPTION_FIELDS = (
 class Billing(SystemOfRecord):
     name = "billing"
     reads = frozenset({"get_subscription", "get_invoice", "list_changes"})
+    archived = frozenset({"invoice", "credit_memo", "payment"})
 
     def __init__(
         self, catalog: Catalog, idempotency: IdempotencyRule | None = None, epoch: float = 0.0
@@ -38,6 +39,10 @@ class Billing(SystemOfRecord):
         super().__init__(idempotency, epoch)
         self.catalog = catalog
         self.by_contract: dict[str, list[str]] = {}  # contract id -> subscription ids
+
+    def still_open(self, entity: str, record: Mapping[str, Any]) -> bool:
+        """An invoice the customer still owes on stays."""
+        return entity == "invoice" and record["status"] == "posted" and record["balance"] > 0
 
     def subscription_for(self, contract_id: str) -> dict[str, Any]:
         for subscription_id in self.by_contract.get(contract_id, ()):

@@ -29,6 +29,7 @@ EVENT_FIELDS = (
 class CPQ(SystemOfRecord):
     name = "cpq"
     reads = frozenset({"get_quote", "get_contract", "list_changes"})
+    archived = frozenset({"quote", "quote_line", "approval"})
 
     def __init__(
         self,
@@ -46,6 +47,13 @@ class CPQ(SystemOfRecord):
     def latest_quote(self, contract_id: str) -> dict[str, Any]:
         contract = self.get("contract", contract_id)
         return self.get("quote", contract["latest_quote_id"])
+
+    def still_open(self, entity: str, record: Mapping[str, Any]) -> bool:
+        """A contract's latest quote stays: amendments start from its lines."""
+        if entity != "quote":
+            return False
+        contract = self.table("contract").get(record["contract_id"])
+        return contract is not None and contract["latest_quote_id"] == record["quote_id"]
 
     # -- quotes ------------------------------------------------------------------------
 

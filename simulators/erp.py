@@ -44,9 +44,14 @@ class MasterData:
     tax_codes: Mapping[str, TaxCode]  # region -> tax code
 
 
+#: Earlier versions a contract keeps for compensations to put back (each reverts one).
+CONTRACT_HISTORY = 8
+
+
 class ERP(SystemOfRecord):
     name = "erp"
     reads = frozenset({"validate_order", "get_contract", "get_customer", "find_sales_orders"})
+    archived = frozenset({"sales_order", "journal_entry"})
 
     def __init__(
         self,
@@ -64,6 +69,14 @@ class ERP(SystemOfRecord):
         )  # fmt: skip
         self.posted_customers: set[str] = set()
         self.orders_by_quote: dict[str, list[str]] = {}
+
+    def _forget(self, entity: str, record: Mapping[str, Any]) -> None:
+        if entity == "sales_order":
+            orders = self.orders_by_quote.get(record["quote_id"], [])
+            if record["order_id"] in orders:
+                orders.remove(record["order_id"])
+            if not orders:
+                self.orders_by_quote.pop(record["quote_id"], None)
 
     # -- master data administration (not an API a design calls) -------------------------
 
@@ -188,7 +201,7 @@ class ERP(SystemOfRecord):
         existing = self.table("contract").get(contract_id)
         if existing is not None:
             previous = {k: v for k, v in existing.items() if k in fields}
-            history = [*existing.get("history", []), previous]
+            history = [*existing.get("history", [])[1 - CONTRACT_HISTORY :], previous]
             self._update("contract", contract_id, {**fields, "history": history}, keys)
         else:
             self._create("contract", contract_id, {**fields, "history": []}, keys)

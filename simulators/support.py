@@ -21,6 +21,7 @@ SEVERITIES = (1, 2, 3, 4)
 class Support(SystemOfRecord):
     name = "support"
     reads = frozenset({"check_entitlement", "get_entitlement", "get_case"})
+    archived = frozenset({"case"})
 
     def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
         super().__init__(idempotency, epoch)

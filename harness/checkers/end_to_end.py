@@ -9,6 +9,7 @@ complete are `nothing_lost`'s business, and are left out here.
 
 from __future__ import annotations
 
+from array import array
 from typing import ClassVar
 
 from harness.checkers.base import Status, Verdict, holder_slot, percentile, rounded
@@ -26,7 +27,8 @@ class EndToEnd:
         self.duration_s = duration_s
         self.waiting: dict[str, list[tuple[int, float]]] = {}  # contract -> (version, approved)
         self.held: dict[str, list[int]] = {}
-        self.samples: list[tuple[float, float]] = []  # approved at, latency, per version
+        self.approved_at = array("d")  # per version completed: when its quote was approved...
+        self.latencies = array("d")  # ...and how long until all three systems held it
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, EventRecord):
@@ -48,11 +50,13 @@ class EndToEnd:
         settled = min(held)
         done = [(v, at) for v, at in waiting if v <= settled]
         if done:
-            self.samples += [(at, record.t - at) for _, at in done]
+            for _, at in done:
+                self.approved_at.append(at)
+                self.latencies.append(record.t - at)
             self.waiting[contract] = [(v, at) for v, at in waiting if v > settled]
 
     def verdict(self) -> Verdict:
-        ordered = sorted(latency for _, latency in self.samples)
+        ordered = sorted(self.latencies)
         hours = self.duration_s / 3600
         throughput = len(ordered) / self.duration_s if self.duration_s else 0.0
         figures = {

@@ -9,6 +9,7 @@ ERP never booked, is not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
@@ -24,8 +25,11 @@ class Lineage:
         self.slo = slo or LineageSLO()
         self.quotes: dict[str, tuple[str, int]] = {}  # quote -> (contract, version) approved
         self.orders: set[str] = set()  # quotes ERP booked an order for
-        self.erp_versions: set[tuple[str, int]] = set()  # (contract, version) ERP ever held
-        self.invoices: list[tuple[int, str, dict[str, Any]]] = []  # position, id, keys
+        self.erp_versions: dict[str, int] = {}  # contract -> versions ERP ever held, as bits
+        self.invoices = 0
+        #: Invoices not traceable when raised (position, id, keys): judged again at the end,
+        #: as an order or contract version may reach ERP after billing invoiced it.
+        self.unresolved: list[tuple[int, str, dict[str, Any]]] = []
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, EventRecord):
@@ -45,13 +49,16 @@ class Lineage:
         elif role(record.system) == "erp" and record.entity == "contract":
             version = record.keys.get("contract_version")
             if version is not None:
-                self.erp_versions.add((str(record.keys.get("contract")), int(version)))
+                contract = str(record.keys.get("contract"))
+                self.erp_versions[contract] = self.erp_versions.get(contract, 0) | 1 << int(version)
         elif (
             record.system == "billing" and record.entity == "invoice" and record.change == "created"
         ):
-            self.invoices.append((position, record.entity_id, dict(record.keys)))
+            self.invoices += 1
+            if self._break(record.keys) is not None:
+                self.unresolved.append((position, record.entity_id, dict(record.keys)))
 
-    def _break(self, keys: dict[str, Any]) -> str | None:
+    def _break(self, keys: Mapping[str, Any]) -> str | None:
         """Where the chain from this invoice back to its quote breaks, or None."""
         quote = keys.get("quote")
         if quote is None:
@@ -62,17 +69,17 @@ class Lineage:
             return f"CPQ approved no quote {quote} for {contract} v{version}"
         if str(quote) not in self.orders:
             return f"ERP booked no sales order for quote {quote}"
-        if (contract, version) not in self.erp_versions:
+        if not self.erp_versions.get(contract, 0) >> version & 1:
             return f"ERP's contract {contract} never reached v{version}"
         return None
 
     def verdict(self) -> Verdict:
         broken: list[dict[str, Any]] = []
-        for position, invoice, keys in self.invoices:
+        for position, invoice, keys in self.unresolved:
             reason = self._break(keys)
             if reason is not None:
                 broken.append({"invoice": invoice, "why": reason, "position": position})
-        total = len(self.invoices)
+        total = self.invoices
         share = (total - len(broken)) / total if total else 1.0
         figures = {
             "invoices": total,

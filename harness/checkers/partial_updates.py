@@ -38,7 +38,8 @@ class PartialUpdates:
         self.versions: dict[str, list[int]] = {}
         self.partial_since: dict[str, float] = {}
         self.exposures: list[float] = []
-        self.workflow_status: dict[str, tuple[str, str]] = {}  # workflow -> (contract, status)
+        #: workflow -> its contract, while the workflow is an open exception
+        self.open_exceptions: dict[str, str] = {}
         self.partial: list[dict[str, Any]] = []
         self.explained = 0
 
@@ -57,13 +58,15 @@ class PartialUpdates:
                 self.exposures.append(record.t - self.partial_since.pop(contract))
         elif isinstance(record, WorkflowRecord):
             owner = record.keys.get("contract")
-            if owner is not None:
-                self.workflow_status[record.workflow] = (str(owner), record.status)
+            if owner is not None and record.status in OPEN_EXCEPTIONS:
+                self.open_exceptions[record.workflow] = str(owner)
+            elif owner is not None:
+                self.open_exceptions.pop(record.workflow, None)
         elif isinstance(record, RunEnded):
             self._close(record.t)
 
     def _close(self, end: float) -> None:
-        excused = {c for c, status in self.workflow_status.values() if status in OPEN_EXCEPTIONS}
+        excused = set(self.open_exceptions.values())
         for contract, since in self.partial_since.items():
             if contract in excused:
                 self.explained += 1

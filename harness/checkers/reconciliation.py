@@ -51,10 +51,17 @@ class Reconciliation:
         keys = record.keys
         if record.system == "cpq" and record.entity == "quote":
             contract, version = str(keys.get("contract")), int(keys.get("contract_version", 0))
-            if version >= self.latest.get(contract, (0, "", (0, "")))[0]:
-                self.latest[contract] = (version, str(keys.get("quote")), money)
+            before = self.latest.get(contract, (0, "", (0, "")))
+            if version >= before[0]:
+                quote = str(keys.get("quote"))
+                if before[1] != quote:
+                    self.orders.pop(before[1], None)  # superseded: never reconciled now
+                self.latest[contract] = (version, quote, money)
         elif role(record.system) == "erp" and record.entity == "sales_order":
-            self.orders[str(keys.get("quote"))] = money
+            quote, contract = str(keys.get("quote")), str(keys.get("contract"))
+            latest = self.latest.get(contract)
+            if latest is None or latest[1] == quote:  # only the latest quote is reconciled
+                self.orders[quote] = money
         elif record.system == "billing" and record.entity == "subscription":
             self.billed[str(keys.get("contract"))] = (int(keys.get("contract_version", 0)), money)
 

@@ -13,6 +13,9 @@ windows are reported too. An orchestrator crash is never excused: it is the inte
 
 from __future__ import annotations
 
+import bisect
+import heapq
+from array import array
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -53,7 +56,8 @@ class Downtime:
 
     def __init__(self, system: str) -> None:
         self.system = system
-        self.spans: list[tuple[float, float]] = []
+        self.spans: list[tuple[float, float]] = []  # in time order, not overlapping
+        self._ends: list[float] = []  # each span's end, to find the first one a window meets
         self._open = 0
         self._since = 0.0
 
@@ -68,6 +72,7 @@ class Downtime:
             self._open -= 1
             if self._open == 0:
                 self.spans.append((self._since, record.t))
+                self._ends.append(record.t)
 
     @property
     def down(self) -> bool:
@@ -75,8 +80,15 @@ class Downtime:
 
     def excused(self, start: float, end: float) -> float:
         """Seconds of [start, end] during which the system was down."""
-        spans = [*self.spans, (self._since, end)] if self._open else self.spans
-        return sum(max(0.0, min(e, end) - max(s, start)) for s, e in spans)
+        total = 0.0
+        for index in range(bisect.bisect_right(self._ends, start), len(self.spans)):
+            since, until = self.spans[index]
+            if since >= end:
+                break
+            total += max(0.0, min(until, end) - max(since, start))
+        if self._open:
+            total += max(0.0, end - max(self._since, start))
+        return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +141,12 @@ class ConsistencyWindow:
         self.source, self.target, self.slo = source, target, slo
         self.name = f"{source}_to_{target}"
         self.downtime = Downtime(target)
-        self.raw: list[float] = []
+        self.raw = array("d")  # every window before downtime is excused, 8 bytes each
         self.catch_up = CatchUp()
-        self.seen: set[tuple[str, int]] = set()  # (contract, version) the source has shown
-        self.windows: list[tuple[float, str, int, int, int]] = []
+        self.seen: dict[str, int] = {}  # contract -> versions the source has shown, as bits
+        self.windows = array("d")  # every window measured
+        #: The longest windows, (window, contract, version, shown at, caught at), a min-heap.
+        self.longest: list[tuple[float, str, int, int, int]] = []
         self.missing: list[dict[str, Any]] = []
         self.undecided = 0
 
@@ -161,14 +175,23 @@ class ConsistencyWindow:
                     raw = record.t - item.since
                     window = raw - self.downtime.excused(item.since, record.t)
                     self.raw.append(raw)
-                    self.windows.append((window, key[0], item.version, item.position, position))
+                    self._measured(window, key[0], item.version, item.position, position)
+
+    def _measured(
+        self, window: float, contract: str, version: int, shown: int, caught: int
+    ) -> None:
+        self.windows.append(window)
+        heapq.heappush(self.longest, (window, contract, version, shown, caught))
+        if len(self.longest) > EVIDENCE_LIMIT // 2:
+            heapq.heappop(self.longest)
 
     def _shown(self, contract: str, version: int, t: float, position: int, entity: str) -> None:
-        if (contract, version) in self.seen:
+        shown = self.seen.get(contract, 0)
+        if shown >> version & 1:
             return
-        self.seen.add((contract, version))
+        self.seen[contract] = shown | 1 << version
         if self.catch_up.shows(contract, version):
-            self.windows.append((0.0, contract, version, position, position))
+            self._measured(0.0, contract, version, position, position)
         else:
             self.catch_up.wait(Waiting(contract, version, t, position, entity))
 
@@ -188,7 +211,7 @@ class ConsistencyWindow:
                 self.undecided += 1
 
     def verdict(self) -> Verdict:
-        ordered = sorted(w[0] for w in self.windows)
+        ordered = sorted(self.windows)
         p50, p95 = percentile(ordered, 50), percentile(ordered, 95)
         worst = ordered[-1] if ordered else float("nan")
         figures = {
@@ -227,7 +250,7 @@ class ConsistencyWindow:
         raw_max = max(self.raw, default=0.0)
         if ordered and raw_max > worst + 1e-9:
             summary += f" (raw max {format_duration(raw_max)}, {self.target} down in between)"
-        worst_windows = sorted(self.windows, reverse=True)[: EVIDENCE_LIMIT // 2]
+        worst_windows = sorted(self.longest, reverse=True)
         evidence = self.missing[: EVIDENCE_LIMIT // 2] + [
             {
                 "contract": contract,
