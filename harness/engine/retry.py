@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from harness.effects import Call, CallError, Effect, Note, Now, Reply, Sleep
@@ -95,7 +95,13 @@ def call_with_retry(
     while True:
         if breaker is not None:
             yield from _admitted(breaker, call.system)
-        reply: Reply = yield replace(call, attempt=attempt)
+        # the first attempt is the call itself; `replace` costs more than the call's own fields
+        attempt_call = (
+            call
+            if attempt == call.attempt
+            else Call(call.system, call.operation, call.payload, call.idem_key, attempt)
+        )
+        reply: Reply = yield attempt_call
         if breaker is not None:
             failed = reply.error is not None and reply.error.kind != "business"
             changed = breaker.record(failed, (yield Now()))

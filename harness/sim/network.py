@@ -18,7 +18,6 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import replace
 from typing import Any, cast
 
 import simpy
@@ -232,7 +231,12 @@ class Network:
                     timestamp = int(self.epoch + self.env.now)
                     signature = sign(webhooks.signing_secret, timestamp, event.payload)
                 assert self.deliver is not None
-                self.deliver(replace(event, delivery=delivered, signature=signature))
+                self.deliver(
+                    DomainEvent(
+                        event.event_id, event.type, event.system, event.occurred_at,
+                        event.payload, event.keys, delivered, signature,
+                    )
+                )  # fmt: skip
             if step.wait is None:
                 return
             attempt += 1

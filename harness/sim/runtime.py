@@ -110,6 +110,10 @@ class Simulation:
         self.broker.on_dead_letter = self.operations.broker_dead_letter
         self.operations.replay_message = self.broker.replay
         self._restored: dict[int, Any] = {}  # fault index -> master data to put back
+        self._immediate: dict[type, Callable[[Any], Any]] = {
+            Now: self._now, Status: self._status, Load: self._load, Store: self._store,
+            Scan: self._scan, Note: self._note,
+        }  # fmt: skip
 
     def run(self) -> None:
         scenario, env = self.scenario, self.env
@@ -386,25 +390,17 @@ class Simulation:
                     return
                 except Exception as error:
                     raise _DesignFault(f"{type(error).__name__}: {error}") from error
-                if isinstance(effect, Call):
+                kind = type(effect)
+                if kind is Call:
                     if effect.system not in self.systems:
                         raise _DesignFault(f"called unknown system {effect.system!r}")
                     result = yield from self.network.call(effect, trace)
-                elif isinstance(effect, Publish):
-                    result = yield from self.broker.publish(effect)
-                elif isinstance(effect, Sleep):
+                elif kind is Sleep:
                     yield env.timeout(max(effect.seconds, 0.0))
                     result = None
-                elif isinstance(effect, Now):
-                    result = env.now
-                elif isinstance(effect, Status):
-                    self.record(
-                        WorkflowRecord(
-                            env.now, effect.workflow, effect.status, effect.keys, effect.reason
-                        )
-                    )
-                    result = None
-                elif isinstance(effect, Acquire):
+                elif kind is Publish:
+                    result = yield from self.broker.publish(effect)
+                elif kind is Acquire:
                     lock = self._locks.get(effect.key)
                     if lock is None:
                         lock = self._locks[effect.key] = simpy.Resource(env, capacity=1)
@@ -413,35 +409,20 @@ class Simulation:
                     held.append((effect.key, waiting))
                     waiting = None
                     result = None
-                elif isinstance(effect, Release):
+                elif kind is Release:
                     self._release(held, effect.key)
                     result = None
-                elif isinstance(effect, Load):
-                    result = self.journal.get(effect.table, {}).get(effect.key)
-                elif isinstance(effect, Store):
-                    table = self.journal.setdefault(effect.table, {})
-                    if effect.value is None:
-                        table.pop(effect.key, None)
-                    else:
-                        table[effect.key] = effect.value
-                    result = None
-                elif isinstance(effect, Scan):
-                    result = sorted(self.journal.get(effect.table, {}).items())
-                elif isinstance(effect, Fork):
+                elif kind is Fork:
                     forked = DomainEvent(
                         effect.trace, event.type, event.system, env.now, {}, event.keys
                     )
                     self._start(forked, effect.steps)
                     result = None
-                elif isinstance(effect, Note):
-                    details = dict(effect.details) or None
-                    self.record(
-                        PolicyRecord(env.now, effect.policy, effect.subject, effect.event, details)
-                    )
-                    self.operations.noticed(effect)
-                    result = None
                 else:
-                    raise _DesignFault(f"yielded {effect!r}, which is not an effect")
+                    immediate = self._immediate.get(kind)
+                    if immediate is None:
+                        raise _DesignFault(f"yielded {effect!r}, which is not an effect")
+                    result = immediate(effect)
         except _DesignFault as fault:
             self._crashed(event, str(fault))
         except simpy.Interrupt:
@@ -460,6 +441,36 @@ class Simulation:
                 self._release(held, key)
             if acknowledged is not None:
                 acknowledged.succeed(ended_normally)
+
+    # Effects answered at once, without simulated time passing: effect type -> its answer.
+
+    def _now(self, effect: Now) -> Any:
+        return self.env.now
+
+    def _status(self, effect: Status) -> None:
+        self.record(
+            WorkflowRecord(self.env.now, effect.workflow, effect.status, effect.keys, effect.reason)
+        )
+
+    def _load(self, effect: Load) -> Any:
+        return self.journal.get(effect.table, {}).get(effect.key)
+
+    def _store(self, effect: Store) -> None:
+        table = self.journal.setdefault(effect.table, {})
+        if effect.value is None:
+            table.pop(effect.key, None)
+        else:
+            table[effect.key] = effect.value
+
+    def _scan(self, effect: Scan) -> list[tuple[str, Any]]:
+        return sorted(self.journal.get(effect.table, {}).items())
+
+    def _note(self, effect: Note) -> None:
+        details = dict(effect.details) or None
+        self.record(
+            PolicyRecord(self.env.now, effect.policy, effect.subject, effect.event, details)
+        )
+        self.operations.noticed(effect)
 
     def _subscriber(self, event: DomainEvent) -> Callable[[], Any]:
         handler = self.design.subscriptions[event.type]
