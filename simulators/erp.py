@@ -44,8 +44,9 @@ class MasterData:
     tax_codes: Mapping[str, TaxCode]  # region -> tax code
 
 
-#: Earlier versions a contract keeps for compensations to put back (each reverts one).
-CONTRACT_HISTORY = 8
+#: Earlier versions a contract keeps for compensations to put back (each reverts one; a third
+#: compensation in a row on one contract is not a case the flows make).
+CONTRACT_HISTORY = 3
 
 
 class ERP(SystemOfRecord):

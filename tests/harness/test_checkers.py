@@ -67,6 +67,27 @@ def test_effect_once() -> None:
     assert feed(EffectOnce(), [state(0, "erp", "contract", 1)]).status == "unknown"  # type: ignore[attr-defined]
 
 
+def test_effect_once_remembers_old_effects_by_digest_and_still_catches_their_duplicates() -> None:
+    week = 7 * 86400
+    history = [
+        state(0, "billing", "invoice", 1, "CT-1:v1"),
+        *(state(t, "billing", "invoice", 2 + t, f"CT-1:v{2 + t}") for t in range(1, 4)),
+        state(week + 10, "billing", "invoice", 9, "CT-1:v9"),  # CT-1:v1 is past the window
+        state(week + 20, "billing", "invoice", 1, "CT-1:v1", entity_id="X-7"),
+        state(week + 30, "billing", "invoice", 9, "CT-1:v9", entity_id="X-8"),
+    ]
+    checker = EffectOnce()
+    verdict = feed(checker, history)
+    assert verdict.status == "fail"  # type: ignore[attr-defined]
+    assert verdict.figures["effects"] == 5  # type: ignore[attr-defined]
+    assert verdict.figures["duplicates"] == 2  # type: ignore[attr-defined]
+    old, recent = verdict.evidence  # type: ignore[attr-defined]
+    assert old == {"effect": "billing.invoice", "business_key": "CT-1:v1", "ids": ["X-7"],
+                   "positions": [5], "first_write": "more than 7d earlier"}  # fmt: skip
+    assert recent["ids"] == ["X-1", "X-8"] and recent["positions"] == [4, 6]
+    assert len(checker.older) == 4  # only digests are left of the four week-old effects
+
+
 def test_billing_to_support_window() -> None:
     fast = [
         state(0, "billing", "subscription", 1),
