@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest browser screenshots bench clean
+.PHONY: demo test lint types pytest browser screenshots bench bench-memory clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,9 +54,15 @@ screenshots: $(STAMP) browser
 	$(BIN)/syncline compare subscription_amendment --seed 7 >/dev/null
 	$(BIN)/python -m reports.browser runs/latest/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
 
+# The performance budget (bench/RESULTS.md): engine vs bare SimPy and the 30-day run, sweep
+# scaling, live throughput; then, separately (about half an hour), a million workflows' memory.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_sweep.py
 	$(BIN)/python bench/bench_live.py
+
+bench-memory: $(STAMP)
+	$(BIN)/python bench/bench_memory.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -41,8 +40,10 @@ from harness.scenario.types import OPTIONAL_SYSTEMS, SYSTEMS
 SWEEP_SCHEMA = "syncline.sweep/1"
 RESULTS = "results.jsonl"
 PLAN = "sweep.json"
-#: Tasks per worker when the batch size is chosen for the user: enough to balance the load.
+#: When the batch size is chosen for the user: at least this many tasks per worker (to balance
+#: the load) and in all (so the progress bar moves), fewer runs a task only for short sweeps.
 TASKS_PER_WORKER = 4
+MIN_TASKS = 50
 
 
 class SweepError(ScenarioError):
@@ -300,7 +301,7 @@ def execute(
         )
         for point, seed in pending
     ]  # fmt: skip
-    size = batch_size or max(1, math.ceil(len(jobs) / (workers * TASKS_PER_WORKER)))
+    size = batch_size or max(1, len(jobs) // max(workers * TASKS_PER_WORKER, MIN_TASKS))
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     finished = len(done)
     if progress is not None:
