@@ -43,8 +43,8 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium \
 	    >/dev/null; }
 
-# The pictures in docs/: the demo's report, the lineage of the quote parked on a tax code, and
-# the four shipped designs compared.
+# The pictures in docs/: the demo's report, the lineage of the quote parked on a tax code, the
+# four shipped designs compared, and the sweep of ERP's MTBF.
 screenshots: $(STAMP) browser
 	$(BIN)/syncline demo >/dev/null
 	$(BIN)/python -m reports.browser runs/latest/report.html docs/report.png --viewport-only --height 1400
@@ -53,6 +53,8 @@ screenshots: $(STAMP) browser
 	cp runs/latest/traces/Q-000101.png docs/trace.png
 	$(BIN)/syncline compare subscription_amendment --seed 7 >/dev/null
 	$(BIN)/python -m reports.browser runs/latest/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
+	$(BIN)/syncline sweep subscription_amendment --seeds 40 --vary erp.outages.mtbf=1d,3d,7d >/dev/null
+	$(BIN)/python -m reports.browser runs/latest/sweep.html docs/sweep.png --viewport-only --height 1400 --anchor charts
 
 # The performance budget (bench/RESULTS.md): engine vs bare SimPy and the 30-day run, sweep
 # scaling, live throughput; then, separately (about half an hour), a million workflows' memory.

@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 MEAN_COLOUR = "#0072B2"  # Okabe–Ito blue
 SEED_COLOUR = "#999999"
@@ -114,6 +115,11 @@ def _draw(
     axis.set_xticks(range(len(points)), labels, rotation=20 if len(points) > 4 else 0,
                     ha="right" if len(points) > 4 else "center", fontsize=8)  # fmt: skip
     axis.set_xlim(-0.5, len(points) - 0.5)
+    if all(mean >= 0 for mean in means) and not any(limit < 0 for limit in limits):
+        axis.set_ylim(bottom=0)  # counts, shares and durations start at zero
+    if not entry.unit:  # a count: whole numbers, and room above a line of zeros
+        axis.set_ylim(top=max(axis.get_ylim()[1], 1.0))
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     axis.set_title(entry.title, fontsize=10)
     if entry.unit:
         axis.set_ylabel(entry.unit)

@@ -116,3 +116,62 @@ def test_a_change_feed_answers_polls_after_a_cursor() -> None:
     }
     again = cpq.handle("list_changes", {"cursor": rest["cursor"]}, 4.0).body
     assert again == {"changes": [], "cursor": rest["cursor"]}
+
+
+class Archiving(Ledger):
+    """A ledger whose entries are archived when idle; an entry marked `held` stays."""
+
+    name = "archiving"
+    archived = frozenset({"entry"})
+
+    def op_touch(self, payload: Payload, now: float) -> Payload:
+        entry = self.get("entry", payload["entry_id"])
+        self._update("entry", entry["entry_id"], {"held": payload.get("held", False)}, {})
+        return {}
+
+    def op_post(self, payload: Payload, now: float) -> Payload:
+        entry_id = self.next_id("E")
+        self._create("entry", entry_id, {"entry_id": entry_id}, {}, effect_key=entry_id)
+        return {"entry_id": entry_id}
+
+    def still_open(self, entity: str, record: Any) -> bool:
+        return bool(record.get("held"))
+
+
+def test_idle_records_are_archived_after_the_window_and_written_ones_wait() -> None:
+    day = 86400.0
+    ledger = Archiving(archive_after_s=2 * day)
+    old, touched, held = (ledger.handle("post", {}, 0.0).body["entry_id"] for _ in range(3))
+    ledger.handle("touch", {"entry_id": touched}, 1.5 * day)
+    ledger.handle("touch", {"entry_id": held, "held": True}, 1.0 * day)
+    ledger.handle("post", {}, 2.5 * day)  # any request archives what is due
+    assert set(ledger.table("entry")) == {touched, held, "E-000004"}
+    assert ledger.archived_records == 1
+    missing = ledger.handle("touch", {"entry_id": old}, 2.5 * day)
+    assert missing.error is not None and missing.error.code == "not_found"
+    ledger.handle("post", {}, 6.0 * day)
+    assert set(ledger.table("entry")) == {held, "E-000005"}  # held stays while it is open
+
+
+def test_a_run_with_aggressive_archiving_still_passes_and_keeps_tables_small() -> None:
+    """Two days' archiving over a five-day run: the reference never needs an archived record,
+    and what the systems hold follows the window, not the run."""
+    from harness.checkers import Dispatch, build
+    from harness.designs.reference import ReferenceDesign
+    from harness.sim.runtime import Simulation
+    from tests.conftest import scenario_with
+
+    scenario = scenario_with(duration="5d", **{"slo.end_to_end": {"p95": "5h", "max": "1d"}})
+    dispatch = Dispatch(build(scenario))
+    simulation = Simulation(scenario, ReferenceDesign, 7, dispatch)
+    for system in simulation.systems.values():
+        system.archive_after_s = 2 * 86400.0
+    simulation.run()
+    failing = [v.checker for v in dispatch.verdicts() if v.status == "fail"]
+    assert failing == []
+    cpq, erp = simulation.systems["cpq"], simulation.systems["erp"]
+    assert cpq.archived_records > 0 and erp.archived_records > 0
+    quotes = len(cpq.table("quote"))
+    made = int(cpq.next_id("Q").removeprefix("Q-")) - 1
+    assert quotes < made * 0.8  # the older quotes are gone, latest quotes of contracts stay
+    assert len(cpq.table("contract")) == len(cpq.contract_ids)  # contracts are never archived
