@@ -33,7 +33,7 @@ from typing import Any
 
 from harness import checkers
 from harness.checkers.base import Verdict
-from harness.runner import new_directory, point_latest, resolve_design, simulate
+from harness.runner import new_directory, point_latest, resolve_design, run, simulate
 from harness.scenario import Scenario, ScenarioError, load, parse
 from harness.scenario.types import OPTIONAL_SYSTEMS, SYSTEMS
 
@@ -194,16 +194,11 @@ def run_batch(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
 
 
 def _run_one(job: RunJob) -> dict[str, Any]:
+    if job.run_dir is not None:  # a run directory as `syncline run` leaves, without reports
+        kept = run(job.scenario, job.design, job.seed, run_dir=job.run_dir)
+        return outcome(job.point, job.seed, kept.verdicts, kept.summary)
     factory = resolve_design(job.design, job.scenario.designs)
-    history = None
-    if job.run_dir is not None:
-        job.run_dir.mkdir(parents=True, exist_ok=True)
-        (job.run_dir / "scenario.yaml").write_text(job.scenario.to_yaml(), encoding="utf-8")
-        history = job.run_dir / "history.jsonl"
-    verdicts, summary = simulate(job.scenario, factory, job.seed, history)
-    if job.run_dir is not None:
-        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
-        (job.run_dir / "summary.json").write_text(text, encoding="utf-8")
+    verdicts, summary = simulate(job.scenario, factory, job.seed)
     return outcome(job.point, job.seed, verdicts, summary)
 
 
@@ -237,9 +232,11 @@ Progress = Callable[[int, int, Sequence[dict[str, Any]]], None]
 
 
 class SweepInterrupted(Exception):
-    def __init__(self, directory: Path, done: int, total: int) -> None:
+    """The sweep stopped before its last run: Ctrl-C (`cause` None), or a run or worker failed."""
+
+    def __init__(self, directory: Path, done: int, total: int, cause: str | None = None) -> None:
         super().__init__(f"interrupted: {done} of {total} runs kept in {directory}")
-        self.directory, self.done, self.total = directory, done, total
+        self.directory, self.done, self.total, self.cause = directory, done, total, cause
 
 
 def start(plan_: SweepPlan, out: Path = Path("runs")) -> Path:
@@ -319,11 +316,19 @@ def execute(
                 finished += len(batch_results)
                 if progress is not None:
                     progress(finished, sweep_plan.runs, batch_results)
-    except (KeyboardInterrupt, _broken_pool()) as error:
-        for future in futures:
-            future.cancel()
+    except KeyboardInterrupt as error:
+        _cancel(futures)
         raise SweepInterrupted(directory, finished, sweep_plan.runs) from error
+    except Exception as error:  # a run raised, or a worker died (BrokenProcessPool, KilledWorker)
+        _cancel(futures)
+        cause = f"{type(error).__name__}: {error}"
+        raise SweepInterrupted(directory, finished, sweep_plan.runs, cause) from error
     return read_results(directory)
+
+
+def _cancel(futures: Sequence[Future[Any]]) -> None:
+    for future in futures:
+        future.cancel()
 
 
 def _cut_partial_line(path: Path) -> None:
@@ -332,12 +337,6 @@ def _cut_partial_line(path: Path) -> None:
         data = results.read()
         if data and not data.endswith(b"\n"):
             results.truncate(data.rfind(b"\n") + 1)
-
-
-def _broken_pool() -> type[BaseException]:
-    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
-
-    return BrokenProcessPool
 
 
 # -- executors -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from harness.sweep import (
 from harness.units import format_duration
 
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 4
 
 
 @click.command("sweep")
@@ -118,12 +119,13 @@ def sweep_command(
             with _progress(sweep_plan.runs) as progress:
                 results = execute(directory, executor, slots, batch_size, keep_runs, progress)
         except SweepInterrupted as stopped:
+            why = "interrupted" if stopped.cause is None else f"a run failed ({stopped.cause})"
             click.echo(
-                f"\ninterrupted: {stopped.done} of {stopped.total} runs are kept in {directory}; "
+                f"\n{why}: {stopped.done} of {stopped.total} runs are kept in {directory}; "
                 f"finish with: syncline sweep --resume {directory}",
                 err=True,
             )
-            sys.exit(EXIT_INTERRUPTED)
+            sys.exit(EXIT_INTERRUPTED if stopped.cause is None else EXIT_INTERNAL)
     wall = time.perf_counter() - began
     from harness.aggregate import write_aggregates  # noqa: PLC0415 - scipy only where used
     from reports.sweep import write_sweep_report  # noqa: PLC0415 - matplotlib likewise

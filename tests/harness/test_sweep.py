@@ -236,3 +236,23 @@ def test_resume_needs_a_sweep_directory(tmp_path: Path) -> None:
     assert "is not a sweep directory: sweep.json is missing" in result.output
     with pytest.raises(SweepError, match="at least one seed"):
         plan("subscription_amendment", "reference", [], ())
+
+
+def test_a_failed_run_stops_the_sweep_keeping_what_finished(
+    small_plan: SweepPlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.sweep as sweep_module
+
+    real = sweep_module._run_one
+
+    def flaky(job: Any) -> dict[str, Any]:
+        if (job.point, job.seed) == (1, 0):
+            raise RuntimeError("worker lost its disk")
+        return real(job)
+
+    monkeypatch.setattr(sweep_module, "_run_one", flaky)
+    directory = start(small_plan, tmp_path)
+    with ThreadPoolExecutor(1) as executor, pytest.raises(SweepInterrupted) as stopped:
+        execute(directory, executor, 1, batch_size=1)
+    assert stopped.value.cause == "RuntimeError: worker lost its disk"
+    assert [(r["point"], r["seed"]) for r in read_results(directory)] == [(0, 0)]
