@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from harness.checkers.base import rounded
+from harness.digests import Digests
 from harness.history import CallRecord, EventRecord, Record, WorkflowRecord
 
 #: Causes of an indefinite answer where the request was applied all the same (ghost writes);
@@ -50,7 +51,9 @@ class RunMetrics:
         self.systems: dict[str, _SystemCalls] = {}
         self.webhooks: dict[str, dict[str, int]] = {}
         self.published: dict[str, dict[str, int]] = {}  # topic -> messages, sent again
-        self.workflow_status: dict[str, str] = {}
+        self.workflow_status = Digests()  # workflow -> its latest status, as a code
+        self.status_names: list[str] = []  # code -> status
+        self._status_codes: dict[str, int] = {}
 
     def __call__(self, record: Record) -> None:
         kind = type(record)
@@ -77,7 +80,11 @@ class RunMetrics:
                 counts[record.type] = counts.get(record.type, 0) + 1
         elif kind is WorkflowRecord:
             assert isinstance(record, WorkflowRecord)
-            self.workflow_status[record.workflow] = record.status
+            code = self._status_codes.get(record.status)
+            if code is None:
+                code = self._status_codes[record.status] = len(self.status_names)
+                self.status_names.append(record.status)
+            self.workflow_status.set(record.workflow, code)
 
     def _call(self, record: CallRecord) -> None:
         calls = self.systems.get(record.system)
@@ -122,7 +129,8 @@ class RunMetrics:
                 },
             }
         outcomes: dict[str, int] = {}
-        for status in self.workflow_status.values():
+        for code in self.workflow_status.codes():
+            status = self.status_names[code]
             outcomes[status] = outcomes.get(status, 0) + 1
         return {
             "systems": systems,

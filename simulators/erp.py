@@ -44,8 +44,8 @@ class MasterData:
     tax_codes: Mapping[str, TaxCode]  # region -> tax code
 
 
-#: Earlier versions a contract keeps for compensations to put back (each reverts one; a third
-#: compensation in a row on one contract is not a case the flows make).
+#: Earlier versions a contract keeps, privately and compactly, for compensations to put back
+#: (each reverts one; a fourth compensation in a row on one contract is not a case flows make).
 CONTRACT_HISTORY = 3
 
 
@@ -202,10 +202,11 @@ class ERP(SystemOfRecord):
         existing = self.table("contract").get(contract_id)
         if existing is not None:
             previous = {k: v for k, v in existing.items() if k in fields}
-            history = [*existing.get("history", [])[1 - CONTRACT_HISTORY :], previous]
-            self._update("contract", contract_id, {**fields, "history": history}, keys)
+            previous["lines"] = tuple(tuple(line.items()) for line in previous["lines"])
+            history = [*existing["_history"][1 - CONTRACT_HISTORY :], previous]
+            self._update("contract", contract_id, {**fields, "_history": history}, keys)
         else:
-            self._create("contract", contract_id, {**fields, "history": []}, keys)
+            self._create("contract", contract_id, {**fields, "_history": []}, keys)
         return {"contract_id": contract_id, "contract_version": version}
 
     def op_find_sales_orders(self, payload: Payload, now: float) -> Payload:
@@ -236,20 +237,22 @@ class ERP(SystemOfRecord):
                 "contract_id": contract["contract_id"],
                 "contract_version": contract["contract_version"],
             }
-        history = list(contract["history"])
+        history = list(contract["_history"])
         restored: dict[str, Any] = (
-            history.pop() if history else {"contract_version": 0, "status": "void"}
+            dict(history.pop()) if history else {"contract_version": 0, "status": "void"}
         )
+        if "lines" in restored:
+            restored["lines"] = [dict(line) for line in restored["lines"]]
         version = int(restored["contract_version"])
         keys = {"contract": contract["contract_id"], "contract_version": version}
         self._update(
-            "contract", contract["contract_id"], {**restored, "history": history}, keys,
+            "contract", contract["contract_id"], {**restored, "_history": history}, keys,
             change="reverted",
         )  # fmt: skip
         return {"contract_id": contract["contract_id"], "contract_version": version}
 
     def op_get_contract(self, payload: Payload, now: float) -> Payload:
-        return dict(self.get("contract", payload["contract_id"], code="RCRD_DSNT_EXIST"))
+        return self.public(self.get("contract", payload["contract_id"], code="RCRD_DSNT_EXIST"))
 
     def op_get_customer(self, payload: Payload, now: float) -> Payload:
         customer_id = payload["customer_id"]

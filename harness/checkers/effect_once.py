@@ -6,18 +6,18 @@ version). Two writes with one key are a duplicate the customer or finance would 
 order, a second invoice, a second entitlement notice.
 
 A first write is remembered with its position and id for `EVIDENCE_WINDOW_S` (a week: retries,
-duplicate webhooks and batch re-runs repeat an effect within hours or days); after that only an
-8-byte digest of its key is kept, so a long run pays ~60 bytes per effect, and a duplicate of a
-week-old effect is still caught, with its own id and position as evidence.
+duplicate webhooks and batch re-runs repeat an effect within hours or days); after that only a
+digest of its key is kept (harness/digests.py: 9 bytes), so a duplicate of a week-old effect is
+still caught, with its own id and position as evidence.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
+from harness.digests import Digests
 from harness.history import Record, StateRecord
 from harness.scenario.slos import EffectOnceSLO
 from harness.units import format_duration
@@ -35,7 +35,7 @@ class EffectOnce:
         #: (system, entity) -> effect key -> the first write's (position, entity id), for the
         #: effects first written within the evidence window; one mapping per kind of effect
         self.first: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
-        self.older: set[int] = set()  # digests of the keys first written before the window
+        self.older = Digests()  # the keys first written before the window
         self._written: deque[tuple[float, tuple[str, str], str]] = deque()  # first writes
         self.effects = 0
         #: (system, entity, key) -> the first write (None when only its digest was left), then
@@ -51,7 +51,7 @@ class EffectOnce:
         while written and written[0][0] < record.t - EVIDENCE_WINDOW_S:
             _, old_kind, old_key = written.popleft()
             del self.first[old_kind][old_key]
-            self.older.add(_digest(old_kind, old_key))
+            self.older.set(_identity(old_kind, old_key), 1)
         kind = (record.system, record.entity)
         firsts = self.first.get(kind)
         if firsts is None:
@@ -62,7 +62,7 @@ class EffectOnce:
             self.duplicates[key].append(write)
         elif effect_key in firsts:
             self.duplicates[key] = [firsts[effect_key], write]
-        elif self.older and _digest(kind, effect_key) in self.older:
+        elif len(self.older) and _identity(kind, effect_key) in self.older:
             self.duplicates[key] = [None, write]
         else:
             firsts[effect_key] = write
@@ -105,7 +105,5 @@ class EffectOnce:
         return Verdict(self.name, "pass", summary, figures, slo)
 
 
-def _digest(kind: tuple[str, str], effect_key: str) -> int:
-    """A stable 64-bit digest of an effect's identity (never Python's salted `hash`)."""
-    text = f"{kind[0]}\x1f{kind[1]}\x1f{effect_key}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+def _identity(kind: tuple[str, str], effect_key: str) -> str:
+    return f"{kind[0]}\x1f{kind[1]}\x1f{effect_key}"

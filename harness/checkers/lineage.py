@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
+from harness.digests import Digests
 from harness.history import EventRecord, Record, StateRecord
 from harness.scenario.slos import LineageSLO
 
@@ -23,8 +24,8 @@ class Lineage:
 
     def __init__(self, slo: LineageSLO | None = None) -> None:
         self.slo = slo or LineageSLO()
-        self.quotes: dict[str, tuple[str, int]] = {}  # quote -> (contract, version) approved
-        self.orders: set[str] = set()  # quotes ERP booked an order for
+        self.approved = Digests()  # "quote, contract, version" CPQ approved
+        self.orders = Digests()  # quotes ERP booked an order for
         self.erp_versions: dict[str, int] = {}  # contract -> versions ERP ever held, as bits
         self.invoices = 0
         #: Invoices not traceable when raised (position, id, keys): judged again at the end,
@@ -35,9 +36,8 @@ class Lineage:
         if isinstance(record, EventRecord):
             if record.type == "emitted" and record.event_type == "quote.approved":
                 keys = record.keys
-                self.quotes[str(keys["quote"])] = (
-                    str(keys["contract"]), int(keys["contract_version"]),
-                )  # fmt: skip
+                approval = _approval(keys["quote"], keys["contract"], keys["contract_version"])
+                self.approved.set(approval, 1)
             return
         assert isinstance(record, StateRecord)
         if (
@@ -45,7 +45,7 @@ class Lineage:
             and record.entity == "sales_order"
             and record.change == "created"
         ):
-            self.orders.add(str(record.keys.get("quote")))
+            self.orders.set(str(record.keys.get("quote")), 1)
         elif role(record.system) == "erp" and record.entity == "contract":
             version = record.keys.get("contract_version")
             if version is not None:
@@ -63,9 +63,8 @@ class Lineage:
         quote = keys.get("quote")
         if quote is None:
             return "the invoice names no quote"
-        approved = self.quotes.get(str(quote))
         contract, version = str(keys.get("contract")), int(keys.get("contract_version", 0))
-        if approved != (contract, version):
+        if _approval(quote, contract, version) not in self.approved:
             return f"CPQ approved no quote {quote} for {contract} v{version}"
         if str(quote) not in self.orders:
             return f"ERP booked no sales order for quote {quote}"
@@ -95,3 +94,7 @@ class Lineage:
         )
         status: Status = "fail" if share < self.slo.min_traceable else "pass"
         return Verdict(self.name, status, summary, figures, slo, broken[:EVIDENCE_LIMIT])
+
+
+def _approval(quote: object, contract: object, version: object) -> str:
+    return f"{quote}\x1f{contract}\x1f{int(str(version))}"

@@ -24,6 +24,7 @@ from typing import Any
 
 import simpy
 
+from harness.digests import Digests
 from harness.effects import Publish, Reply
 from harness.history import EventRecord, Sink
 from harness.scenario.integration import BrokerSpec
@@ -53,7 +54,7 @@ class Broker:
         self._latency, self._reorder = spec.latency_model(), spec.reorder_model()
         self._rng = streams("broker.delivery")
         self._groups: dict[str, tuple[str, ...]] = {}  # topic -> groups, in declared order
-        self._published: dict[str, int] = {}  # message id -> times published
+        self._published = Digests()  # message id -> times published (up to 255)
         self.dead_letters: dict[tuple[str, str], DomainEvent] = {}  # (group, message id)
         self.on_dead_letter: Callable[[str, DomainEvent], None] | None = None
 
@@ -67,8 +68,8 @@ class Broker:
 
     def publish(self, message: Publish) -> Generator[simpy.Event, Any, Reply]:
         yield self.env.timeout(self._latency.sample(self._rng))
-        count = self._published.get(message.message_id, 0) + 1
-        self._published[message.message_id] = count
+        count = min((self._published.get(message.message_id) or 0) + 1, 255)
+        self._published.set(message.message_id, count)
         self.record(
             EventRecord(
                 self.env.now, "published", message.message_id, message.topic, self.publisher,
