@@ -5,6 +5,8 @@ Rules:
    so its evidence can point back into `history.jsonl`.
 2. It works in one pass (`observe` per record, `verdict` at the end), so it can run while the
    simulation writes, or later over the stored file (`syncline analyze`), with equal results.
+   A checker may name the `entities` whose state records it reads (None: all of them); it is
+   then not called for the others (CPQ's quote lines, most of a run's writes, concern none).
 3. `pass` means the invariant held; `fail` that it was broken (with evidence naming business
    IDs and positions); `unknown` that the history cannot decide (nothing to judge, or work too
    recent to judge). Verdicts compose by worst: fail > unknown > pass.
@@ -58,6 +60,8 @@ class Checker(Protocol):
 
 #: The record each system keeps a contract's version in: ERP, billing, support, in that order.
 CONTRACT_HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
+#: The entities of the contract holders, for checkers' `entities`.
+HOLDER_ENTITIES = frozenset(entity for _, entity in CONTRACT_HOLDERS)
 #: Workflow statuses that hand work to people: an open exception explains a contract's gap.
 OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
 
@@ -134,11 +138,28 @@ class Dispatch:
         for checker in self.checkers:
             for kind in checker.wants:
                 self._routes.setdefault(kind, []).append(checker)
+        self._by_entity: dict[str, tuple[Checker, ...]] = {}  # state records, by entity
 
     def __call__(self, record: Record) -> None:
-        for checker in self._routes.get(type(record), ()):
+        targets: Sequence[Checker]
+        if type(record) is StateRecord:
+            found = self._by_entity.get(record.entity)
+            targets = self._reading(record.entity) if found is None else found
+        else:
+            targets = self._routes.get(type(record), ())
+        for checker in targets:
             checker.observe(self.position, record)
         self.position += 1
+
+    def _reading(self, entity: str) -> tuple[Checker, ...]:
+        """The checkers that read state records of `entity` (rule 2), found once."""
+        reading = []
+        for checker in self._routes.get(StateRecord, ()):
+            entities: frozenset[str] | None = getattr(checker, "entities", None)
+            if entities is None or entity in entities:
+                reading.append(checker)
+        self._by_entity[entity] = tuple(reading)
+        return self._by_entity[entity]
 
     def verdicts(self) -> list[Verdict]:
         return [checker.verdict() for checker in self.checkers]

@@ -32,6 +32,7 @@ from harness.units import format_duration
 class InvoicedBeforeEntitled:
     name: ClassVar[str] = "invoiced_before_entitled"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, FaultRecord, RunEnded)
+    entities: ClassVar[frozenset[str]] = frozenset({"invoice", "entitlement"})
 
     def __init__(self, slo: InvoicedBeforeEntitledSLO) -> None:
         self.slo = slo
@@ -101,6 +102,9 @@ class CasesOnStaleEntitlement:
 
     name: ClassVar[str] = "cases_on_stale_entitlement"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, FaultRecord)
+    entities: ClassVar[frozenset[str]] = frozenset(
+        {"contract", "subscription", "entitlement", "case"}
+    )
 
     def __init__(self, slo: CasesSLO) -> None:
         self.slo = slo

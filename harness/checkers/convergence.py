@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from harness.checkers.base import (
     EVIDENCE_LIMIT,
+    HOLDER_ENTITIES,
     OPEN_EXCEPTIONS,
     Status,
     Verdict,
@@ -24,6 +25,7 @@ from harness.scenario.slos import ConvergenceSLO
 class Convergence:
     name: ClassVar[str] = "convergence"
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, WorkflowRecord, RunEnded)
+    entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
     def __init__(self, slo: ConvergenceSLO | None = None) -> None:
         self.slo = slo or ConvergenceSLO()

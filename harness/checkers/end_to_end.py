@@ -12,7 +12,14 @@ from __future__ import annotations
 from array import array
 from typing import ClassVar
 
-from harness.checkers.base import Status, Verdict, holder_slot, percentile, rounded
+from harness.checkers.base import (
+    HOLDER_ENTITIES,
+    Status,
+    Verdict,
+    holder_slot,
+    percentile,
+    rounded,
+)
 from harness.history import EventRecord, Record, StateRecord
 from harness.scenario.slos import EndToEndSLO
 from harness.units import format_duration
@@ -21,6 +28,7 @@ from harness.units import format_duration
 class EndToEnd:
     name: ClassVar[str] = "end_to_end"
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord)
+    entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
     def __init__(self, slo: EndToEndSLO | None = None, duration_s: float = 0.0) -> None:
         self.slo = slo or EndToEndSLO()

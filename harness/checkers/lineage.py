@@ -21,6 +21,7 @@ from harness.scenario.slos import LineageSLO
 class Lineage:
     name: ClassVar[str] = "lineage"
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord)
+    entities: ClassVar[frozenset[str]] = frozenset({"sales_order", "contract", "invoice"})
 
     def __init__(self, slo: LineageSLO | None = None) -> None:
         self.slo = slo or LineageSLO()

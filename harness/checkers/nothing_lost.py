@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict, holder_slot, role
+from harness.checkers.base import EVIDENCE_LIMIT, HOLDER_ENTITIES, Verdict, holder_slot, role
 from harness.history import (
     EventRecord,
     PolicyRecord,
@@ -49,6 +49,7 @@ LEDGER_DOCUMENTS = {
 
 class NothingLost:
     name: ClassVar[str] = "nothing_lost"
+    entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES | {"journal_entry"}
     wants: ClassVar[tuple[type, ...]] = (
         EventRecord, StateRecord, WorkflowRecord, PolicyRecord, RunEnded,
     )  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from harness.checkers.base import (
     EVIDENCE_LIMIT,
+    HOLDER_ENTITIES,
     OPEN_EXCEPTIONS,
     Status,
     Verdict,
@@ -32,6 +33,7 @@ from harness.units import format_duration
 class PartialUpdates:
     name: ClassVar[str] = "partial_updates"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, WorkflowRecord, RunEnded)
+    entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
     def __init__(self, slo: PartialUpdatesSLO | None = None) -> None:
         self.slo = slo or PartialUpdatesSLO()

@@ -30,6 +30,7 @@ def _money(record: StateRecord) -> Money | None:
 class Reconciliation:
     name: ClassVar[str] = "reconciliation"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, RunEnded)
+    entities: ClassVar[frozenset[str]] = frozenset({"quote", "sales_order", "subscription"})
 
     def __init__(self, slo: ReconciliationSLO | None = None) -> None:
         self.slo = slo or ReconciliationSLO()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, Verdict, holder_slot, role
+from harness.checkers.base import EVIDENCE_LIMIT, HOLDER_ENTITIES, Verdict, holder_slot, role
 from harness.history import Record, StateRecord
 from harness.scenario.slos import MonotonicVersionsSLO
 
@@ -18,6 +18,7 @@ from harness.scenario.slos import MonotonicVersionsSLO
 class MonotonicVersions:
     name: ClassVar[str] = "monotonic_versions"
     wants: ClassVar[tuple[type, ...]] = (StateRecord,)
+    entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
     def __init__(self, slo: MonotonicVersionsSLO | None = None) -> None:
         self.slo = slo or MonotonicVersionsSLO()

@@ -140,6 +140,7 @@ class ConsistencyWindow:
     def __init__(self, source: str, target: str, slo: WindowSLO) -> None:
         self.source, self.target, self.slo = source, target, slo
         self.name = f"{source}_to_{target}"
+        self.entities = frozenset({HOLDERS.get(source, ""), HOLDERS[target]}) - {""}
         self.downtime = Downtime(target)
         self.raw = array("d")  # every window before downtime is excused, 8 bytes each
         self.catch_up = CatchUp()
