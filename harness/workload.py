@@ -8,6 +8,7 @@ workload's own streams.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ Lines = list[dict[str, Any]]
 
 _FLEET_SIZES = (5, 10, 20, 50, 100, 250)
 _FLEET_WEIGHTS = (20, 30, 25, 15, 8, 2)
+_FLEET_CUMULATIVE = tuple(itertools.accumulate(_FLEET_WEIGHTS))  # `choices` draws the same
 _AMENDMENT_KINDS = ("upgrade", "add_on", "downgrade")
 
 
@@ -43,14 +45,14 @@ class Workload:
         self, world: World, mix: dict[str, float], streams: Callable[[str], random.Random]
     ) -> None:
         self.world = world
-        self.mix = [mix[kind] for kind in _AMENDMENT_KINDS]
+        self.mix = list(itertools.accumulate(mix[kind] for kind in _AMENDMENT_KINDS))  # cumulative
         self.deals = streams("workload.deals")
         self.amendments = streams("workload.amendment_kinds")
 
     def new_deal(self) -> tuple[str, Lines]:
         rng = self.deals
         customer = rng.choice(self.world.customers)
-        fleet = rng.choices(_FLEET_SIZES, _FLEET_WEIGHTS)[0]
+        fleet = rng.choices(_FLEET_SIZES, cum_weights=_FLEET_CUMULATIVE)[0]
         lines: Lines = [
             {"sku": rng.choice(("HW-EDGE-100", "HW-EDGE-300")), "quantity": fleet},
             {"sku": "SW-FLEET-PRO" if rng.random() < 0.3 else "SW-FLEET-STD", "quantity": fleet},
@@ -65,7 +67,7 @@ class Workload:
 
     def amend(self, lines: Sequence[dict[str, Any]]) -> tuple[str, Lines]:
         """The amendment kind and the contract's full new line set."""
-        kind = self.amendments.choices(_AMENDMENT_KINDS, self.mix)[0]
+        kind = self.amendments.choices(_AMENDMENT_KINDS, cum_weights=self.mix)[0]
         current = {line["sku"]: line["quantity"] for line in lines}
         fleet = max(devices(lines), 1)
         if kind == "upgrade":
