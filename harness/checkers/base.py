@@ -68,10 +68,14 @@ OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
 
 def holder_slot(record: StateRecord) -> int | None:
     """Which of ERP, billing and support (0, 1, 2) the record is a contract holder of, if any."""
-    try:
-        return CONTRACT_HOLDERS.index((role(record.system), record.entity))
-    except ValueError:
-        return None
+    place = (record.system, record.entity)
+    if place not in _SLOTS:  # asked for every state record by several checkers: found once
+        holder = (role(record.system), record.entity)
+        _SLOTS[place] = CONTRACT_HOLDERS.index(holder) if holder in CONTRACT_HOLDERS else None
+    return _SLOTS[place]
+
+
+_SLOTS: dict[tuple[str, str], int | None] = {}
 
 
 def role(system: str) -> str:
