@@ -64,6 +64,25 @@ def _rows(aggregates: Mapping[str, Any], charts: Sequence[tuple[Charted, Path]])
     return rows
 
 
+def _pooled(aggregates: Mapping[str, Any], charts: Sequence[tuple[Charted, Path]]) -> list[Any]:
+    """With two varied fields or more: per field, (path, its values, a row per figure of
+    (title, unit, a cell per value)), each value pooled over the other fields' values."""
+    if len(aggregates["variations"]) < 2:
+        return []
+    tables = []
+    for variation in aggregates["variations"]:
+        groups = aggregates["by_parameter"][variation["path"]]
+        values = list(variation["values"])
+        rows = [
+            (entry.title, entry.unit or "–",
+             [estimate(groups[value]["figures"].get(entry.figure), entry) for value in values])
+            for entry, _ in charts
+        ]  # fmt: skip
+        passed = [rate(groups[value]["passed"]) for value in values]
+        tables.append((variation["path"], values, rows, passed))
+    return tables
+
+
 def _checkers(aggregates: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(c for p in aggregates["points"] for c in p["checkers"]))
 
@@ -75,6 +94,7 @@ def render_sweep_html(aggregates: Mapping[str, Any], charts: Sequence[tuple[Char
         points=aggregates["points"],
         rows=_rows(aggregates, charts),
         checkers=_checkers(aggregates),
+        pooled=_pooled(aggregates, charts),
         rate=rate,
         charts=[embedded(path, entry.title) for entry, path in charts],
     )
@@ -110,6 +130,16 @@ def render_sweep_markdown(
         cells = [rate(p["checkers"][checker]) if checker in p["checkers"] else "–" for p in points]
         lines.append(f"| `{checker}` | " + " | ".join(cells) + " |")
     lines.append("| **every checker** | " + " | ".join(rate(p["passed"]) for p in points) + " |")
+    for path, values, rows, passed in _pooled(aggregates, charts):
+        lines += [
+            "",
+            f"## By `{path}`, pooled over the other fields",
+            "",
+            "| figure | unit | " + " | ".join(_cell(f"{path}={v}") for v in values) + " |",
+            "|---|---|" + "---|" * len(values),
+            *(f"| {title} | {unit} | " + " | ".join(cells) + " |" for title, unit, cells in rows),
+            "| **every checker passed** | | " + " | ".join(passed) + " |",
+        ]
     if charts:
         lines += ["", "## Charts", ""]
         lines += [f"![{entry.title}]({path.relative_to(directory)})" for entry, path in charts]

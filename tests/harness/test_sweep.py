@@ -256,3 +256,27 @@ def test_a_failed_run_stops_the_sweep_keeping_what_finished(
         execute(directory, executor, 1, batch_size=1)
     assert stopped.value.cause == "RuntimeError: worker lost its disk"
     assert [(r["point"], r["seed"]) for r in read_results(directory)] == [(0, 0)]
+
+
+def test_two_varied_fields_make_every_combination_and_pooled_tables(tmp_path: Path) -> None:
+    support_mtbf = parse_variation("support.outages.mtbf=2h,4d")
+    crossed = plan("subscription_amendment", "reference", [0], [MTBF, support_mtbf], SHORT)
+    assert [p.label for p in crossed.points] == [
+        "erp.outages.mtbf=6h, support.outages.mtbf=2h",
+        "erp.outages.mtbf=6h, support.outages.mtbf=4d",
+        "erp.outages.mtbf=3d, support.outages.mtbf=2h",
+        "erp.outages.mtbf=3d, support.outages.mtbf=4d",
+    ]
+    directory = start(crossed, tmp_path)
+    with ThreadPoolExecutor(1) as executor:
+        aggregates = write_aggregates(directory, crossed, execute(directory, executor, 1))
+    pooled = aggregates["by_parameter"]["support.outages.mtbf"]
+    assert [pooled[value]["runs"] for value in ("2h", "4d")] == [2, 2]
+    down = "billing_to_support.support_down_s"
+    assert pooled["2h"]["figures"][down]["mean"] > pooled["4d"]["figures"][down]["mean"]
+    write_sweep_report(directory)
+    markdown = parse_markdown((directory / "sweep.md").read_text(encoding="utf-8"))
+    assert "By support.outages.mtbf, pooled over the other fields" in markdown.headings
+    by_support_mtbf = markdown.tables[markdown.headings.index("By support.outages.mtbf, pooled over "
+                                                      "the other fields") - 1]  # fmt: skip
+    assert by_support_mtbf[0][2:] == ["support.outages.mtbf=2h", "support.outages.mtbf=4d"]
