@@ -57,7 +57,7 @@ screenshots: $(STAMP) browser
 	$(BIN)/python -m reports.browser runs/latest/sweep.html docs/sweep.png --viewport-only --height 1400 --anchor charts
 
 # The performance budget (bench/RESULTS.md): engine vs bare SimPy and the 30-day run, sweep
-# scaling, live throughput; then, separately (about half an hour), a million workflows' memory.
+# scaling, live throughput; then, separately (about 45 minutes), a million workflows' memory.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_sweep.py
