@@ -35,7 +35,7 @@ def rss_mib() -> float:
         return int(statm.read().split()[1]) * PAGE / 2**20
 
 
-def measure(days: float, seed: int, keep: bool = True) -> dict[str, Any]:
+def measure(days: float, seed: int) -> dict[str, Any]:
     """Run the seed scenario for `days` of traffic; its figures and RSS samples (MiB)."""
     scenario = load(SCENARIO, [f"duration={days:g}d"])
     horizon = scenario.horizon_s
@@ -48,11 +48,11 @@ def measure(days: float, seed: int, keep: bool = True) -> dict[str, Any]:
             next_tenth[0] += 0.1
 
     with tempfile.TemporaryDirectory() as folder:
-        history = Path(folder) / "history.jsonl" if keep else None
+        history = Path(folder) / "history.jsonl"
         began = time.perf_counter()
         _, summary = simulate(scenario, resolve_design("reference"), seed, history, progress)
         wall = time.perf_counter() - began
-        size = history.stat().st_size if history else 0
+        size = history.stat().st_size
     return {
         "days": days,
         "workflows": sum(summary["workflows"].values()),

@@ -149,28 +149,21 @@ SHOWN = (
 
 
 def _print_points(aggregates: dict[str, Any]) -> None:
+    from reports.sweep import estimate  # noqa: PLC0415 - loaded with the report already
+    from reports.sweep_charts import Charted  # noqa: PLC0415
+
     points = aggregates["points"]
     width = max(len(p["label"]) for p in points)
     heads = "".join(f"{title:<22}" for title, *_ in SHOWN)
     click.echo(f"  {'POINT'.ljust(width)}  {'PASSED':<10}{heads}".rstrip())
     for point in points:
         cells = []
-        for _, name, scale, unit in SHOWN:
-            stats = point["figures"].get(name)
-            cells.append(f"{_estimate(stats, scale, unit):<22}")
+        for title, name, scale, unit in SHOWN:
+            shown = estimate(point["figures"].get(name), Charted(title, name, scale))
+            cells.append(f"{shown}{f' {unit}' if unit and shown != '–' else ''}".ljust(22))
         passed = f"{point['passed']['passed']}/{point['runs']}"
         click.echo(f"  {point['label'].ljust(width)}  {passed:<10}" + "".join(cells).rstrip())
     click.echo()
-
-
-def _estimate(stats: dict[str, Any] | None, scale: float, unit: str) -> str:
-    if stats is None:
-        return "–"
-    mean = stats["mean"] * scale
-    suffix = f" {unit}" if unit else ""
-    if stats["ci_low"] is None:
-        return f"{mean:,.3g}{suffix}"
-    return f"{mean:,.3g} ± {(stats['ci_high'] - stats['ci_low']) * scale / 2:,.2g}{suffix}"
 
 
 @contextmanager

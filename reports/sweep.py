@@ -8,20 +8,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.sweep import read_results
 from reports.html import ENVIRONMENT, embedded
 from reports.sweep_charts import Charted, write_sweep_charts
-
-ICON = {"pass": "✅", "fail": "❌", "unknown": "❔"}
 
 
 def write_sweep_report(directory: Path) -> list[Path]:
     """Write `sweep.html`, `sweep.md` and `charts/*.png` into the sweep directory."""
     aggregates = json.loads((directory / "aggregates.json").read_text(encoding="utf-8"))
-    results = [
-        json.loads(line)
-        for line in (directory / "results.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    results = read_results(directory)
     charts = write_sweep_charts(aggregates, results, directory)
     markdown = directory / "sweep.md"
     markdown.write_text(render_sweep_markdown(aggregates, charts, directory), encoding="utf-8")

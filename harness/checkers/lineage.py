@@ -97,5 +97,5 @@ class Lineage:
         return Verdict(self.name, status, summary, figures, slo, broken[:EVIDENCE_LIMIT])
 
 
-def _approval(quote: object, contract: object, version: object) -> str:
-    return f"{quote}\x1f{contract}\x1f{int(str(version))}"
+def _approval(quote: object, contract: object, version: str | int) -> str:
+    return f"{quote}\x1f{contract}\x1f{int(version)}"
