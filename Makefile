@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest browser screenshots bench bench-memory clean
+.PHONY: demo test lint types pytest browser screenshots swarm bench bench-memory clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ screenshots: $(STAMP) browser
 	$(BIN)/python -m reports.browser runs/latest/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
 	$(BIN)/syncline sweep subscription_amendment --seeds 40 --vary erp.outages.mtbf=1d,3d,7d >/dev/null
 	$(BIN)/python -m reports.browser runs/latest/sweep.html docs/sweep.png --viewport-only --height 1400 --anchor charts
+
+# Verdicts beyond the tests' seeds: every shipped scenario × swarm seeds 1-50, reference design.
+swarm: $(STAMP)
+	$(BIN)/syncline swarm shipped --seeds 50 --first-seed 1
 
 # The performance budget (bench/RESULTS.md): engine vs bare SimPy and the 30-day run, sweep
 # scaling, live throughput; then, separately (about 45 minutes), a million workflows' memory.

@@ -28,6 +28,7 @@ from harness.pool import Task
 from harness.runner import EXIT_CODES, RunResult
 from harness.scenario import Scenario, ScenarioError, load, parse, shipped_scenarios
 from harness.sim.runtime import Progress
+from harness.swarm_command import swarm_command
 from harness.sweep_command import sweep_command
 from harness.units import format_duration
 from simulators.presets import PRESETS
@@ -469,4 +470,4 @@ def _unavailable(name: str, missing: str | None) -> None:
 
 _add_live_commands()
 main.add_command(sweep_command)
-main.add_command(sweep_command)
+main.add_command(swarm_command)

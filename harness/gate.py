@@ -36,6 +36,16 @@ class GateResult:
 
 def collect(specs: Sequence[str], overrides: Sequence[str] = ()) -> list[Scenario]:
     """Scenarios named by files, directories (their *.yaml), globs, or shipped names."""
+    scenarios = [load(source, overrides) for source in collect_sources(specs)]
+    names = [s.name for s in scenarios]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ScenarioError(f"scenario names must differ within a gate; given twice: {twice[0]}")
+    return scenarios
+
+
+def collect_sources(specs: Sequence[str]) -> list[str]:
+    """The scenario files and shipped names that files, directories, globs and `shipped` name."""
     sources: list[str] = []
     for spec in specs:
         path = Path(spec)
@@ -53,12 +63,7 @@ def collect(specs: Sequence[str], overrides: Sequence[str] = ()) -> list[Scenari
             sources += shipped_scenarios()
         else:
             sources.append(spec)
-    scenarios = [load(source, overrides) for source in sources]
-    names = [s.name for s in scenarios]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise ScenarioError(f"scenario names must differ within a gate; given twice: {twice[0]}")
-    return scenarios
+    return sources
 
 
 def gate(

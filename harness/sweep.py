@@ -33,6 +33,7 @@ from typing import Any
 
 from harness import checkers
 from harness.checkers.base import Verdict
+from harness.faults import with_swarm
 from harness.runner import new_directory, point_latest, resolve_design, run, simulate
 from harness.scenario import Scenario, ScenarioError, load, parse
 from harness.scenario.types import OPTIONAL_SYSTEMS, SYSTEMS
@@ -84,9 +85,12 @@ class Point:
     index: int
     settings: Mapping[str, str]  # variation path -> value, in the variations' order
     scenario: Scenario
+    named: bool = False  # a swarm's point: one scenario, labelled by its name
 
     @property
     def label(self) -> str:
+        if self.named:
+            return self.scenario.name
         return ", ".join(f"{path}={value}" for path, value in self.settings.items()) or "base"
 
     @property
@@ -101,6 +105,8 @@ class SweepPlan:
     seeds: tuple[int, ...]
     variations: tuple[Variation, ...]
     points: tuple[Point, ...]
+    #: Swarm testing (`syncline swarm`): each run adds the fault profile its seed draws.
+    swarm: bool = False
 
     @property
     def runs(self) -> int:
@@ -115,6 +121,7 @@ class SweepPlan:
             "schema": SWEEP_SCHEMA,
             "scenario": self.scenario,
             "design": self.design,
+            "swarm": self.swarm,
             "seeds": list(self.seeds),
             "variations": [
                 {"path": v.path, "field": v.field, "values": list(v.values)}
@@ -135,10 +142,23 @@ class SweepPlan:
     def from_dict(cls, data: Mapping[str, Any]) -> SweepPlan:
         variations = tuple(Variation(v["path"], tuple(v["values"])) for v in data["variations"])
         points = tuple(
-            Point(p["index"], dict(p["settings"]), parse(p["scenario"], f"point {p['label']}"))
+            Point(
+                p["index"],
+                dict(p["settings"]),
+                parse(p["scenario"], f"point {p['label']}"),
+                bool(data.get("swarm", False)),
+            )
             for p in data["points"]
         )
-        return cls(data["scenario"], data["design"], tuple(data["seeds"]), variations, points)
+        return cls(
+            data["scenario"], data["design"], tuple(data["seeds"]), variations, points,
+            bool(data.get("swarm", False)),
+        )  # fmt: skip
+
+    @property
+    def folder(self) -> Path:
+        """Where its directories go under `out`: `<scenario>/sweep`, or `swarm`."""
+        return Path("swarm") if self.swarm else Path(self.scenario, "sweep")
 
 
 def plan(
@@ -186,6 +206,7 @@ class RunJob:
     scenario: Scenario
     design: str
     run_dir: Path | None  # where to keep the run's files, or None to keep only its result
+    swarm: bool = False
 
 
 def run_batch(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
@@ -195,17 +216,19 @@ def run_batch(jobs: Sequence[RunJob]) -> list[dict[str, Any]]:
 
 def _run_one(job: RunJob) -> dict[str, Any]:
     if job.run_dir is not None:  # a run directory as `syncline run` leaves, without reports
-        kept = run(job.scenario, job.design, job.seed, run_dir=job.run_dir)
+        kept = run(job.scenario, job.design, job.seed, run_dir=job.run_dir, swarm=job.swarm)
         return outcome(job.point, job.seed, kept.verdicts, kept.summary)
     factory = resolve_design(job.design, job.scenario.designs)
-    verdicts, summary = simulate(job.scenario, factory, job.seed)
+    scenario = with_swarm(job.scenario, job.seed) if job.swarm else job.scenario
+    verdicts, summary = simulate(scenario, factory, job.seed)
     return outcome(job.point, job.seed, verdicts, summary)
 
 
 def outcome(
     point: int, seed: int, verdicts: Sequence[Verdict], summary: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """What a sweep keeps of a run: statuses, every scalar figure, every SLO, workflow counts."""
+    """What a sweep keeps of a run: statuses, every scalar figure, every SLO, workflow counts,
+    and the one-line summary of each verdict that did not pass (its cause)."""
     figures: dict[str, float] = {}
     slos: dict[str, float] = {}
     for verdict in verdicts:
@@ -220,6 +243,7 @@ def outcome(
         "seed": seed,
         "status": checkers.worst(v.status for v in verdicts),
         "checkers": {v.checker: v.status for v in verdicts},
+        "causes": {v.checker: v.summary for v in verdicts if v.status != "pass"},
         "figures": figures,
         "slo": slos,
         "workflows": dict(summary["workflows"]),
@@ -241,7 +265,7 @@ class SweepInterrupted(Exception):
 
 def start(plan_: SweepPlan, out: Path = Path("runs")) -> Path:
     """A new sweep directory holding the plan, and `out/latest` pointing at it."""
-    directory = new_directory(out / plan_.scenario / "sweep")
+    directory = new_directory(out / plan_.folder)
     text = json.dumps(plan_.as_dict(), indent=2, ensure_ascii=False) + "\n"
     (directory / PLAN).write_text(text, encoding="utf-8")
     (directory / RESULTS).touch()
@@ -295,6 +319,7 @@ def execute(
         RunJob(
             point, seed, points[point].scenario, sweep_plan.design,
             directory / "runs" / points[point].folder / str(seed) if keep_runs else None,
+            sweep_plan.swarm,
         )
         for point, seed in pending
     ]  # fmt: skip

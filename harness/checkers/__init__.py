@@ -9,6 +9,7 @@ from harness.checkers.consistency import CasesOnStaleEntitlement, InvoicedBefore
 from harness.checkers.convergence import Convergence
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.end_to_end import EndToEnd
+from harness.checkers.human import HumanTime
 from harness.checkers.lineage import Lineage
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
@@ -22,9 +23,12 @@ from harness.scenario import Scenario
 
 def build(scenario: Scenario) -> list[Checker]:
     slo = scenario.slo
+    # First, so the latency checkers that excuse its waits see each record after it does.
+    human = HumanTime(scenario.operations, scenario.start)
     return [
+        human,
         EffectOnce(slo.effect_once),
-        BillingToSupportWindow(slo.billing_to_support),
+        BillingToSupportWindow(slo.billing_to_support, human),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
         CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
         NothingLost(slo.nothing_lost),
@@ -33,10 +37,10 @@ def build(scenario: Scenario) -> list[Checker]:
         Convergence(slo.convergence),
         Lineage(slo.lineage),
         RetryHygiene(slo.retry_hygiene),
-        EndToEnd(slo.end_to_end, scenario.duration),
+        EndToEnd(slo.end_to_end, scenario.duration, human),
         Reconciliation(slo.reconciliation),
         *(
-            ConsistencyWindow(pair.partition("_to_")[0], pair.partition("_to_")[2], window)
+            ConsistencyWindow(pair.partition("_to_")[0], pair.partition("_to_")[2], window, human)
             for pair, window in sorted(slo.windows.items())
         ),
     ]

@@ -27,6 +27,7 @@ from harness.checkers.base import (
     role,
     rounded,
 )
+from harness.checkers.human import HumanTime, covered
 from harness.history import EventRecord, FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario.slos import WindowSLO
 from harness.units import format_duration
@@ -80,15 +81,40 @@ class Downtime:
 
     def excused(self, start: float, end: float) -> float:
         """Seconds of [start, end] during which the system was down."""
-        total = 0.0
+        return sum(until - since for since, until in self.clipped(start, end))
+
+    def clipped(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The parts of [start, end] during which the system was down."""
+        found = []
         for index in range(bisect.bisect_right(self._ends, start), len(self.spans)):
             since, until = self.spans[index]
             if since >= end:
                 break
-            total += max(0.0, min(until, end) - max(since, start))
-        if self._open:
-            total += max(0.0, end - max(self._since, start))
-        return total
+            if min(until, end) > max(since, start):
+                found.append((max(since, start), min(until, end)))
+        if self._open and end > max(self._since, start):
+            found.append((max(self._since, start), end))
+        return found
+
+
+class Excused:
+    """What a lag is excused for: the target's downtime and the contract's human time, once
+    each second (an outage while a quote waits on people is not excused twice)."""
+
+    def __init__(self, downtime: Downtime, human: HumanTime | None) -> None:
+        self.downtime, self.human = downtime, human
+        self.human_s = 0.0  # human time excused, in all
+
+    def __call__(self, contract: str, start: float, end: float) -> float:
+        down = self.downtime.clipped(start, end)
+        if self.human is None:
+            return sum(until - since for since, until in down)
+        waited = self.human.clipped(contract, start, end)
+        if not waited:
+            return sum(until - since for since, until in down)
+        both = covered(down + waited)
+        self.human_s += both - covered(down)
+        return both
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +163,14 @@ class ConsistencyWindow:
     name: str
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, FaultRecord, RunEnded)
 
-    def __init__(self, source: str, target: str, slo: WindowSLO) -> None:
+    def __init__(
+        self, source: str, target: str, slo: WindowSLO, human: HumanTime | None = None
+    ) -> None:
         self.source, self.target, self.slo = source, target, slo
         self.name = f"{source}_to_{target}"
         self.entities = frozenset({HOLDERS.get(source, ""), HOLDERS[target]}) - {""}
         self.downtime = Downtime(target)
+        self.excused = Excused(self.downtime, human)
         self.raw = array("d")  # every window before downtime is excused, 8 bytes each
         self.catch_up = CatchUp()
         self.seen: dict[str, int] = {}  # contract -> versions the source has shown, as bits
@@ -174,7 +203,7 @@ class ConsistencyWindow:
             elif holds(record, self.target, HOLDERS[self.target]):
                 for item in self.catch_up.changed(*key):
                     raw = record.t - item.since
-                    window = raw - self.downtime.excused(item.since, record.t)
+                    window = raw - self.excused(key[0], item.since, record.t)
                     self.raw.append(raw)
                     self._measured(window, key[0], item.version, item.position, position)
 
@@ -198,7 +227,7 @@ class ConsistencyWindow:
 
     def _close(self, end: float) -> None:
         for item in self.catch_up.never_caught():
-            if end - item.since - self.downtime.excused(item.since, end) > self.slo.max:
+            if end - item.since - self.excused(item.contract, item.since, end) > self.slo.max:
                 self.missing.append(
                     {
                         "contract": item.contract,
@@ -226,6 +255,7 @@ class ConsistencyWindow:
             "raw_p95_s": rounded(percentile(sorted(self.raw), 95)),
             "raw_max_s": rounded(max(self.raw, default=float("nan"))),
             f"{self.target}_down_s": rounded(sum(e - s for s, e in self.downtime.spans)),
+            "human_excused_s": round(self.excused.human_s, 3),
         }
         slo = {"p50_s": self.slo.p50, "p95_s": self.slo.p95, "max_s": self.slo.max}
         if not ordered and not self.missing:
@@ -250,7 +280,9 @@ class ConsistencyWindow:
         )
         raw_max = max(self.raw, default=0.0)
         if ordered and raw_max > worst + 1e-9:
-            summary += f" (raw max {format_duration(raw_max)}, {self.target} down in between)"
+            why = [f"{self.target} down"] if self.downtime.spans else []
+            why += ["waiting on people"] if self.excused.human_s else []
+            summary += f" (raw max {format_duration(raw_max)}, {' or '.join(why)} in between)"
         worst_windows = sorted(self.longest, reverse=True)
         evidence = self.missing[: EVIDENCE_LIMIT // 2] + [
             {
@@ -272,5 +304,5 @@ class ConsistencyWindow:
 class BillingToSupportWindow(ConsistencyWindow):
     """The seed document's window: support lagging billing."""
 
-    def __init__(self, slo: WindowSLO) -> None:
-        super().__init__("billing", "support", slo)
+    def __init__(self, slo: WindowSLO, human: HumanTime | None = None) -> None:
+        super().__init__("billing", "support", slo, human)

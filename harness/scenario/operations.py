@@ -12,8 +12,9 @@ operations:
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import model_validator
 
@@ -71,3 +72,21 @@ class OperationsSpec(Spec):
             if rule.code in ("*", code):
                 return rule
         return None
+
+
+def business_seconds(
+    calendar_start: datetime, start_s: float, end_s: float, hours: BusinessHours
+) -> float:
+    """Seconds of business time between two run times (seconds since `calendar_start`)."""
+    zone = ZoneInfo(hours.tz)
+    weekdays = hours.weekdays()
+    now = (calendar_start + timedelta(seconds=start_s)).astimezone(zone)
+    end = (calendar_start + timedelta(seconds=end_s)).astimezone(zone)
+    total = 0.0
+    while now < end:
+        opens = datetime.combine(now.date(), hours.opens(), tzinfo=zone)
+        closes = datetime.combine(now.date(), hours.closes(), tzinfo=zone)
+        if now.weekday() in weekdays:
+            total += max(0.0, (min(closes, end) - max(now, opens)).total_seconds())
+        now = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=zone)
+    return total
