@@ -84,7 +84,7 @@ class Billing(SystemOfRecord):
         self._emit("subscription.activated", self._body(subscription), keys)
         amount = self.catalog.recurring_total(lines, currency)
         amount += self.catalog.one_time_total(lines, currency)
-        document = self._bill(subscription, amount, payload)
+        document = self._bill(subscription, amount, payload, "activation")
         return {"subscription_id": subscription_id, "invoice_id": document}
 
     def op_amend_subscription(self, payload: Payload, now: float) -> Payload:
@@ -103,7 +103,7 @@ class Billing(SystemOfRecord):
         )
         amount = round(recurring_delta * self._year_left(subscription, now)) + hardware_added
         self._change(subscription, version, {"lines": lines}, "subscription.amended")
-        document = self._bill(subscription, amount, payload)
+        document = self._bill(subscription, amount, payload, "amendment")
         return {"subscription_id": subscription["subscription_id"], "invoice_id": document}
 
     def op_renew_subscription(self, payload: Payload, now: float) -> Payload:
@@ -114,7 +114,7 @@ class Billing(SystemOfRecord):
         fields = {"term_end": subscription["term_end"] + months * MONTH_S, "term_months": months}
         self._change(subscription, version, fields, "subscription.renewed")
         amount = self.catalog.recurring_total(subscription["lines"], subscription["currency"])
-        document = self._bill(subscription, amount, payload)
+        document = self._bill(subscription, amount, payload, "renewal")
         return {"subscription_id": subscription["subscription_id"], "invoice_id": document}
 
     def op_cancel_subscription(self, payload: Payload, now: float) -> Payload:
@@ -129,7 +129,7 @@ class Billing(SystemOfRecord):
             {"status": "cancelled", "term_end": now},
             "subscription.cancelled",
         )
-        document = self._bill(subscription, credit, payload)
+        document = self._bill(subscription, credit, payload, "cancellation")
         return {"subscription_id": subscription["subscription_id"], "credit_memo_id": document}
 
     def op_get_subscription(self, payload: Payload, now: float) -> Payload:
@@ -273,15 +273,19 @@ class Billing(SystemOfRecord):
     def _invoice(self, invoice_id: str) -> dict[str, Any]:
         return self.get("invoice", invoice_id, code="INVOICE_NOT_FOUND")
 
-    def _bill(self, subscription: Mapping[str, Any], amount: int, request: Payload) -> str | None:
-        """An invoice for a positive amount, a credit memo for a negative one, nothing for 0."""
+    def _bill(
+        self, subscription: Mapping[str, Any], amount: int, request: Payload, reason: str
+    ) -> str | None:
+        """An invoice for a positive amount, a credit memo for a negative one, nothing for 0.
+        Its business effect is the contract version billed for a reason (activation, amendment,
+        renewal, cancellation): a renewal that follows its version's amendment bills twice."""
         if amount == 0:
             return None
         version = subscription["contract_version"]
         keys = self._keys(subscription, version)
         if request.get("quote_id") is not None:
             keys["quote"] = str(request["quote_id"])
-        effect_key = f"{subscription['contract_id']}:v{version}"
+        effect_key = f"{subscription['contract_id']}:v{version}:{reason}"
         if amount < 0:
             return self._document("credit_memo", "CM", subscription, -amount, effect_key, keys)
         status = "draft" if request.get("invoice_status") == "draft" else "posted"

@@ -215,6 +215,17 @@ class ERP(SystemOfRecord):
         found = self.orders_by_quote.get(str(payload["quote_id"]), [])
         return {"order_ids": [o for o in found if orders[o]["status"] != "cancelled"]}
 
+    def op_find_journal_entries(self, payload: Payload, now: float) -> Payload:
+        """The journal entries posted for a billing document (a search on its external id):
+        `{"source": "invoice" | "payment" | "credit_memo", "reference": its id}`."""
+        source, reference = str(payload["source"]), str(payload["reference"])
+        found = [
+            entry_id
+            for entry_id, entry in self.table("journal_entry").items()
+            if entry["reference"] == reference and entry["source"] == source
+        ]
+        return {"journal_entry_ids": found}
+
     def op_cancel_sales_order(self, payload: Payload, now: float) -> Payload:
         """Compensation: cancel an order nothing downstream will bill."""
         order = self.get("sales_order", payload["order_id"], code="RCRD_DSNT_EXIST")

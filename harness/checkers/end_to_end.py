@@ -68,7 +68,10 @@ class EndToEnd:
         settled = min(held)
         done = [(v, at) for v, at in waiting if v <= settled]
         if done:
-            for _, at in done:
+            closed = self.human.closed if self.human else set()
+            for version, at in done:
+                if (contract, version) in closed:  # people decided not to do it
+                    continue
                 self.approved_at.append(at)
                 raw = record.t - at
                 self.raw.append(raw)

@@ -15,6 +15,8 @@ Rules (judged from what the vendors and the operations team did, not from the de
    last status is `parked` (a design that refused and moved on was not waiting on anyone).
 3. The excused time of a contract is the union of its quotes' waits: a later version stuck
    behind an earlier parked one waits on the same people.
+4. A version the operations team skipped or compensated was closed by people: it is no longer
+   the integration's to deliver, and the latency checkers leave it out.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from harness.units import format_duration
 
 #: What the operations team does that ends a wait.
 ACTS = frozenset({"operator.resolve", "operator.skip", "operator.compensate", "operator.replay"})
+#: What closes the work for good (rule 4).
+CLOSES = frozenset({"operator.skip", "operator.compensate"})
 #: A little slack for the rounding of recorded times.
 SLACK_S = 1.0
 
@@ -43,7 +47,9 @@ class HumanTime:
 
     def __init__(self, operations: OperationsSpec, calendar_start: datetime) -> None:
         self.operations, self.calendar_start = operations, calendar_start
-        self._asked: dict[int, tuple[str, str]] = {}  # call -> (quote, contract), while open
+        self._asked: dict[int, tuple[str, str, int]] = {}  # call -> quote, contract, version
+        self._versions: dict[str, tuple[str, int]] = {}  # refused quote -> contract, version
+        self.closed: set[tuple[str, int]] = set()  # (contract, version) closed by people
         #: quote -> (contract, refused at, error code, position of the refusal)
         self._refused: dict[str, tuple[str, float, str, int]] = {}
         self._waiting: dict[str, set[str]] = {}  # contract -> its refused quotes, while open
@@ -59,11 +65,13 @@ class HumanTime:
             if record.type == "invoke":
                 keys = record.keys or {}
                 if "quote" in keys and "contract" in keys:
-                    self._asked[record.call] = (str(keys["quote"]), str(keys["contract"]))
+                    version = int(keys.get("contract_version", 0))
+                    self._asked[record.call] = (str(keys["quote"]), str(keys["contract"]), version)
                 return
             asked = self._asked.pop(record.call, None)
             if asked is not None and record.type == "fail" and record.error_kind == "business":
-                quote, contract = asked
+                quote, contract, version = asked
+                self._versions[quote] = (contract, version)
                 if quote not in self._refused:
                     code = record.error_code or ""
                     self._refused[quote] = (contract, record.t, code, position)
@@ -71,6 +79,8 @@ class HumanTime:
         elif type(record) is PolicyRecord:
             if record.policy == "operations" and record.event in ACTS:
                 self._acted(record.subject, record.t)
+                if record.event in CLOSES and record.subject in self._versions:
+                    self.closed.add(self._versions[record.subject])
         elif type(record) is WorkflowRecord:
             if record.status == "parked":
                 self._parked.add(record.workflow)

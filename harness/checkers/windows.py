@@ -105,6 +105,10 @@ class Excused:
         self.downtime, self.human = downtime, human
         self.human_s = 0.0  # human time excused, in all
 
+    def closed_by_people(self, item: Waiting) -> bool:
+        """Whether the operations team skipped or compensated the version (not to deliver)."""
+        return self.human is not None and (item.contract, item.version) in self.human.closed
+
     def __call__(self, contract: str, start: float, end: float) -> float:
         down = self.downtime.clipped(start, end)
         if self.human is None:
@@ -202,6 +206,8 @@ class ConsistencyWindow:
                 self._shown(*key, record.t, position, record.entity_id)
             elif holds(record, self.target, HOLDERS[self.target]):
                 for item in self.catch_up.changed(*key):
+                    if self.excused.closed_by_people(item):
+                        continue
                     raw = record.t - item.since
                     window = raw - self.excused(key[0], item.since, record.t)
                     self.raw.append(raw)
@@ -227,6 +233,8 @@ class ConsistencyWindow:
 
     def _close(self, end: float) -> None:
         for item in self.catch_up.never_caught():
+            if self.excused.closed_by_people(item):
+                continue
             if end - item.since - self.excused(item.contract, item.since, end) > self.slo.max:
                 self.missing.append(
                     {

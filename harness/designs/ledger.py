@@ -24,6 +24,12 @@ class Posting:
     idem_key: str
     keys: Mapping[str, str | int]
 
+    @property
+    def lookup(self) -> dict[str, str]:
+        """`find_journal_entries`' request for this posting: its source document."""
+        source = self.operation.removeprefix("post_")
+        return {"source": source, "reference": str(self.request[f"{source}_id"])}
+
 
 def posting_for(event: DomainEvent) -> Posting:
     """The ERP posting for a billing document event (MappingError if it cannot be mapped)."""

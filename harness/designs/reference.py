@@ -11,8 +11,13 @@ Flow (seed document, "a better architecture"):
 
 Guarantees, and how:
 - Effect-once. Every delivery passes the inbox (event ids for 72 h, journaled). Every write
-  carries an idempotency key derived from business IDs; where a vendor ignores keys (support),
-  an ambiguous answer is confirmed by reading back before anything is sent again.
+  carries an idempotency key derived from business IDs, and every write that creates a record
+  (ERP's sales orders and journal entries, support's entitlement) confirms an ambiguous answer
+  by reading back before anything is sent again: some vendors ignore keys (SAP-like ERPs,
+  support desks), and keys expire.
+- The whole contract everywhere. A version carries the whole contract to every system; a
+  renewal that follows a version billing never got (parked, skipped) first brings billing's
+  lines to the contract's, since a renewal alone only extends the term.
 - No stale overwrite. Work on one contract is serialised; a quote older than the version
   already written is superseded, a billing event older than support's version is ignored, and
   both are recorded.
@@ -170,8 +175,12 @@ class ReferenceDesign:
         erp = "erp"
         if self.erp_routes:
             erp = (yield ctx.load("customer_erp", str(posting.request.get("customer_id")))) or erp
+        posted = Confirm(
+            Call(erp, "find_journal_entries", posting.lookup),
+            lambda reply: bool(reply.body.get("journal_entry_ids")),
+        )
         reply = yield from self._call(
-            ctx, erp, posting.operation, posting.request, posting.idem_key
+            ctx, erp, posting.operation, posting.request, posting.idem_key, posted
         )
         if (yield from self._parked_on(ctx, reply, workflow, posting.keys, "ERP ledger")):
             return
@@ -308,8 +317,13 @@ class ReferenceDesign:
         if (yield from self._parked_on(ctx, checked, workflow, keys, "ERP validation")):
             return False
         created = yield from self._call(
-            ctx, erp, "create_sales_order", order, f"{workflow}:erp-order{again}"
-        )
+            ctx, erp, "create_sales_order", order, f"{workflow}:erp-order{again}",
+            Confirm(
+                Call(erp, "find_sales_orders", {"quote_id": workflow}),
+                lambda reply: bool(reply.body.get("order_ids")),
+                lambda reply: Reply({"order_id": reply.body["order_ids"][-1]}),
+            ),
+        )  # fmt: skip
         if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
             return False
         # Claimed before the write: if its answer is lost (a ghost write, a crash), an older
@@ -339,6 +353,17 @@ class ReferenceDesign:
             if state["subscribed"]
             else "create_subscription"
         )
+        if operation == "renew_subscription" and state["written"] < version - 1:
+            # An earlier version never reached billing: its lines must, before the new term.
+            lines = yield from self._call(
+                ctx, "billing", "amend_subscription", order,
+                f"{contract}:v{version}:billing-lines{again}",
+            )  # fmt: skip
+            if lines.error is not None and lines.error.kind == "business":
+                yield from self._compensate(ctx, quote, lines, keys, epoch)
+                return False
+            if (yield from self._parked_on(ctx, lines, workflow, keys, "billing")):
+                return False
         billed = yield from self._call(
             ctx, "billing", operation, order, f"{contract}:v{version}:billing{again}"
         )

@@ -77,10 +77,12 @@ def retry(
 
 @dataclass(frozen=True, slots=True)
 class Confirm:
-    """After an ambiguous answer: a read, and whether its reply shows the write applied."""
+    """After an ambiguous answer: a read, and whether its reply shows the write applied; with
+    `answer`, the write's reply made from the read's (a search answers with a list)."""
 
     read: Call
     applied: Callable[[Reply], bool]
+    answer: Callable[[Reply], Reply] | None = None
 
 
 def call_with_retry(
@@ -113,7 +115,7 @@ def call_with_retry(
             check = yield from call_with_retry(confirm.read, policy, rng, breaker)
             if check.ok and confirm.applied(check):
                 yield Note("confirm", call.system, "applied", {"operation": call.operation})
-                return Reply(check.body)
+                return confirm.answer(check) if confirm.answer else Reply(check.body)
         if not policy.retries(reply.error, attempt):
             return reply
         yield Sleep(policy.delay(attempt, reply.error, rng))
