@@ -18,6 +18,8 @@ from simulators.base import DomainEvent
 
 Steps = Generator[Effect, Any, None]
 LEVELS = {"SUP-STANDARD": "standard", "SUP-PREMIUM": "premium"}
+#: Billing's operation for each kind of quote, once the contract has a subscription.
+BILLING = {"renewal": "renew_subscription", "cancellation": "cancel_subscription"}
 
 
 class StraightThrough:
@@ -36,13 +38,17 @@ class StraightThrough:
         keys = {"quote": quote["quote_id"], "contract": quote["contract_id"]}
         lines = [{"sku": line["sku"], "quantity": line["quantity"]} for line in quote["lines"]]
         order = {**quote, "lines": lines}
+        billing = (
+            BILLING.get(quote.get("quote_type", ""), "amend_subscription")
+            if quote["contract_id"] in self.subscribed
+            else "create_subscription"
+        )
         for system, operation in (
             ("erp", "validate_order"),
             ("erp", "create_sales_order"),
             ("erp", "upsert_contract"),
-            ("billing", "amend_subscription" if quote["contract_id"] in self.subscribed
-             else "create_subscription"),
-        ):  # fmt: skip
+            ("billing", billing),
+        ):
             reply = yield from ctx.call_with_retry(self.policy, system, operation, order)
             if not reply.ok:
                 assert reply.error is not None
@@ -50,8 +56,10 @@ class StraightThrough:
                 return
             order = {**order, **reply.body}
         self.subscribed.add(quote["contract_id"])
-        plans = [LEVELS[line["sku"]] for line in lines if line["sku"] in LEVELS]
-        level = "premium" if "premium" in plans else (plans[0] if plans else "none")
-        entitlement = {**order, "level": level, "covered_units": lines[0]["quantity"]}
+        # The best support plan on the contract, and how many units it covers (a cancellation's
+        # quote has no lines: nothing is covered any more).
+        plans = [(LEVELS[line["sku"]], line["quantity"]) for line in lines if line["sku"] in LEVELS]
+        level, units = max(plans, key=lambda plan: plan[0] == "premium", default=("none", 0))
+        entitlement = {**order, "level": level, "covered_units": units}
         yield from ctx.call_with_retry(self.policy, "support", "upsert_entitlement", entitlement)
         yield ctx.status(quote["quote_id"], "completed", keys=keys)

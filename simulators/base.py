@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -41,6 +41,8 @@ Keys = Mapping[str, str | int]
 Payload = Mapping[str, Any]
 #: Rule 8: how long an idle transactional record stays before it is archived.
 ARCHIVE_AFTER_S = 30 * 86400.0
+#: How long a polled change feed keeps an event (Salesforce CDC: 72 h).
+FEED_RETENTION_S = 72 * 3600.0
 
 #: Request fields that name business IDs, and the key each is recorded under in the history.
 BUSINESS_ID_FIELDS = (
@@ -169,6 +171,7 @@ class SystemOfRecord:
         self._idem_expiry: deque[tuple[float, str]] = deque()
         self._request: _Request | None = None
         self.feed: list[DomainEvent] | None = None  # kept only for systems a design polls
+        self.feed_start = 0  # the feed position of `feed[0]`: older events have expired
         self._operations: dict[str, Callable[[Payload, float], Payload]] = {
             attr[3:]: getattr(self, attr) for attr in sorted(dir(self)) if attr.startswith("op_")
         }
@@ -281,8 +284,8 @@ class SystemOfRecord:
             )
         else:
             request = self._request
-            if self.feed is not None:
-                self.feed.extend(request.events)
+            if self.feed is not None and request.events:
+                self._extend_feed(request.events, now)
             status = 201 if any(c.change == "created" for c in request.changes) else 200
             return Outcome(status, body, None, tuple(request.changes), tuple(request.events))
         finally:
@@ -295,9 +298,21 @@ class SystemOfRecord:
     # -- polling: what changed since a cursor ---------------------------------------------
 
     def keep_feed(self) -> None:
-        """Keep every event this system emits, so clients can poll for changes."""
+        """Keep every event this system emits for `FEED_RETENTION_S`, so clients can poll for
+        changes (and replay a change stream, as Salesforce CDC keeps its events for 72 h)."""
         if self.feed is None:
             self.feed = []
+
+    def _extend_feed(self, events: Sequence[DomainEvent], now: float) -> None:
+        feed = self.feed
+        assert feed is not None
+        feed.extend(events)
+        expired = 0
+        while expired < len(feed) and feed[expired].occurred_at < now - FEED_RETENTION_S:
+            expired += 1
+        if expired:
+            del feed[:expired]
+            self.feed_start += expired
 
     def op_list_changes(self, payload: Payload, now: float) -> Payload:
         """Changes after `cursor`, oldest first, at most `limit` of them, of the given `types`.
@@ -311,13 +326,17 @@ class SystemOfRecord:
         if cursor < 0 or limit < 1:
             raise BusinessError("invalid_request", "cursor must be >= 0 and limit >= 1")
         types = frozenset(payload.get("types", ()))
-        changes, end = [], len(self.feed)
-        for position in range(cursor, end):
-            event = self.feed[position]
+        changes, end = [], self.feed_start + len(self.feed)
+        for position in range(max(cursor, self.feed_start), end):  # expired events are gone
+            event = self.feed[position - self.feed_start]
             if not types or event.type in types:
                 changes.append(
-                    {"event_id": event.event_id, "type": event.type, "payload": event.payload}
-                )
+                    {
+                        "event_id": event.event_id, "type": event.type, "payload": event.payload,
+                        "occurred_at": event.occurred_at, "keys": dict(event.keys),
+                        "position": position,
+                    }
+                )  # fmt: skip
                 if len(changes) == limit:
                     end = position + 1
                     break

@@ -2,15 +2,15 @@
 how many contract versions reach all three per hour.
 
 A version counts as done when every system holds it or a later one (a later amendment carries
-the whole contract). Time the contract waited on people (`human_time`) is excused, and the raw
-figures are reported beside. Latency percentiles and throughput are judged against the scenario's
+the whole contract). Time during which ERP, billing or support could not take a write (as the
+windows excuse it) or the contract waited on people (`human_time`) is excused; the raw figures
+are reported beside. Latency percentiles and throughput are judged against the scenario's
 `end_to_end` SLO; whatever is not set there is reported, not judged. Quotes that never
 complete are `nothing_lost`'s business, and are left out here.
 """
 
 from __future__ import annotations
 
-import math
 from array import array
 from typing import ClassVar
 
@@ -22,15 +22,16 @@ from harness.checkers.base import (
     percentile,
     rounded,
 )
-from harness.checkers.human import HumanTime, covered
-from harness.history import EventRecord, Record, StateRecord
+from harness.checkers.human import HumanTime
+from harness.checkers.windows import Downtime, Excused
+from harness.history import EventRecord, FaultRecord, Record, StateRecord
 from harness.scenario.slos import EndToEndSLO
 from harness.units import format_duration
 
 
 class EndToEnd:
     name: ClassVar[str] = "end_to_end"
-    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord)
+    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, FaultRecord)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
     def __init__(
@@ -42,13 +43,18 @@ class EndToEnd:
         self.slo = slo or EndToEndSLO()
         self.duration_s = duration_s
         self.human = human
-        self.raw = array("d")  # before human time is excused
+        self.downtime = Downtime("erp", "billing", "support")
+        self.excused = Excused(self.downtime, human)
+        self.raw = array("d")  # before downtime and human time are excused
         self.waiting: dict[str, list[tuple[int, float]]] = {}  # contract -> (version, approved)
         self.held: dict[str, list[int]] = {}
         self.approved_at = array("d")  # per version completed: when its quote was approved...
         self.latencies = array("d")  # ...and how long until all three systems held it
 
     def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, FaultRecord):
+            self.downtime.observe(record)
+            return
         if isinstance(record, EventRecord):
             if record.type == "emitted" and record.event_type == "quote.approved":
                 contract = str(record.keys["contract"])
@@ -75,8 +81,7 @@ class EndToEnd:
                 self.approved_at.append(at)
                 raw = record.t - at
                 self.raw.append(raw)
-                waited = self.human.clipped(contract, at, record.t) if self.human else []
-                self.latencies.append(raw - covered(waited))
+                self.latencies.append(raw - self.excused(contract, at, record.t))
             self.waiting[contract] = [(v, at) for v, at in waiting if v > settled]
 
     def verdict(self) -> Verdict:
@@ -91,7 +96,7 @@ class EndToEnd:
             "per_hour": round(len(ordered) / hours, 3) if hours else None,
             "raw_p95_s": rounded(percentile(sorted(self.raw), 95)),
             "raw_max_s": rounded(max(self.raw, default=float("nan"))),
-            "human_excused_s": round(math.fsum(self.raw) - math.fsum(self.latencies), 3),
+            "human_excused_s": round(self.excused.human_s, 3),
         }
         slo = {
             "p50_s": self.slo.p50, "p95_s": self.slo.p95, "max_s": self.slo.max,
@@ -106,7 +111,7 @@ class EndToEnd:
         )
         raw_max = max(self.raw)
         if raw_max > ordered[-1] + 1e-9:
-            summary += f" (raw max {format_duration(raw_max)}, waiting on people in between)"
+            summary += f" (raw max {format_duration(raw_max)}, {self.excused.why()} in between)"
         misses = [
             f"{label} {format_duration(value)} > {format_duration(limit)}"
             for label, value, limit in (

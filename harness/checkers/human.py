@@ -168,8 +168,11 @@ class HumanTime:
             f"{format_duration(self.total_s())} of contract time waited on people"
         )
         status: Status = "fail" if self.late else "pass"
+        overdue = sum(1 for item in self.late if item["still_waiting"])
         if self.late:
-            summary += f": {len(self.late):,} took longer than their rule allows"
+            summary += f": {len(self.late):,} waited longer than their rule allows"
+        if overdue:
+            summary += f" ({overdue:,} never acted on: did the operators ever see them?)"
         return Verdict(self.name, status, summary, figures, slo, self.late[:EVIDENCE_LIMIT])
 
 

@@ -53,17 +53,19 @@ def holds(record: StateRecord, system: str, entity: str) -> bool:
 
 
 class Downtime:
-    """The spans during which a system could not accept writes, from the fault records."""
+    """The spans during which a system (or any of several: their union) could not accept writes,
+    from the fault records. A role names every system playing it (`erp`: both ERPs of a
+    migration)."""
 
-    def __init__(self, system: str) -> None:
-        self.system = system
+    def __init__(self, *systems: str) -> None:
+        self.systems = frozenset(systems)
         self.spans: list[tuple[float, float]] = []  # in time order, not overlapping
         self._ends: list[float] = []  # each span's end, to find the first one a window meets
         self._open = 0
         self._since = 0.0
 
     def observe(self, record: FaultRecord) -> None:
-        if record.system != self.system or record.fault not in EXCUSING_FAULTS:
+        if record.fault not in EXCUSING_FAULTS or role(record.system) not in self.systems:
             return
         if record.phase == "start":
             if self._open == 0:
@@ -104,6 +106,12 @@ class Excused:
     def __init__(self, downtime: Downtime, human: HumanTime | None) -> None:
         self.downtime, self.human = downtime, human
         self.human_s = 0.0  # human time excused, in all
+
+    def why(self) -> str:
+        """What was excused, for a summary: `erp down or waiting on people`."""
+        found = [f"{'/'.join(sorted(self.downtime.systems))} down"] if self.downtime.spans else []
+        found += ["waiting on people"] if self.human_s else []
+        return " or ".join(found) or "nothing excused"
 
     def closed_by_people(self, item: Waiting) -> bool:
         """Whether the operations team skipped or compensated the version (not to deliver)."""
@@ -288,9 +296,7 @@ class ConsistencyWindow:
         )
         raw_max = max(self.raw, default=0.0)
         if ordered and raw_max > worst + 1e-9:
-            why = [f"{self.target} down"] if self.downtime.spans else []
-            why += ["waiting on people"] if self.excused.human_s else []
-            summary += f" (raw max {format_duration(raw_max)}, {' or '.join(why)} in between)"
+            summary += f" (raw max {format_duration(raw_max)}, {self.excused.why()} in between)"
         worst_windows = sorted(self.longest, reverse=True)
         evidence = self.missing[: EVIDENCE_LIMIT // 2] + [
             {

@@ -23,7 +23,10 @@ Guarantees, and how:
   both are recorded.
 - Nothing lost. Transient and ambiguous failures are retried with backoff and jitter; a circuit
   breaker per system parks work while the system is failing; the entitlement does not hang on
-  one webhook; the journal survives a crash and unfinished workflows resume at restart.
+  one webhook; the journal survives a crash and unfinished workflows resume at restart. CPQ's
+  change events can be lost in transit (Salesforce: "rarely a queued publish is lost"), so a
+  reconciliation reads CPQ's change stream every `reconcile_every` (it is kept 72 h) and starts
+  the workflow of every approval the inbox never saw.
 - Managed exceptions. Business errors and unmappable payloads park the workflow with the
   reason and code, in the journal and the history; a technical failure that outlasts the retry
   budget dead-letters it with the original message and the failure. Operators answer with
@@ -56,12 +59,15 @@ Keys = Mapping[str, str | int]
 OPEN = ("started", "billing_updated")
 #: What the orchestrator announces when a contract version is everywhere.
 SYNCED = "contract.synced"
+#: Approvals younger than this are left to their webhook: it may still be on its way.
+RECONCILE_AFTER_S = 600.0
 
 
 class ReferenceDesign:
     """The orchestrator the harness holds other designs against."""
 
     name = "reference"
+    polls = ("cpq",)  # CPQ's change stream, replayed by the reconciliation
 
     def __init__(
         self,
@@ -72,6 +78,7 @@ class ReferenceDesign:
         guard_versions: bool = True,
         entitlement_grace: float = 300.0,
         erp_routes: Mapping[str, str] | None = None,
+        reconcile_every: float = 900.0,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
@@ -86,6 +93,7 @@ class ReferenceDesign:
         # During an ERP migration: which ERP serves a region (the rest stay on "erp").
         self.erp_routes = dict(erp_routes or {})
         self.entitlement_grace = entitlement_grace
+        self.reconcile_every = reconcile_every
         self.breakers: dict[str, CircuitBreaker] = {
             system: breaker(window=20, failure_rate=0.5, minimum_calls=10, open_for=60.0)
             for system in ("erp", "billing", "support", *sorted(set(self.erp_routes.values())))
@@ -101,6 +109,7 @@ class ReferenceDesign:
     @cached_property  # looked up for every delivery
     def subscriptions(self) -> Mapping[str, HandlerFn]:
         return {
+            "orchestrator.started": self.on_start,
             "quote.approved": self.on_quote_approved,
             **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, self.on_billing_changed),
             "orchestrator.restarted": self.on_restart,
@@ -186,6 +195,9 @@ class ReferenceDesign:
             return
         yield from self._close(ctx, workflow, "completed", posting.keys)
 
+    def on_start(self, ctx: Context, event: DomainEvent) -> Steps:
+        yield ctx.fork(self._reconcile_cpq(ctx), "reconcile:cpq")
+
     def on_restart(self, ctx: Context, event: DomainEvent) -> Steps:
         """Recover from the journal and resume every unfinished workflow."""
         yield from self._recover(ctx)
@@ -194,6 +206,47 @@ class ReferenceDesign:
                 yield ctx.note("journal", workflow, "resumed", {"status": journal["status"]})
                 yield ctx.fork(self._resume(ctx, journal), f"resume:{workflow}")
         yield ctx.fork(self.outbox.relay_all(ctx.rng), "outbox:relay")
+        yield ctx.fork(self._reconcile_cpq(ctx), "reconcile:cpq")
+
+    def _reconcile_cpq(self, ctx: Context) -> Steps:
+        """Every `reconcile_every`: read CPQ's approvals after the journal's cursor, and start
+        the workflow of each the inbox never saw (its webhook was lost)."""
+        while True:
+            yield ctx.sleep(self.reconcile_every)
+            yield from self._recover(ctx)
+            while (yield from self._reconcile_page(ctx)):
+                pass
+
+    def _reconcile_page(self, ctx: Context) -> Generator[Effect, Any, bool]:
+        """One page of CPQ's approvals; True if there may be more to read now."""
+        now = yield ctx.now()
+        cursor = int((yield ctx.load("cursor", "cpq")) or 0)
+        limit = 500
+        page = yield from self._call(
+            ctx, "cpq", "list_changes",
+            {"cursor": cursor, "types": ["quote.approved"], "limit": limit},
+        )  # fmt: skip
+        if not page.ok:  # CPQ is not answering: next time
+            return False
+        changes = page.body["changes"]
+        more = len(changes) == limit
+        for change in changes:
+            if change["occurred_at"] > now - RECONCILE_AFTER_S:
+                more = False  # its webhook may still come: the cursor stays before it
+                break
+            cursor = int(change["position"]) + 1
+            if change["event_id"] in self.inbox:
+                continue
+            event = DomainEvent(
+                change["event_id"], change["type"], "cpq", change["occurred_at"],
+                change["payload"], change["keys"],
+            )  # fmt: skip
+            yield ctx.note("reconciliation", event.event_id, "recovered", event.keys)
+            yield ctx.fork(self.on_quote_approved(ctx, event), event.event_id)
+        else:
+            cursor = max(cursor, int(page.body["cursor"]))
+        yield ctx.store("cursor", "cpq", cursor)
+        return more
 
     def on_operator_resume(self, ctx: Context, event: DomainEvent) -> Steps:
         """Operators fixed the cause (or the system is back): run the workflow again."""
