@@ -103,10 +103,13 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Fork:
-    """Run `steps` (a generator of effects) concurrently, e.g. to resume many workflows."""
+    """Run `steps` (a generator of effects) concurrently, e.g. to resume many workflows. A
+    `daemon` runs for the orchestrator's life (a poller, a scheduler): it is no work in flight,
+    so a live run can settle while it runs."""
 
     steps: Any
     trace: str
+    daemon: bool = False
 
 
 @dataclass(frozen=True, slots=True)

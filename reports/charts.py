@@ -102,7 +102,7 @@ def _latency(series: Series, summary: dict[str, Any], path: Path) -> Path | None
             axis.axhline(limit / 60, color="#555555", linestyle=style,
                          label=f"{key[:-2]} SLO {format_duration(limit)}")  # fmt: skip
     axis.set_yscale("log")
-    axis.set_ylabel("approval → ERP, billing and support (minutes, log)")
+    axis.set_ylabel("approval → ERP, billing and support (minutes, log; raw)")
     hours = series.bucket_s * windows / HOUR_S
     axis.set_title(
         f"{_title(summary)}: end-to-end latency of the quotes approved in each {hours:g} h",

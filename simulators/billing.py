@@ -256,7 +256,10 @@ class Billing(SystemOfRecord):
         """What a subscription's lines are worth at billing's prices, as a quote totals them."""
         total = self.catalog.recurring_total(lines, currency)
         total += self.catalog.one_time_total(lines, currency)
-        return {"total": total, "currency": currency}
+        return {
+            "total": total, "currency": currency,
+            "lines": self.catalog.priced_lines(lines, currency),
+        }  # fmt: skip
 
     @staticmethod
     def _year_left(subscription: Mapping[str, Any], now: float) -> float:

@@ -64,3 +64,11 @@ class Catalog:
             for line in lines
             if not self.products[line["sku"]].recurring
         )
+
+    def priced_lines(self, lines: Iterable[Mapping[str, Any]], currency: str) -> list[list[Any]]:
+        """Each line as `[sku, quantity, amount]`, sorted: what the history records of the lines
+        a write commits to, so they can be reconciled line by line."""
+        return sorted(
+            [str(line["sku"]), int(line["quantity"]), self.line_amount(line, currency)]
+            for line in lines
+        )

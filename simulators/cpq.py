@@ -127,7 +127,10 @@ class CPQ(SystemOfRecord):
             self._update("approval", row_id, {"status": "approved"}, self._keys(quote))
             if any(self.table("approval")[r]["status"] != "approved" for r in rows):
                 return {"quote_id": quote["quote_id"], "status": quote["status"]}
-        money = {"total": quote["total"], "currency": quote["currency"]}
+        money = {
+            "total": quote["total"], "currency": quote["currency"],
+            "lines": self.catalog.priced_lines(quote["lines"], quote["currency"]),
+        }  # fmt: skip
         self._update(
             "quote", quote["quote_id"], {"status": "approved"}, self._keys(quote), values=money
         )

@@ -180,7 +180,8 @@ class ERP(SystemOfRecord):
             "contract_version": order["contract_version"],
             "order": order_id,
         }
-        money = {"total": order["total"], "currency": order["currency"]}
+        booked = sorted([str(line["sku"]), int(line["quantity"])] for line in payload["lines"])
+        money = {"total": order["total"], "currency": order["currency"], "lines": booked}
         self._create(
             "sales_order", order_id, order, keys, effect_key=order["quote_id"], values=money
         )

@@ -117,3 +117,14 @@ class DropsALineInBilling(ReferenceDesign):
         if system == "billing" and operation.endswith("_subscription") and payload.get("lines"):
             payload = {**payload, "lines": list(payload["lines"])[:-1] or payload["lines"]}
         return (yield from super()._call(ctx, system, operation, payload, *rest))
+
+
+class RenewsOnlyTheTerm(ReferenceDesign):
+    """Renews billing's term after a parked amendment without bringing its lines along: the
+    amendment never reaches billing, though every system shows the latest version."""
+
+    name = "renews-only-the-term"
+
+    def _bring_billing_lines(self, ctx: Context, order: Any, again: str) -> Any:
+        yield from ()
+        return Reply({})

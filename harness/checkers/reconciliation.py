@@ -1,12 +1,14 @@
-"""Financial reconciliation: the quote's total, ERP's order total and billing's subscription
-value agree, per contract, in the contract's currency.
+"""Financial reconciliation: the quote, ERP's order and billing's subscription agree, per
+contract, in total and line by line, in the contract's currency.
 
 For each contract's latest approved quote: CPQ's approved total and currency, the total of
 the ERP sales order booked for that quote, and what billing's subscription is worth at the end
 at billing's prices (recurring plus one-time, as a quote totals them). A design that
 drops a line, sends another currency, or lets a stale amendment overwrite billing shows here
-as money that does not add up. Contracts one of the three never reached are left to
-`nothing_lost` and `convergence`.
+as money that does not add up. Totals can agree while lines do not (a line left out of ERP's
+order with the total kept), so each system's lines are compared too: the SKUs and quantities
+ERP booked, and the SKUs, quantities and amounts billing holds, against the quote's. Contracts
+one of the three never reached are left to `nothing_lost` and `convergence`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,32 @@ from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, role
 from harness.history import Record, RunEnded, StateRecord
 from harness.scenario.slos import ReconciliationSLO
 
-Money = tuple[int, str]
+#: (total, currency, lines): lines as (sku, quantity[, amount]), sorted, as the system recorded
+#: (lines None: the record names none, as histories written before lines were recorded)
+Money = tuple[int, str, tuple[tuple[Any, ...], ...] | None]
 
 
 def _money(record: StateRecord) -> Money | None:
     values = record.values
     if not values or "total" not in values:
         return None
-    return int(values["total"]), str(values.get("currency", ""))
+    lines = None if "lines" not in values else tuple(tuple(line) for line in values["lines"])
+    return int(values["total"]), str(values.get("currency", "")), lines
+
+
+def _differences(quoted: Money, ordered: Money, billed: Money) -> list[str]:
+    """What does not agree, in words (empty when everything does)."""
+    found = []
+    if not quoted[:2] == ordered[:2] == billed[:2]:
+        found.append("totals")
+    if quoted[2] is None:
+        return found
+    booked = tuple(line[:2] for line in quoted[2])
+    if ordered[2] is not None and ordered[2] != booked:
+        found.append("ERP order lines")
+    if billed[2] is not None and billed[2] != quoted[2]:
+        found.append("billing lines")
+    return found
 
 
 class Reconciliation:
@@ -52,7 +72,7 @@ class Reconciliation:
         keys = record.keys
         if record.system == "cpq" and record.entity == "quote":
             contract, version = str(keys.get("contract")), int(keys.get("contract_version", 0))
-            before = self.latest.get(contract, (0, "", (0, "")))
+            before = self.latest.get(contract, (0, "", (0, "", None)))
             if version >= before[0]:
                 quote = str(keys.get("quote"))
                 if before[1] != quote:
@@ -74,11 +94,13 @@ class Reconciliation:
                 continue
             self.compared += 1
             billed_version, billed = held
-            if not quoted == ordered == billed:
+            differing = _differences(quoted, ordered, billed)
+            if differing:
                 self.mismatched.append(
                     {"contract": contract, "contract_version": version, "quote": quote,
-                     "quoted": list(quoted), "erp_order": list(ordered),
-                     "billing": list(billed), "billing_version": billed_version}
+                     "differ": differing, "quoted": _shown(quoted),
+                     "erp_order": _shown(ordered), "billing": _shown(billed),
+                     "billing_version": billed_version}
                 )  # fmt: skip
 
     def verdict(self) -> Verdict:
@@ -91,8 +113,13 @@ class Reconciliation:
             return Verdict(self.name, "unknown", "no contract to reconcile", figures, slo)
         summary = (
             f"{self.compared - mismatched:,} of {self.compared:,} contracts reconcile: quote = "
-            f"ERP order = billing, in the contract's currency ({self.incomplete:,} incomplete, "
-            "not judged here)"
+            f"ERP order = billing, in total and line by line, in the contract's currency "
+            f"({self.incomplete:,} incomplete, not judged here)"
         )
         status: Status = "fail" if mismatched > self.slo.max_mismatched else "pass"
         return Verdict(self.name, status, summary, figures, slo, self.mismatched[:EVIDENCE_LIMIT])
+
+
+def _shown(money: Money) -> dict[str, Any]:
+    lines = None if money[2] is None else [list(line) for line in money[2]]
+    return {"total": money[0], "currency": money[1], "lines": lines}

@@ -1,10 +1,14 @@
 """Retry hygiene: business errors are never retried, Retry-After is respected, and retries do
 not multiply the load on any system beyond the SLO.
 
-A retry is a call with `attempt > 1`; it belongs to the previous attempt of the same operation
-on the same system from the same handler (its trace). Retrying after a business error cannot
-help and repeats a refusal; retrying before the Retry-After the server sent is what rate
-limits punish. Amplification is attempts per logical call (first attempts), per system.
+Judged from what each vendor saw, never from the design's own attempt numbers: a request is
+identified by its system, operation and the business IDs it names, and an invoke of a request
+whose last answer was a failure (refused, transient, or no answer) is a retry of it, however the
+design counted. Retrying after a business refusal cannot help and repeats it, unless the
+operations team acted on the quote in between (fixed its master data, resumed it); reads (`get_`,
+`find_`, `list_`, `check_`) answer "not found" as a matter of course and are not judged for it.
+Retrying before the Retry-After the server sent is what rate limits punish. Amplification is
+invokes per request, per system.
 """
 
 from __future__ import annotations
@@ -12,21 +16,27 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
-from harness.history import CallRecord, Record
+from harness.history import CallRecord, PolicyRecord, Record
 from harness.scenario.slos import RetryHygieneSLO
 
 #: Seconds of slack when comparing a retry's time with the Retry-After it was given.
 SLACK_S = 1e-6
+#: Operations that only read: a refusal of one ("not found") is an answer, not an error to fix.
+READS = ("get_", "find_", "list_", "check_")
+
+Request = tuple[str, str, tuple[tuple[str, str | int], ...]]
 
 
 class RetryHygiene:
     name: ClassVar[str] = "retry_hygiene"
-    wants: ClassVar[tuple[type, ...]] = (CallRecord,)
+    wants: ClassVar[tuple[type, ...]] = (CallRecord, PolicyRecord)
 
     def __init__(self, slo: RetryHygieneSLO | None = None) -> None:
         self.slo = slo or RetryHygieneSLO()
-        self.pending: dict[int, tuple[str | None, str, str]] = {}  # call -> its logical key
-        self.last_failure: dict[tuple[str | None, str, str], tuple[float, str, float | None]] = {}
+        self.pending: dict[int, Request] = {}  # call -> the request it sends
+        #: request -> (failed at, error kind, Retry-After), while its last answer is a failure
+        self.failed: dict[Request, tuple[float, str, float | None]] = {}
+        self.refused_quotes: dict[str, list[Request]] = {}  # business refusals, by quote
         self.attempts: dict[str, int] = {}
         self.first_attempts: dict[str, int] = {}
         self.business_retries = 0
@@ -34,36 +44,48 @@ class RetryHygiene:
         self.evidence: list[dict[str, Any]] = []
 
     def observe(self, position: int, record: Record) -> None:
+        if type(record) is PolicyRecord:
+            if record.policy == "operations":  # people acted: trying again may now help
+                for request in self.refused_quotes.pop(record.subject, ()):
+                    failed = self.failed.get(request)
+                    if failed is not None and failed[1] == "business":
+                        del self.failed[request]
+            return
         assert isinstance(record, CallRecord)
-        key = (record.trace, record.system, record.operation)
         if record.type == "invoke":
-            self.pending[record.call] = key
+            request = (record.system, record.operation, tuple(sorted((record.keys or {}).items())))
+            self.pending[record.call] = request
             self.attempts[record.system] = self.attempts.get(record.system, 0) + 1
-            if record.attempt <= 1:
-                self.first_attempts[record.system] = self.first_attempts.get(record.system, 0) + 1
-                self.last_failure.pop(key, None)
-                return
-            failed = self.last_failure.pop(key, None)
+            failed = self.failed.pop(request, None)
             if failed is None:
+                self.first_attempts[record.system] = self.first_attempts.get(record.system, 0) + 1
                 return
             failed_at, kind, retry_after = failed
             if kind == "business":
-                self.business_retries += 1
-                self._note("business error retried", record, position)
+                if not record.operation.startswith(READS):
+                    self.business_retries += 1
+                    self._note("business error retried", record, position)
             elif retry_after is not None and record.t + SLACK_S < failed_at + retry_after:
                 self.early_retries += 1
                 self._note(f"retried {record.t - failed_at:.3f}s after a {retry_after:g}s "
                            "Retry-After", record, position)  # fmt: skip
             return
-        key = self.pending.pop(record.call, key)
+        request_sent = self.pending.pop(record.call, None)
+        if request_sent is None:
+            return
         if record.type in ("fail", "info") and record.error_kind is not None:
-            self.last_failure[key] = (record.t, record.error_kind, record.retry_after)
+            self.failed[request_sent] = (record.t, record.error_kind, record.retry_after)
+            quote = dict(request_sent[2]).get("quote")
+            if record.error_kind == "business" and quote is not None:
+                self.refused_quotes.setdefault(str(quote), []).append(request_sent)
+        else:
+            self.failed.pop(request_sent, None)
 
     def _note(self, why: str, record: CallRecord, position: int) -> None:
         if len(self.evidence) < EVIDENCE_LIMIT:
             self.evidence.append(
                 {"why": why, "system": record.system, "operation": record.operation,
-                 "attempt": record.attempt, "trace": record.trace, "position": position}
+                 "keys": dict(record.keys or {}), "position": position}
             )  # fmt: skip
 
     def verdict(self) -> Verdict:
@@ -87,7 +109,7 @@ class RetryHygiene:
             return Verdict(self.name, "unknown", "no call was made", figures, slo)
         summary = (
             f"{self.business_retries:,} business errors retried, {self.early_retries:,} retries "
-            f"before Retry-After; at most {worst:.2f} attempts per call "
+            f"before Retry-After; at most {worst:.2f} attempts per request "
             f"({max(amplification, key=lambda s: amplification[s])})"
         )
         broken = (

@@ -118,8 +118,8 @@ class Context:
         return Scan(table)
 
     @staticmethod
-    def fork(steps: Generator[Effect, Any, Any], trace: str) -> Fork:
-        return Fork(steps, trace)
+    def fork(steps: Generator[Effect, Any, Any], trace: str, daemon: bool = False) -> Fork:
+        return Fork(steps, trace, daemon)
 
     @staticmethod
     def note(

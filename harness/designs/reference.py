@@ -78,7 +78,7 @@ class ReferenceDesign:
         guard_versions: bool = True,
         entitlement_grace: float = 300.0,
         erp_routes: Mapping[str, str] | None = None,
-        reconcile_every: float = 900.0,
+        reconcile_every: float | None = 900.0,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
@@ -196,7 +196,8 @@ class ReferenceDesign:
         yield from self._close(ctx, workflow, "completed", posting.keys)
 
     def on_start(self, ctx: Context, event: DomainEvent) -> Steps:
-        yield ctx.fork(self._reconcile_cpq(ctx), "reconcile:cpq")
+        if self.reconcile_every is not None:  # None: trust CPQ's webhooks alone
+            yield ctx.fork(self._reconcile_cpq(ctx), "reconcile:cpq", daemon=True)
 
     def on_restart(self, ctx: Context, event: DomainEvent) -> Steps:
         """Recover from the journal and resume every unfinished workflow."""
@@ -206,11 +207,12 @@ class ReferenceDesign:
                 yield ctx.note("journal", workflow, "resumed", {"status": journal["status"]})
                 yield ctx.fork(self._resume(ctx, journal), f"resume:{workflow}")
         yield ctx.fork(self.outbox.relay_all(ctx.rng), "outbox:relay")
-        yield ctx.fork(self._reconcile_cpq(ctx), "reconcile:cpq")
+        yield from self.on_start(ctx, event)
 
     def _reconcile_cpq(self, ctx: Context) -> Steps:
         """Every `reconcile_every`: read CPQ's approvals after the journal's cursor, and start
         the workflow of each the inbox never saw (its webhook was lost)."""
+        assert self.reconcile_every is not None
         while True:
             yield ctx.sleep(self.reconcile_every)
             yield from self._recover(ctx)
@@ -226,9 +228,9 @@ class ReferenceDesign:
             ctx, "cpq", "list_changes",
             {"cursor": cursor, "types": ["quote.approved"], "limit": limit},
         )  # fmt: skip
-        if not page.ok:  # CPQ is not answering: next time
+        changes = page.body.get("changes") if page.ok else None
+        if not isinstance(changes, list):  # CPQ is not answering (or keeps no stream): next time
             return False
-        changes = page.body["changes"]
         more = len(changes) == limit
         for change in changes:
             if change["occurred_at"] > now - RECONCILE_AFTER_S:
@@ -408,10 +410,7 @@ class ReferenceDesign:
         )
         if operation == "renew_subscription" and state["written"] < version - 1:
             # An earlier version never reached billing: its lines must, before the new term.
-            lines = yield from self._call(
-                ctx, "billing", "amend_subscription", order,
-                f"{contract}:v{version}:billing-lines{again}",
-            )  # fmt: skip
+            lines = yield from self._bring_billing_lines(ctx, order, again)
             if lines.error is not None and lines.error.kind == "business":
                 yield from self._compensate(ctx, quote, lines, keys, epoch)
                 return False
@@ -432,6 +431,14 @@ class ReferenceDesign:
         self.awaiting.setdefault(contract, {})[version] = workflow
         yield ctx.status(workflow, "billing_updated", keys=keys)
         return True
+
+    def _bring_billing_lines(
+        self, ctx: Context, order: Mapping[str, Any], again: str
+    ) -> Generator[Effect, Any, Reply]:
+        """Billing's lines made the contract's (an amendment at this version), before a renewal
+        that follows a version billing never got: a renewal alone only extends the term."""
+        key = f"{order['contract_id']}:v{order['contract_version']}:billing-lines{again}"
+        return (yield from self._call(ctx, "billing", "amend_subscription", order, key))
 
     def _compensate(
         self,

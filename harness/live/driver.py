@@ -89,11 +89,17 @@ class LiveDriver:
         self.clock, self.record, self.context = clock, record, context
         self._locks: dict[str, asyncio.Lock] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.daemons: set[asyncio.Task[None]] = set()
 
-    def spawn(self, event: DomainEvent, steps: Any = None) -> asyncio.Task[None]:
+    def spawn(
+        self, event: DomainEvent, steps: Any = None, daemon: bool = False
+    ) -> asyncio.Task[None]:
+        """Interpret a handler (or forked steps) as a task: work in flight (`tasks`), or a
+        daemon that runs for the orchestrator's life (`daemons`)."""
         task = asyncio.get_running_loop().create_task(self.handle(event, steps))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        running = self.daemons if daemon else self.tasks
+        running.add(task)
+        task.add_done_callback(running.discard)
         return task
 
     async def handle(self, event: DomainEvent, steps: Any = None) -> None:
@@ -157,7 +163,7 @@ class LiveDriver:
         if isinstance(effect, Fork):
             forked = DomainEvent(effect.trace, event.type, event.system, self.clock.now(), {},
                                  event.keys)  # fmt: skip
-            self.spawn(forked, effect.steps)
+            self.spawn(forked, effect.steps, effect.daemon)
             return None
         if isinstance(effect, Publish):
             return self._publish(effect)
@@ -204,7 +210,8 @@ class LiveDriver:
         return round(self.clock.now(), 6)
 
     async def stop(self) -> None:
-        for task in list(self.tasks):
+        running = [*self.tasks, *self.daemons]
+        for task in running:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            await asyncio.gather(*running, return_exceptions=True)

@@ -122,6 +122,7 @@ class Services:
             "horizon": self.scenario.horizon_s, "schema": SCHEMA,
         })  # fmt: skip
         for name, system in built.by_name.items():
+            system.keep_feed()  # designs may poll, or replay a change stream (72 h)
             if name in self.live:  # the apps serve these objects: renew them in place
                 self.live[name].renew(system, built.behaviours[name])
                 continue

@@ -112,7 +112,9 @@ def test_designs_broken_for_each_checker_fail_it(run_design: RunDesign) -> None:
     dropped = verdicts(run_design(DropsALineInBilling))
     assert dropped["reconciliation"].status == "fail"
     mismatch = dropped["reconciliation"].evidence[0]
-    assert mismatch["quoted"] == mismatch["erp_order"] != mismatch["billing"]
+    assert mismatch["differ"] == ["totals", "billing lines"]
+    assert mismatch["quoted"]["total"] == mismatch["erp_order"]["total"]
+    assert mismatch["quoted"]["total"] != mismatch["billing"]["total"]
     assert dropped["effect_once"].status == "pass" and dropped["lineage"].status == "pass"
     p2p = verdicts(run_design("point-to-point"))
     assert p2p["retry_hygiene"].status == "fail"

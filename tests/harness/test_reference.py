@@ -67,7 +67,7 @@ def _interpret(effect: Any, answer: Any, journal: Journal, queue: list[Any]) -> 
         return answer(effect)
     if isinstance(effect, Now):
         return 0.0
-    if isinstance(effect, Fork):
+    if isinstance(effect, Fork) and not effect.daemon:  # a daemon would run forever
         queue.append(effect.steps)
     return answer_journal(effect, journal)[1]
 

@@ -5,8 +5,11 @@ A small synchronous interpreter stands in for the SimPy driver: handlers run unt
 delivery arrives next (reordering), duplicates, whether a call is applied, ghost-written or
 refused (an outage), and orchestrator crashes that drop the design and every handler in flight.
 At quiescence every invariant must hold: each effect once, versions monotonic, no partial update
-(ERP, billing and support agree on every contract's version), nothing lost, and every message
-the outbox staged published (at least once: the broker may take a message and lose its ack).
+(ERP, billing and support agree on every contract's version), nothing lost, every message the
+outbox staged published (at least once: the broker may take a message and lose its ack), and
+every system holds the whole contract as CPQ last approved it, even when an amendment was parked
+on a business refusal while a later version (a renewal, say) went through, and operators resumed
+it afterwards.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from simulators.billing import Billing
 from simulators.cpq import CPQ
 from simulators.erp import ERP
 from simulators.support import Support
-from tests.broken_designs import NaiveConsumer
+from tests.broken_designs import NaiveConsumer, RenewsOnlyTheTerm
 from tests.conftest import scenario_with
 from tests.journal import answer_journal
 
@@ -87,6 +90,8 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
         self.effects: dict[tuple[str, str, str], int] = {}
         self.seen_versions: dict[tuple[str, str], int] = {}
         self.parked: set[tuple[str, int]] = set()
+        self.parked_workflows: set[str] = set()
+        self.gap = False  # ERP refuses every validation until operators fix its master data
         self.staged: set[str] = set()
         self.published: dict[str, int] = {}
 
@@ -123,6 +128,44 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
         self._commit("cpq", "approve_quote", {"quote_id": created.body["quote_id"]}, None)
         self.approved.append((created.body["contract_id"], created.body["contract_version"]))
 
+    @rule(pick=st.integers(0, 99))
+    @precondition(lambda self: self.systems["cpq"].contract_ids)  # type: ignore[attr-defined]
+    def renew_a_contract(self, pick: int) -> None:
+        """A renewal: CPQ's latest lines, a new term; billing's renew extends only the term."""
+        cpq = self.systems["cpq"]
+        assert isinstance(cpq, CPQ)
+        contract = cpq.contract_ids[pick % len(cpq.contract_ids)]
+        created = self._commit("cpq", "renew_contract", {"contract_id": contract}, None)
+        self._commit("cpq", "approve_quote", {"quote_id": created.body["quote_id"]}, None)
+        self.approved.append((created.body["contract_id"], created.body["contract_version"]))
+
+    @rule(pick=st.integers(0, 99))
+    @precondition(lambda self: self.parked_workflows)
+    def operators_resume(self, pick: int) -> None:
+        """The operations team fixed the cause of a parked workflow and resumes it."""
+        workflow = sorted(self.parked_workflows)[pick % len(self.parked_workflows)]
+        self._resume(workflow)
+
+    @rule()
+    def erp_master_data_gap(self) -> None:
+        """An item loses its ERP mapping: validations are refused until operators fix it."""
+        self.gap = True
+
+    @rule()
+    def erp_master_data_fixed(self) -> None:
+        """The mapping is back (the gap was a window); what it parked stays parked until
+        operators resume it."""
+        self.gap = False
+
+    def _resume(self, workflow: str) -> None:
+        self.gap = False  # operators fix the master data, then resume
+        self.parked_workflows.discard(workflow)
+        event = DomainEvent(
+            f"OPS-{workflow}-{self.clock}", "operator.resolve", "operations", self.clock,
+            {"workflow": workflow}, {"quote": workflow},
+        )  # fmt: skip
+        self._start(self.design.subscriptions[event.type](self.context, event))
+
     @rule(pick=st.integers(0, 99), twice=st.booleans())
     @precondition(lambda self: self.deliveries)
     def deliver(self, pick: int, twice: bool) -> None:
@@ -132,7 +175,10 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             self.deliveries.remove(event)
         self._start(self.design.subscriptions[event.type](self.context, event))
 
-    @rule(pick=st.integers(0, 99), fate=st.sampled_from(["apply", "apply", "ghost", "down"]))
+    @rule(
+        pick=st.integers(0, 99),
+        fate=st.sampled_from(["apply", "apply", "ghost", "down", "refuse"]),
+    )
     @precondition(lambda self: any(not h.done for h in self.handlers))
     def step(self, pick: int, fate: str) -> None:
         live = [h for h in self.handlers if not h.done]
@@ -141,6 +187,12 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
     @rule(advance=st.floats(0, 900))
     def time_passes(self, advance: float) -> None:
         self.clock += advance
+
+    @rule()
+    def quiet_hours(self) -> None:
+        """Nothing fails for a while: every delivery arrives and every handler runs to its end
+        (what is parked stays parked), so later rules meet settled contracts."""
+        self._settle(resume_parked=False)
 
     @rule()
     def crash(self) -> None:
@@ -182,6 +234,8 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
         self._run(handler)
 
     def _call(self, call: Call, fate: str) -> Reply:
+        if (fate == "refuse" or self.gap) and call.operation == "validate_order":
+            return Reply({}, CallError("business", "ITEM_NOT_MAPPED", "an item has no mapping"))
         if fate == "down":
             return Reply({}, CallError("transient", "SERVICE_UNAVAILABLE"))
         outcome = self._commit(call.system, call.operation, call.payload, call.idem_key)
@@ -218,13 +272,15 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
                 if self.locks.get(effect.key) is handler:
                     del self.locks[effect.key]
             elif isinstance(effect, Fork):
-                self._start(effect.steps)
+                if not effect.daemon:  # a daemon (CPQ's reconciliation) runs forever
+                    self._start(effect.steps)
             elif isinstance(effect, Status):
                 if effect.status == "parked":
                     keys = effect.keys
                     self.parked.add(
                         (str(keys.get("contract")), int(keys.get("contract_version", 0)))
                     )
+                    self.parked_workflows.add(effect.workflow)
             else:
                 assert isinstance(effect, Note)
                 if effect.policy == "outbox" and effect.event == "staged":
@@ -236,19 +292,25 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
     def each_effect_once(self) -> None:
         assert all(count == 1 for count in self.effects.values()), self.effects
 
-    def teardown(self) -> None:
-        """Quiescence: every event delivered, every handler run to its end, nothing failing."""
+    def _settle(self, resume_parked: bool) -> None:
         for _ in range(10_000):
             live = [h for h in self.handlers if not h.done]
+            if not live and not self.deliveries and resume_parked and self.parked_workflows:
+                for workflow in sorted(self.parked_workflows):  # operators work what is left
+                    self._resume(workflow)
+                continue
             if not live and not self.deliveries:
-                break
+                return
             if self.deliveries:
                 event = self.deliveries.pop(0)
                 self._start(self.design.subscriptions[event.type](self.context, event))
             for handler in live:
                 self._advance(handler, "apply")
-        else:
-            raise AssertionError("the reference never became quiescent")
+        raise AssertionError("the reference never became quiescent")
+
+    def teardown(self) -> None:
+        """Quiescence: every event delivered, every handler run to its end, nothing failing."""
+        self._settle(resume_parked=True)
         self.each_effect_once()
         latest: dict[str, int] = {}
         for contract, version in self.approved:
@@ -261,9 +323,32 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
                 assert shown == [version] * 3, (
                     f"{contract}: partial or lost at {shown}, wanted v{version}"
                 )
+        self._whole_contracts_everywhere()
         unpublished = self.staged - set(self.published)
         assert not unpublished, f"staged in the outbox, never published: {sorted(unpublished)}"
         assert not self.journal.get("outbox"), "the outbox still holds published messages"
+
+    def _whole_contracts_everywhere(self) -> None:
+        """Every system holds CPQ's latest approved lines of every contract it holds."""
+        cpq, erp, billing = self.systems["cpq"], self.systems["erp"], self.systems["billing"]
+        assert isinstance(cpq, CPQ)
+        for contract in cpq.contract_ids:
+            quote = cpq.latest_quote(contract)
+            if quote["status"] != "approved" or quote["quote_type"] == "cancellation":
+                continue
+            wanted = sorted((line["sku"], int(line["quantity"])) for line in quote["lines"])
+            held = {
+                "erp": erp.table("contract").get(contract),
+                "billing": next(
+                    (s for s in billing.table("subscription").values()
+                     if s["contract_id"] == contract), None,
+                ),
+            }  # fmt: skip
+            for system, record in held.items():
+                if record is None or record["contract_version"] != quote["contract_version"]:
+                    continue  # not there at this version: the version checks above judge it
+                lines = sorted((line["sku"], int(line["quantity"])) for line in record["lines"])
+                assert lines == wanted, f"{system} holds {contract} as {lines}, CPQ {wanted}"
 
 
 class NaiveUnderChaos(ReferenceUnderChaos):
@@ -278,6 +363,27 @@ def test_the_machine_catches_a_design_without_its_guarantees() -> None:
                 max_examples=60, stateful_step_count=40, deadline=None, report_multiple_bugs=False
             ),
         )
+
+
+@pytest.mark.parametrize("design", [ReferenceDesign, RenewsOnlyTheTerm])
+def test_a_renewal_after_a_parked_amendment_carries_the_whole_contract(design: Any) -> None:
+    """The story of swarm seed 108: v2 (an upgrade) parks on an unmapped item, v3 (a renewal of
+    CPQ's latest lines) goes through, then operators fix the item and resume v2."""
+    machine = type("Machine", (ReferenceUnderChaos,), {"design_factory": design})()
+    machine.approve_a_quote(new=True, pick=0)
+    machine.quiet_hours()
+    machine.erp_master_data_gap()
+    machine.approve_a_quote(new=False, pick=0)
+    machine.quiet_hours()
+    assert machine.parked_workflows == {"Q-000002"}
+    machine.erp_master_data_fixed()
+    machine.renew_a_contract(pick=0)
+    machine.quiet_hours()
+    if design is ReferenceDesign:
+        machine.teardown()
+    else:
+        with pytest.raises(AssertionError, match="billing holds CT-000001 as"):
+            machine.teardown()
 
 
 TestReferenceUnderChaos = ReferenceUnderChaos.TestCase

@@ -36,12 +36,12 @@ def test_the_run_directory_and_summary(run_design: RunDesign) -> None:
     assert result.run_dir.name.startswith("5-")
     summary = json.loads((result.run_dir / "summary.json").read_text())
     assert summary["schema"] == "syncline.summary/1"
-    assert set(summary["systems"]) == {"erp", "billing", "support"}
+    assert set(summary["systems"]) == {"cpq", "erp", "billing", "support"}  # cpq: reconciled
     for calls in summary["systems"].values():
         assert set(calls["latency_s"]) == {"p50", "p95", "p99"}
         assert set(calls["errors"]) == {"business", "transient", "ambiguous"}
     assert [c["checker"] for c in summary["checkers"]] == [
-        "effect_once", "billing_to_support", "invoiced_before_entitled",
+        "human_time", "effect_once", "billing_to_support", "invoiced_before_entitled",
         "cases_on_stale_entitlement", "nothing_lost", "partial_updates", "monotonic_versions",
         "convergence", "lineage", "retry_hygiene", "end_to_end", "reconciliation", "cpq_to_erp",
     ]  # fmt: skip

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 
 from harness.designs import Context
+from harness.designs.reference import ReferenceDesign
 from harness.live.driver import LiveDriver
 from harness.live.journal import Journal
 from harness.live.orchestrator import Orchestrator, create_orchestrator_app
 from harness.live.serve import HistoryLog, Services, plan_services
-from harness.runner import resolve_design
 from harness.seeds import streams
 from simulators.http import Control, create_app
 from simulators.webhooks import sign
@@ -52,8 +52,10 @@ class World:
             for name, live in services.live.items()
         }  # fmt: skip
         self.journal = Journal(self.state / "journal.sqlite")
-        factory = resolve_design("reference", services.scenario.designs)
-        self.driver = LiveDriver(factory(), clients, self.journal, self.clock, self.history,
+        # No CPQ reconciliation: on this fake clock it would poll without pause, and these
+        # tests are about the journal (a webhook accepted before a crash is handled at restart).
+        design = ReferenceDesign(reconcile_every=None)
+        self.driver = LiveDriver(design, clients, self.journal, self.clock, self.history,
                                  Context(streams(7)("design.reference")))  # fmt: skip
         self.orchestrator = Orchestrator(self.driver, services.signing_secret, "admin",
                                          self.clock.unix)  # fmt: skip
