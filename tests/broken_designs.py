@@ -8,7 +8,9 @@ from typing import Any
 
 from harness.designs.api import Context
 from harness.designs.reference import ReferenceDesign
-from harness.effects import Effect, Reply
+from harness.effects import Call, Effect, Load, Note, Now, Reply, Status, Store
+from harness.engine.exceptions import TABLE as EXCEPTIONS
+from harness.engine.exceptions import ExceptionQueue
 from harness.engine.outbox import Outbox
 from harness.engine.retry import retry
 from simulators.base import DomainEvent
@@ -128,3 +130,89 @@ class RenewsOnlyTheTerm(ReferenceDesign):
     def _bring_billing_lines(self, ctx: Context, order: Any, again: str) -> Any:
         yield from ()
         return Reply({})
+
+
+class OwnRetryLoop(ReferenceDesign):
+    """Retries in a loop of its own: every attempt a fresh call (numbered 1 again), a second
+    apart, whatever Retry-After the vendor sent. Its own history shows no retry at all."""
+
+    name = "own-retry-loop"
+
+    def _call(
+        self, ctx: Context, system: str, operation: str, payload: Any, idem_key: Any = None,
+        confirm: Any = None,
+    ) -> Any:  # fmt: skip
+        reply = Reply({})
+        for _ in range(30):
+            reply = yield Call(system, operation, payload, idem_key)
+            if reply.error is None or reply.error.kind == "business":
+                return reply
+            yield ctx.sleep(1.0)
+        return reply
+
+
+class DropsALineInERP(ReferenceDesign):
+    """Books ERP's order without its last line but with the quote's total: totals reconcile,
+    lines do not."""
+
+    name = "drops-a-line-in-erp"
+
+    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+        if operation == "create_sales_order" and len(payload.get("lines", ())) > 1:
+            payload = {**payload, "lines": list(payload["lines"])[:-1]}
+        return (yield from super()._call(ctx, system, operation, payload, *rest))
+
+
+class KeepsExceptionsInMemory(ReferenceDesign):
+    """Sets exceptions aside in memory instead of its journal. Its history says "parked, with a
+    reason" all the same; a crash forgets them, and no operator can ever find that work again."""
+
+    name = "keeps-exceptions-in-memory"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exceptions = _InMemoryExceptions()
+
+
+class _InMemoryExceptions(ExceptionQueue):
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+
+    def park(self, workflow: str, code: str, reason: str, keys: Any) -> Generator[Any, Any, None]:
+        entry = yield Load(EXCEPTIONS, workflow)
+        now = yield Now()
+        changes = {"status": "parked", "code": code, "reason": reason, "parked_at": now}
+        self.entries[workflow] = {**(entry or {}), **changes}
+        yield Store(EXCEPTIONS, workflow, None)  # out of the journal: in memory only
+        yield Note("exceptions", workflow, "parked", {"code": code, "reason": reason})
+        yield Status(workflow, "parked", reason, keys)
+
+    def dead_letter(
+        self, workflow: str, step: str, code: str, reason: str, keys: Any
+    ) -> Generator[Any, Any, None]:
+        yield from self.park(workflow, code, reason, keys)
+
+    def take(self, workflow: str, action: str) -> Generator[Any, Any, dict[str, Any] | None]:
+        entry = self.entries.pop(workflow, None)
+        if entry is None:
+            yield Note("exceptions", workflow, "nothing_to_act_on", {"action": action})
+            return None
+        yield Note("exceptions", workflow, "taken", {"action": action})
+        return entry
+
+
+class FailsEvenVersions(ReferenceDesign):
+    """Gives up on every even contract version with a `failed` status: when the next version
+    carries the whole contract everywhere, only the failed workflow says that one was dropped."""
+
+    name = "fails-even-versions"
+
+    def on_quote_approved(self, ctx: Context, event: DomainEvent) -> Generator[Effect, Any, None]:
+        version = int(event.keys.get("contract_version", 1))
+        if version % 2 == 0:
+            keys = dict(event.keys)
+            yield ctx.status(str(keys["quote"]), "failed", "gave up on an even version", keys)
+            return
+        yield from super().on_quote_approved(ctx, event)

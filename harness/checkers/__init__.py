@@ -31,7 +31,7 @@ def build(scenario: Scenario) -> list[Checker]:
         BillingToSupportWindow(slo.billing_to_support, human),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
         CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
-        NothingLost(slo.nothing_lost),
+        NothingLost(slo.nothing_lost, human),
         PartialUpdates(slo.partial_updates),
         MonotonicVersions(slo.monotonic_versions),
         Convergence(slo.convergence),

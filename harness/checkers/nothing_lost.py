@@ -3,14 +3,22 @@
 Terminal means one of:
 - completed: ERP's contract, billing's subscription and support's entitlement all show the
   quote's contract version or a later one (a later amendment carries the whole contract, so
-  it accounts for the earlier version). Judged from the systems' records, not the design's word.
-- parked: the design put the workflow in its exception state with a reason a person can act on.
+  it accounts for the earlier version), unless the quote's own workflow ended `failed` or
+  `crashed`. Judged from the systems' records, not the design's word.
+- parked: an exception for it is held where operators find it at the end of the run (the
+  design's exception queue: `exceptions / held_at_end` records, harness/engine/exceptions.py
+  rule 6). A design that said "parked" but holds nothing (it kept its exceptions in memory, and
+  a crash took them) has lost the work, whatever its history says, even when a later version
+  carried the contract everywhere.
+- closed by people: the operations team skipped or compensated it.
 
-An approved quote that is neither, once its deadline has passed before the run ended, is lost;
-one whose deadline lies beyond the end of the run is undecided (the verdict is then unknown).
+An approved quote that is none of these, once its deadline has passed before the run ended, is
+lost; one whose deadline lies beyond the end of the run is undecided (the verdict is then
+unknown). Time it waited on people (`human_time`) does not count against the deadline.
 
 Every invoice, payment and invoice reversal billing announces must likewise reach ERP's ledger
-(a journal entry for that document) or be parked with a reason, within the same deadline.
+(a journal entry for that document) or be held as an exception at the end, within the same
+deadline.
 
 Every message a design staged in its outbox (an `outbox` policy record) must reach the broker
 (a `published` event with its id) within the same deadline.
@@ -22,9 +30,12 @@ listed as stuck, a figure to explain what was lost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, HOLDER_ENTITIES, Verdict, holder_slot, role
+from harness.checkers.human import HumanTime
+from harness.checkers.human import covered as covered_by
 from harness.history import (
     EventRecord,
     PolicyRecord,
@@ -41,6 +52,12 @@ SETTLED = frozenset({
     "completed", "superseded", "parked", "dead_lettered", "skipped", "compensated", "failed",
     "crashed", "interrupted", "error_file",
 })  # fmt: skip
+#: Statuses a workflow ends with when it did not do its work, whatever the systems show.
+FAILED = frozenset({"failed", "crashed"})
+#: Statuses a design reports work set aside for people with (checked against what it holds).
+SET_ASIDE = frozenset({"parked", "dead_lettered"})
+#: What the operations team does that closes work for good.
+CLOSED_BY_PEOPLE = frozenset({"operator.skip", "operator.compensate"})
 #: Billing events announcing a document for the ledger, and the key naming the document.
 LEDGER_DOCUMENTS = {
     "invoice.posted": "invoice", "payment.posted": "payment", "invoice.reversed": "credit_memo",
@@ -54,8 +71,9 @@ class NothingLost:
         EventRecord, StateRecord, WorkflowRecord, PolicyRecord, RunEnded,
     )  # fmt: skip
 
-    def __init__(self, slo: NothingLostSLO) -> None:
+    def __init__(self, slo: NothingLostSLO, human: HumanTime | None = None) -> None:
         self.slo = slo
+        self.human = human
         self.inputs = 0
         self.versions: dict[str, list[int]] = {}  # contract -> version in erp, billing, support
         self.pending: dict[str, dict[str, tuple[int, float, int]]] = {}  # contract -> quote -> ...
@@ -72,6 +90,13 @@ class NothingLost:
         self.postings_parked = 0
         self.working: dict[str, tuple[str, float, int]] = {}  # workflow -> last status, t, pos
         self.staged: dict[str, tuple[float, int]] = {}  # outbox messages not yet published
+        self.set_aside: dict[str, str] = {}  # quote or document -> the reason, while said so
+        self.set_aside_by: dict[str, str] = {}  # workflow -> the quote or document it set aside
+        self.held: set[str] = set()  # quotes and documents held as exceptions at the end
+        self.covered: dict[str, dict[str, Any]] = {}  # completed by a later version, for now
+        self.failed: list[dict[str, Any]] = []
+        self.closed_by_people = 0  # quotes
+        self.documents_closed = 0
         self.messages_staged = 0
         self.messages_published = 0
 
@@ -80,6 +105,10 @@ class NothingLost:
             if record.policy == "outbox" and record.event == "staged":
                 self.messages_staged += 1
                 self.staged[record.subject] = (record.t, position)
+            elif record.policy == "exceptions" and record.event == "held_at_end":
+                self._held(record.subject, record.details or {})
+            elif record.policy == "operations" and record.event in CLOSED_BY_PEOPLE:
+                self._closed_by_people(record.subject)
             return
         if isinstance(record, EventRecord):
             if record.type == "published":
@@ -102,8 +131,7 @@ class NothingLost:
                 self.working.pop(record.workflow, None)
             else:
                 self.working[record.workflow] = (record.status, record.t, position)
-            if record.status == "parked":
-                self._on_parked(position, record)
+            self._on_status(position, record)
         elif isinstance(record, RunEnded):
             self._close(record.t)
 
@@ -127,52 +155,98 @@ class NothingLost:
             if version <= settled:
                 del waiting[quote]
                 self.completed += 1
-                if record.t - approved_at > self.slo.deadline:
-                    self.late.append(self._entry(quote, contract, version, approved_at, position))
+                entry = self._entry(quote, contract, version, approved_at, position)
+                if version < settled:  # a later version carried it: if its own workflow fails...
+                    self.covered[quote] = entry
+                if self._waited(contract, approved_at, record.t) > self.slo.deadline:
+                    self.late.append(entry)
 
-    def _on_parked(self, position: int, record: WorkflowRecord) -> None:
-        for kind in LEDGER_DOCUMENTS.values():
-            document = record.keys.get(kind)
-            key = (kind, str(document))
-            if document is not None and (record.reason or "").strip() and key in self.documents:
-                del self.documents[key]
-                self.postings_parked += 1
+    def _on_status(self, position: int, record: WorkflowRecord) -> None:
+        quote = record.keys.get("quote")
+        subject = self._subject(record.keys) or (str(quote) if quote is not None else None)
+        if subject is None:
+            return
+        if record.status in SET_ASIDE:
+            if not (record.reason or "").strip():
+                if len(self.unexplained_parks) < EVIDENCE_LIMIT:
+                    self.unexplained_parks.append({"workflow": record.workflow,
+                                                   "workflow_position": position})  # fmt: skip
                 return
-        quote, contract = record.keys.get("quote"), record.keys.get("contract")
-        waiting = self.pending.get(str(contract), {})
-        if quote is None or str(quote) not in waiting:
+            self.set_aside[subject] = record.reason or ""
+            self.set_aside_by[record.workflow] = subject
             return
-        version, approved_at, approved_position = waiting[str(quote)]
-        if not (record.reason or "").strip():
-            if len(self.unexplained_parks) < EVIDENCE_LIMIT:
-                self.unexplained_parks.append({"quote": quote, "workflow_position": position})
+        self.set_aside.pop(subject, None)
+        covered = self.covered.pop(subject, None)
+        if covered is not None and record.status in FAILED:
+            self.completed -= 1
+            self.failed.append({**covered, "workflow_status": record.status,
+                                "reason": record.reason})  # fmt: skip
+
+    def _subject(self, keys: Mapping[str, Any]) -> str | None:
+        """A ledger document's key (`invoice:INV-1`) if the keys name one awaiting the ledger."""
+        for kind in LEDGER_DOCUMENTS.values():
+            document = keys.get(kind)
+            if document is not None and (kind, str(document)) in self.documents:
+                return f"{kind}:{document}"
+        return None
+
+    def _held(self, workflow: str, details: Mapping[str, Any]) -> None:
+        subject = self._subject(details)
+        if subject is None:
+            subject = str(details.get("quote", workflow))
+        self.held.add(subject)
+
+    def _closed_by_people(self, workflow: str) -> None:
+        subject = self.set_aside_by.pop(workflow, workflow)
+        self.set_aside.pop(subject, None)
+        kind, _, document = subject.partition(":")
+        if self.documents.pop((kind, document), None) is not None:
+            self.documents_closed += 1
             return
-        del waiting[str(quote)]
-        self.parked += 1
-        if record.t - approved_at > self.slo.deadline:
-            self.late.append(
-                self._entry(str(quote), str(contract), version, approved_at, approved_position)
-            )
+        for waiting in self.pending.values():
+            if subject in waiting:
+                del waiting[subject]
+                self.closed_by_people += 1
+                return
+
+    def _waited(self, contract: str, since: float, until: float) -> float:
+        """Time from `since` to `until`, less what the contract waited on people."""
+        if self.human is None:
+            return until - since
+        return until - since - covered_by(self.human.clipped(contract, since, until))
 
     def _close(self, end: float) -> None:
+        for quote, entry in self.covered.items():  # carried by a later version, but...
+            reason = self.set_aside.get(quote)
+            if reason is not None and quote not in self.held:  # ...its own work was forgotten
+                self.completed -= 1
+                self.lost.append({**entry, "why": _forgotten(reason)})
+                self.lost_quotes += 1
+        self.covered = {}
         for contract, waiting in self.pending.items():
             for quote, (version, approved_at, position) in waiting.items():
-                if end - approved_at > self.slo.deadline:
-                    entry = self._entry(quote, contract, version, approved_at, position)
-                    entry["systems_show"] = dict(
-                        zip(
-                            ("erp", "billing", "support"),
-                            self.versions.get(contract, [0, 0, 0]),
-                            strict=True,
-                        )
-                    )
-                    self.lost.append(entry)
-                    self.lost_quotes += 1
-                else:
+                if quote in self.held:
+                    self.parked += 1
+                    continue
+                entry = self._entry(quote, contract, version, approved_at, position)
+                reason = self.set_aside.get(quote)
+                if reason is None and self._waited(contract, approved_at, end) <= self.slo.deadline:
                     self.undecided += 1
+                    continue
+                entry["systems_show"] = dict(
+                    zip(("erp", "billing", "support"), self.versions.get(contract, [0, 0, 0]),
+                        strict=True)
+                )  # fmt: skip
+                if reason is not None:
+                    entry["why"] = _forgotten(reason)
+                self.lost.append(entry)
+                self.lost_quotes += 1
         self.pending = {}
         for (kind, document), (announced_at, position) in self.documents.items():
-            if end - announced_at > self.slo.deadline:
+            subject = f"{kind}:{document}"
+            if subject in self.held:
+                self.postings_parked += 1
+            elif subject in self.set_aside or end - announced_at > self.slo.deadline:
                 self.lost.append(
                     {kind: document, "announced_at": round(announced_at, 3), "position": position}
                 )
@@ -207,6 +281,7 @@ class NothingLost:
             "ledger_documents": self.documents_seen,
             "posted_to_ledger": self.posted,
             "ledger_parked": self.postings_parked,
+            "ledger_closed_by_operations": self.documents_closed,
             "ledger_lost": self.lost_documents,
             "messages_staged": self.messages_staged,
             "messages_published": self.messages_published,
@@ -214,6 +289,8 @@ class NothingLost:
             "approved": self.inputs,
             "completed": self.completed,
             "parked": self.parked,
+            "closed_by_operations": self.closed_by_people,
+            "failed": len(self.failed),
             "lost": self.lost_quotes,
             "late": len(self.late),
             "undecided": self.undecided,
@@ -223,13 +300,21 @@ class NothingLost:
         deadline = format_duration(self.slo.deadline)
         summary = (
             f"{self.inputs:,} approved quotes: {self.completed:,} completed, "
-            f"{self.parked:,} parked, {self.lost_quotes:,} lost, {len(self.late):,} late "
-            f"(deadline {deadline})"
+            f"{self.parked:,} held as exceptions at the end, "
+            + (f"{self.closed_by_people:,} closed by operations, " if self.closed_by_people else "")
+            + (f"{len(self.failed):,} failed, " if self.failed else "")
+            + f"{self.lost_quotes:,} lost, {len(self.late):,} late (deadline {deadline})"
         )
         if self.documents_seen:
             summary += (
                 f"; {self.documents_seen:,} billing documents: {self.posted:,} in the ERP ledger, "
-                f"{self.postings_parked:,} parked, {self.lost_documents:,} lost"
+                f"{self.postings_parked:,} held as exceptions, "
+                + (
+                    f"{self.documents_closed:,} closed by operations, "
+                    if self.documents_closed
+                    else ""
+                )
+                + f"{self.lost_documents:,} lost"
             )
         if self.messages_staged:
             summary += (
@@ -242,12 +327,21 @@ class NothingLost:
         ][: EVIDENCE_LIMIT // 2]
         if self.working:
             summary += f"; {len(self.working):,} workflows stuck mid-way"
-        evidence = (self.lost + self.late)[:EVIDENCE_LIMIT] + self.unexplained_parks
-        if self.lost or self.late:
+        broken = self.lost + self.failed + self.late
+        share = EVIDENCE_LIMIT // 4  # some of each kind, so none hides the others
+        evidence = self.lost[: 2 * share] + self.failed[:share] + self.late[:share]
+        evidence += self.unexplained_parks
+        if broken:
             evidence += stuck
-        if self.lost or self.late:
             return Verdict(self.name, "fail", summary, figures, slo, evidence)
         if not self.inputs or self.undecided:
             why = "no quote was approved" if not self.inputs else f"{self.undecided} undecided"
             return Verdict(self.name, "unknown", f"{summary}; {why}", figures, slo, evidence)
         return Verdict(self.name, "pass", summary, figures, slo, evidence)
+
+
+def _forgotten(reason: str) -> str:
+    return (
+        f"said parked ({reason}), but no exception is held for it at the end: operators "
+        "cannot find it"
+    )

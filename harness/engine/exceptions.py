@@ -11,11 +11,15 @@ Rules:
    records the action and how long the work waited; anything else is noted and left alone.
 5. Every change is a `policy` record (`exceptions` or `dead_letters`) in the history, and a
    workflow status with the reason.
+6. What operators can find is what the journal holds: at the end of a run the driver records
+   every parked or dead-lettered entry as `exceptions / held_at_end` (`held` below; live, the
+   orchestrator's `GET /exceptions`). Checkers count work as parked only if it is held there: a
+   design that keeps its exceptions in memory loses them in a crash, whatever it said.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
 from harness.effects import Effect, Load, Note, Now, Status, Store
@@ -73,3 +77,16 @@ class ExceptionQueue:
 def exception_queue() -> ExceptionQueue:
     """Business exceptions and dead letters, kept in the workflow journal."""
     return ExceptionQueue()
+
+
+def held(journal_entries: Iterable[tuple[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The parked and dead-lettered workflows of a journal's `workflow` table (rule 6), each
+    with what a `held_at_end` record says of it: status, code, and the business keys."""
+    found = []
+    for workflow, entry in journal_entries:
+        if not isinstance(entry, Mapping) or entry.get("status") not in EXCEPTIONAL:
+            continue
+        keys = dict((entry.get("event") or {}).get("keys") or {"quote": workflow})
+        details = {"status": entry["status"], "code": entry.get("code"), **keys}
+        found.append((workflow, {k: v for k, v in details.items() if v is not None}))
+    return found

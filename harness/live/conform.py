@@ -17,7 +17,6 @@ The orchestrator under test receives the services' webhooks (start `syncline ser
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import httpx
 
 from harness.checkers.security import FORGED_PREFIX, Security
 from harness.live.client import http_client
-from harness.live.judge import judge
+from harness.live.judge import judge, read_exceptions
 from harness.live.load import export_history, settle
 from harness.live.orchestrator import read_services
 from harness.live.serve import HistoryLog, RealClock
@@ -59,12 +58,13 @@ def run_conform(plan: ConformPlan) -> RunResult:
     try:
         asyncio.run(_drive(plan, described, notes, clock, seed))
         asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
-        asyncio.run(_exceptions(plan, described, notes, clock))
+        listed = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
+        _note_exceptions(listed, notes, clock)
         exported = asyncio.run(export_history(plan.services_dir, run_dir))
     finally:
         notes.close()
     return judge(plan.services_dir, run_dir, [exported, run_dir / "conformance.jsonl"],
-                 design="conform", extra_checkers=[Security()])  # fmt: skip
+                 design="conform", extra_checkers=[Security()], held=listed)  # fmt: skip
 
 
 async def _drive(
@@ -137,17 +137,9 @@ async def _probe(
                "subject": kind, "event": "probe", "details": details})  # fmt: skip
 
 
-async def _exceptions(
-    plan: ConformPlan, described: dict[str, Any], notes: HistoryLog, clock: RealClock
-) -> None:
-    """The orchestrator's own account of what it parked, if it gives one."""
-    async with http_client(plan.orchestrator, described["admin_token"], timeout=10.0) as client:
-        try:
-            answer = await client.get("/exceptions")
-            listed = answer.json() if answer.status_code == 200 else []
-        except (httpx.HTTPError, json.JSONDecodeError):
-            listed = []
-    for entry in listed if isinstance(listed, list) else []:
+def _note_exceptions(listed: list[dict[str, Any]], notes: HistoryLog, clock: RealClock) -> None:
+    """The orchestrator's own account of what it parked, as workflow statuses with reasons."""
+    for entry in listed:
         workflow = str(entry.get("workflow", ""))
         if not workflow:
             continue

@@ -10,13 +10,24 @@ time, with no drain), so throughput is per hour of what actually ran.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from harness import checkers
 from harness.checkers.base import Checker
-from harness.history import SCHEMA, HistoryWriter, RunEnded, RunStarted, fan_out, from_dict
+from harness.history import (
+    SCHEMA,
+    HistoryWriter,
+    PolicyRecord,
+    RunEnded,
+    RunStarted,
+    fan_out,
+    from_dict,
+)
+from harness.live.client import http_client
 from harness.metrics import RunMetrics
 from harness.runner import RunResult, summarize, write_summary
 from harness.scenario import Scenario, parse
@@ -32,9 +43,12 @@ def judge(
     design: str = "live",
     reports: bool = True,
     extra_checkers: Sequence[Checker] = (),
+    held: Sequence[Mapping[str, Any]] = (),
 ) -> RunResult:
     """Merge `sources` (by default the services' and the orchestrator's histories) into
-    `run_dir` and judge them with the scenario in `services_dir`."""
+    `run_dir` and judge them with the scenario in `services_dir`. `held` is what the
+    orchestrator's `GET /exceptions` listed at the end: recorded as `held_at_end`, it is where
+    operators find parked work (harness/engine/exceptions.py, rule 6)."""
     scenario_file = services_dir / "scenario.yaml"
     scenario = parse(scenario_file.read_text(encoding="utf-8"), str(scenario_file))
     lines: list[dict[str, Any]] = []
@@ -59,6 +73,8 @@ def judge(
                         judged.horizon_s, SCHEMA))  # fmt: skip
         for record in events:
             sink(from_dict(record))
+        for workflow, details in held_details(held):
+            sink(PolicyRecord(judged.horizon_s, "exceptions", workflow, "held_at_end", details))
         sink(RunEnded(judged.horizon_s))
         count = history.count
     verdicts = tuple(dispatch.verdicts())
@@ -88,3 +104,30 @@ def _faults(events: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, 
         {"party": party, "kind": kind, "start_s": round(start, 3), "end_s": round(end, 3)}
         for (party, kind), start, end in sorted(windows, key=lambda w: w[1])
     ]
+
+
+async def read_exceptions(orchestrator: str, admin_token: str) -> list[dict[str, Any]]:
+    """What the orchestrator lists at `GET /exceptions` (empty if it serves no such list)."""
+    async with http_client(orchestrator, admin_token, timeout=10.0) as client:
+        try:
+            answer = await client.get("/exceptions")
+            listed = answer.json() if answer.status_code == 200 else []
+        except (httpx.HTTPError, json.JSONDecodeError):
+            listed = []
+    return (
+        [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else []
+    )
+
+
+def held_details(listed: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Each listed exception as (workflow, a `held_at_end` record's details), in order."""
+    found = []
+    for entry in listed:
+        workflow = str(entry.get("workflow", ""))
+        if not workflow:
+            continue
+        given = entry.get("keys")
+        keys: dict[str, Any] = dict(given) if isinstance(given, dict) else {"quote": workflow}
+        details = {"status": str(entry.get("status", "parked")), "code": entry.get("code"), **keys}
+        found.append((workflow, {k: v for k, v in details.items() if v is not None}))
+    return sorted(found, key=lambda item: item[0])

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from harness.live.client import http_client
-from harness.live.judge import judge
+from harness.live.judge import judge, read_exceptions
 from harness.runner import RunResult, new_directory
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -53,9 +53,11 @@ def run_load(plan: LoadPlan, seed: int) -> tuple[RunResult, int]:
     environment = {**os.environ, "SYNCLINE_SERVICES": str(plan.services_dir / "tokens.json")}
     locust = subprocess.run(locust_command(plan, run_dir), env=environment, check=False)
     asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
+    described = json.loads((plan.services_dir / "tokens.json").read_text(encoding="utf-8"))
+    held = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
     exported = asyncio.run(export_history(plan.services_dir, run_dir))
     orchestrator_history = plan.services_dir / "orchestrator" / "history.jsonl"
-    result = judge(plan.services_dir, run_dir, [exported, orchestrator_history])
+    result = judge(plan.services_dir, run_dir, [exported, orchestrator_history], held=held)
     return result, locust.returncode
 
 

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -59,6 +60,9 @@ PARAMETERS = ("latency_factor", "error_rate", "probability", "factor", "tax_code
 
 
 def _start(value: object) -> datetime | float:
+    if isinstance(value, str) and "T" in value:  # a calendar time written as text, as a
+        with contextlib.suppress(ValueError):  # resolved scenario.yaml writes it
+            value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a fault's start needs a time zone, e.g. 2026-03-03T10:00:00Z")

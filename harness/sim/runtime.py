@@ -35,6 +35,8 @@ from harness.effects import (
     Status,
     Store,
 )
+from harness.engine.exceptions import TABLE as EXCEPTIONS_TABLE
+from harness.engine.exceptions import held
 from harness.faults import FaultSchedule, FaultWindow, build_schedule
 from harness.history import (
     FaultRecord,
@@ -143,6 +145,8 @@ class Simulation:
         if "orchestrator.started" in self.design.subscriptions:
             self._spawn(DomainEvent("START", "orchestrator.started", ORCHESTRATOR, 0.0, {}, {}))
         env.run(until=scenario.horizon_s)
+        for workflow, details in held(sorted(self.journal.get(EXCEPTIONS_TABLE, {}).items())):
+            self.record(PolicyRecord(env.now, "exceptions", workflow, "held_at_end", details))
         self.record(RunEnded(scenario.horizon_s))
         if self.progress is not None:
             self.progress(scenario.horizon_s)

@@ -8,7 +8,14 @@ from harness.checkers.consistency import InvoicedBeforeEntitled
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.windows import BillingToSupportWindow
-from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
+from harness.history import (
+    EventRecord,
+    PolicyRecord,
+    Record,
+    RunEnded,
+    StateRecord,
+    WorkflowRecord,
+)
 from harness.scenario import InvoicedBeforeEntitledSLO, NothingLostSLO, WindowSLO
 
 WINDOW_SLO = WindowSLO(p50=60, p95=600, max=3600)
@@ -153,7 +160,17 @@ def test_nothing_lost() -> None:
     parked = WorkflowRecord(
         50, "Q-CT-1-1", "parked", {"quote": "Q-CT-1-1", "contract": "CT-1"}, "TAX"
     )
-    assert feed(NothingLost(slo), [approval(0, 1), parked, RunEnded(200_000)]).status == "pass"  # type: ignore[attr-defined]
+    held = PolicyRecord(
+        200_000, "exceptions", "Q-CT-1-1", "held_at_end", {"status": "parked", "quote": "Q-CT-1-1"}
+    )
+    verdict = feed(NothingLost(slo), [approval(0, 1), parked, held, RunEnded(200_000)])
+    assert verdict.status == "pass" and verdict.figures["parked"] == 1  # type: ignore[attr-defined]
+    # said parked, but held nowhere operators look: lost, even when v2 carried the contract
+    forgotten = feed(NothingLost(slo), [approval(0, 1), parked, RunEnded(200_000)])
+    assert forgotten.status == "fail" and "no exception is held" in forgotten.evidence[0]["why"]  # type: ignore[attr-defined]
+    carried = [approval(0, 1), parked, approval(60, 2), *settled(100, 2), RunEnded(200_000)]
+    verdict = feed(NothingLost(slo), carried)
+    assert verdict.figures["lost"] == 1 and verdict.figures["completed"] == 1  # type: ignore[attr-defined]
     silent = WorkflowRecord(50, "Q-CT-1-1", "parked", {"quote": "Q-CT-1-1", "contract": "CT-1"}, "")
     verdict = feed(NothingLost(slo), [approval(0, 1), silent, RunEnded(200_000)])
     assert verdict.status == "fail" and verdict.figures["lost"] == 1  # type: ignore[attr-defined]

@@ -164,7 +164,8 @@ def test_a_preset_override_round_trips_through_the_resolved_yaml(tmp_path: Path)
     ],
 )
 def test_fault_specs(tmp_path: Path, fault: str, expected: str | None) -> None:
-    path = broken(tmp_path, "\nslo:", f"\nfaults:\n  - {fault}\nslo:")
+    crash = "  - {kind: orchestrator_crash, target: orchestrator, start: 2026-03-02T10:30:00Z"
+    path = broken(tmp_path, crash, f"  - {fault}\n#")  # in place of the seed scenario's fault
     if expected is None:
         assert len(load(str(path)).faults) == 1
     else:
