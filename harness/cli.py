@@ -411,7 +411,10 @@ def _print_verdicts(verdicts: Sequence[Verdict]) -> None:
     click.echo(f"  {'CHECKER'.ljust(width)}  VERDICT  RESULT")
     for verdict in verdicts:
         label = click.style(verdict.status.ljust(7), fg=STATUS_COLOURS[verdict.status])
-        click.echo(f"  {verdict.checker.ljust(width)}  {label}  {verdict.summary}")
+        summary = verdict.summary
+        if verdict.shown != verdict.status:  # a pass whose hazards never occurred
+            summary = click.style(f"not exercised: {verdict.coverage}; ", fg="yellow") + summary
+        click.echo(f"  {verdict.checker.ljust(width)}  {label}  {summary}")
     click.echo()
 
 

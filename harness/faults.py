@@ -104,7 +104,20 @@ def draw_swarm(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
             if kind == "master_data_gap":
                 _draw_gap(rng, scenario, fault)
             drawn.append(fault)
+    _crash_while_busy(rng, drawn, scenario.duration)
     return sorted(drawn, key=lambda f: (f["start"], f["kind"]))
+
+
+def _crash_while_busy(rng: random.Random, drawn: list[dict[str, Any]], latest: float) -> None:
+    """Crashes land where they find work: at a random time most find the orchestrator idle. The
+    first crash lands inside a drawn master-data gap, once refused work has piled up (parked);
+    another inside a drawn outage or read-only window (work retrying, in flight)."""
+    crashes = [f for f in drawn if f["kind"] == "orchestrator_crash"]
+    gaps = [f for f in drawn if f["kind"] == "master_data_gap"]
+    down = [f for f in drawn if f["kind"] in ("outage", "read_only")]
+    for crash, busy in zip(crashes, [*gaps[:1], *down[:1]], strict=False):
+        at = busy["start"] + round(busy["duration"] * rng.uniform(0.3, 0.9))
+        crash["start"] = min(at, round(latest))
 
 
 def with_swarm(scenario: Scenario, seed: int) -> Scenario:

@@ -110,11 +110,12 @@ def swarm_command(
         click.echo(f"  {point['label'].ljust(width)}{_rate(point['passed'])}")
     checker_names = list(dict.fromkeys(c for r in results for c in r["checkers"]))
     width = max(len(name) for name in checker_names) + 2
-    click.echo(f"\n  {'CHECKER'.ljust(width)}SEEDS PASSED (all scenarios)")
+    click.echo(f"\n  {'CHECKER'.ljust(width)}{'EXERCISED':<12}SEEDS PASSED (all scenarios)")
     for name in checker_names:
         judged = [r for r in results if name in r["checkers"]]
         passed = sum(1 for r in judged if r["checkers"][name] == "pass")
-        click.echo(f"  {name.ljust(width)}{_rate(pass_rate(passed, len(judged)))}")
+        tested = exercised(results, name)
+        click.echo(f"  {name.ljust(width)}{tested:<12}{_rate(pass_rate(passed, len(judged)))}")
     failing = failing_seeds(swarm_plan, results)
     click.echo(f"\n  failing seeds: {len(failing)} of {len(results)}")
     for seed in failing[:SHOWN_FAILURES]:
@@ -135,3 +136,9 @@ def _rate(entry: dict[str, object]) -> str:
     from reports.sweep import rate  # noqa: PLC0415 - matplotlib only where used
 
     return rate(entry)
+
+
+def exercised(results: Sequence[dict[str, object]], checker: str) -> str:
+    from reports.swarm import exercised as counted  # noqa: PLC0415 - jinja only where used
+
+    return counted(results, checker)

@@ -244,6 +244,7 @@ def outcome(
         "status": checkers.worst(v.status for v in verdicts),
         "checkers": {v.checker: v.status for v in verdicts},
         "causes": {v.checker: v.summary for v in verdicts if v.status != "pass"},
+        "exercised": {v.checker: v.exercised for v in verdicts if v.exercised is not None},
         "figures": figures,
         "slo": slos,
         "workflows": dict(summary["workflows"]),

@@ -44,7 +44,12 @@ def write_junit(runs: GateRuns, path: Path) -> Path:
             case = ET.SubElement(
                 suite, "testcase", classname=f"syncline.{scenario}", name=verdict.checker
             )
-            _properties(case, {**_flat(verdict.figures), **_flat(verdict.slo, "slo.")})
+            coverage = (
+                {"exercised": verdict.exercised, "coverage": verdict.coverage}
+                if verdict.exercised is not None
+                else {}
+            )
+            _properties(case, {**coverage, **_flat(verdict.figures), **_flat(verdict.slo, "slo.")})
             if verdict.status != "pass":
                 tag = "failure" if verdict.status == "fail" else "error"
                 problem = ET.SubElement(case, tag, message=verdict.summary, type=verdict.status)

@@ -33,7 +33,8 @@ def render_markdown(
     ]
     for verdict in summary["checkers"]:
         out.append(
-            f"| `{verdict['checker']}` | {ICONS[verdict['status']]} | {verdict['summary']} |"
+            f"| `{verdict['checker']}` | {ICONS[verdict['status']]} | {_not_exercised(verdict)}"
+            f"{verdict['summary']} |"
         )
     out += ["", "## Workflows", ""]
     out += [f"- {status}: {count:,}" for status, count in summary["workflows"].items()]
@@ -96,3 +97,10 @@ def seconds(value: float | None) -> str:
 
 def compact(item: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in item.items())
+
+
+def _not_exercised(verdict: dict[str, Any]) -> str:
+    """`*Not exercised:* no duplicate was delivered. ` for a pass nothing put to the test."""
+    if verdict.get("exercised") is False and verdict["status"] == "pass":
+        return f"*Not exercised: {verdict['coverage']}.* "
+    return ""

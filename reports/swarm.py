@@ -14,8 +14,9 @@ from harness.sweep import read_plan, read_results
 from reports.html import ENVIRONMENT
 from reports.sweep import rate
 
-#: Per checker: its pass rate in each scenario (None where it did not run), and overall.
-CheckerRow = tuple[str, list[Mapping[str, Any] | None], Mapping[str, Any]]
+#: Per checker: its pass rate in each scenario (None where it did not run), overall, and in how
+#: many seeds a hazard it judges occurred ("exercised") of those it ran in.
+CheckerRow = tuple[str, list[Mapping[str, Any] | None], Mapping[str, Any], str]
 
 
 def write_swarm_report(directory: Path) -> list[Path]:
@@ -45,8 +46,14 @@ def checker_table(
         cells = [point["checkers"].get(name) for point in aggregates["points"]]
         judged = [r for r in results if name in r["checkers"]]
         passed = sum(1 for r in judged if r["checkers"][name] == "pass")
-        rows.append((name, cells, pass_rate(passed, len(judged))))
+        rows.append((name, cells, pass_rate(passed, len(judged)), exercised(results, name)))
     return rows
+
+
+def exercised(results: Sequence[Mapping[str, Any]], checker: str) -> str:
+    """`87/100`: the seeds in which a hazard the checker judges occurred ("–" if it has none)."""
+    known = [r["exercised"][checker] for r in results if checker in r.get("exercised", {})]
+    return f"{sum(known)}/{len(known)}" if known else "–"
 
 
 def render_swarm_markdown(
@@ -66,15 +73,19 @@ def render_swarm_markdown(
         "",
         "## Seeds that passed, per checker",
         "",
-        "| checker | all scenarios | " + " | ".join(p["label"] for p in points) + " |",
-        "|---|---|" + "---|" * len(points),
-    ]
-    for name, cells, overall in table:
+        "*Exercised in*: the seeds in which a hazard the checker judges occurred (a duplicate "
+        "delivered, an answer lost, a system down, a crash with work in flight, ...).",
+        "",
+        "| checker | exercised in | all scenarios | " + " | ".join(p["label"] for p in points)
+        + " |",
+        "|---|---|---|" + "---|" * len(points),
+    ]  # fmt: skip
+    for name, cells, overall, tested in table:
         shown = [rate(cell) if cell else "–" for cell in cells]
-        lines.append(f"| `{name}` | {rate(overall)} | " + " | ".join(shown) + " |")
+        lines.append(f"| `{name}` | {tested} | {rate(overall)} | " + " | ".join(shown) + " |")
     lines.append(
-        f"| **every checker** | {rate(every)} | " + " | ".join(rate(p["passed"]) for p in points)
-        + " |"
+        f"| **every checker** | | {rate(every)} | "
+        + " | ".join(rate(p["passed"]) for p in points) + " |"
     )  # fmt: skip
     lines += ["", f"## Seeds that did not pass ({len(failing)})", ""]
     if not failing:

@@ -34,7 +34,7 @@ def build(scenario: Scenario) -> list[Checker]:
         NothingLost(slo.nothing_lost, human),
         PartialUpdates(slo.partial_updates),
         MonotonicVersions(slo.monotonic_versions),
-        Convergence(slo.convergence),
+        Convergence(slo.convergence, human),
         Lineage(slo.lineage),
         RetryHygiene(slo.retry_hygiene),
         EndToEnd(slo.end_to_end, scenario.duration, human),

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol
 
-from harness.history import Record, StateRecord
+from harness.history import PolicyRecord, Record, StateRecord
 
 Status = Literal["pass", "fail", "unknown"]
 _RANK: Mapping[str, int] = {"pass": 0, "unknown": 1, "fail": 2}
@@ -35,9 +35,20 @@ class Verdict:
     figures: Mapping[str, Any] = field(default_factory=dict)
     slo: Mapping[str, Any] = field(default_factory=dict)
     evidence: Sequence[Mapping[str, Any]] = ()
+    #: Whether a hazard the checker judges occurred in the run (None: not applicable), and
+    #: which ones did, or (not exercised) what did not happen (harness/checkers/hazards.py).
+    exercised: bool | None = None
+    coverage: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The verdict as people read it: `pass — not exercised` when nothing tested it."""
+        if self.exercised is False and self.status == "pass":
+            return "pass — not exercised"
+        return self.status
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "checker": self.checker,
             "status": self.status,
             "summary": self.summary,
@@ -45,6 +56,10 @@ class Verdict:
             "slo": dict(self.slo),
             "evidence": [dict(item) for item in self.evidence],
         }
+        if self.exercised is not None:
+            found["exercised"] = self.exercised
+            found["coverage"] = self.coverage
+        return found
 
 
 class Checker(Protocol):
@@ -62,8 +77,15 @@ class Checker(Protocol):
 CONTRACT_HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
 #: The entities of the contract holders, for checkers' `entities`.
 HOLDER_ENTITIES = frozenset(entity for _, entity in CONTRACT_HOLDERS)
-#: Workflow statuses that hand work to people: an open exception explains a contract's gap.
-OPEN_EXCEPTIONS = frozenset({"parked", "dead_lettered"})
+
+
+def held_contract(record: PolicyRecord) -> str | None:
+    """The contract an exception held at the end of the run names (harness/engine/exceptions.py
+    rule 6: work set aside counts only where operators find it), if the record is one."""
+    if record.policy != "exceptions" or record.event != "held_at_end" or not record.details:
+        return None
+    contract = record.details.get("contract")
+    return None if contract is None else str(contract)
 
 
 def holder_slot(record: StateRecord) -> int | None:
@@ -133,12 +155,18 @@ def share_verdict(
 
 
 class Dispatch:
-    """Feeds each record to the checkers that want its type, counting positions."""
+    """Feeds each record to the checkers that want its type, counting positions; a fold of the
+    run's hazards goes along, and each verdict says whether its hazards occurred."""
 
     def __init__(self, checkers: Sequence[Checker]) -> None:
+        from harness.checkers.hazards import Hazards  # noqa: PLC0415 - it imports this module
+
         self.checkers = tuple(checkers)
         self.position = 0
+        self.hazards = Hazards()
         self._routes: dict[type, list[Checker]] = {}
+        for kind in self.hazards.wants:
+            self._routes.setdefault(kind, []).append(self.hazards)  # type: ignore[arg-type]
         for checker in self.checkers:
             for kind in checker.wants:
                 self._routes.setdefault(kind, []).append(checker)
@@ -166,4 +194,11 @@ class Dispatch:
         return self._by_entity[entity]
 
     def verdicts(self) -> list[Verdict]:
-        return [checker.verdict() for checker in self.checkers]
+        found = []
+        for checker in self.checkers:
+            verdict = checker.verdict()
+            coverage = self.hazards.coverage(verdict.checker)
+            if coverage is not None:
+                verdict = replace(verdict, exercised=coverage[0], coverage=coverage[1])
+            found.append(verdict)
+        return found

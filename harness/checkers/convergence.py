@@ -2,8 +2,10 @@
 
 `partial_updates` asks whether the three agree with each other; this asks whether they agree
 with the truth the sales floor approved. Three systems stuck together on version 2 when CPQ
-approved version 3 pass the first and fail this one. A contract with a workflow still parked
-or dead-lettered is a managed exception, counted apart, not a divergence.
+approved version 3 pass the first and fail this one. A contract with an exception held where
+operators find it at the end (parked or dead-lettered in the design's exception queue) is a
+managed exception, counted apart, not a divergence; so is one whose latest version the
+operations team decided not to do (skipped, or compensated: `human_time`, rule 4).
 """
 
 from __future__ import annotations
@@ -13,25 +15,28 @@ from typing import Any, ClassVar
 from harness.checkers.base import (
     EVIDENCE_LIMIT,
     HOLDER_ENTITIES,
-    OPEN_EXCEPTIONS,
     Status,
     Verdict,
+    held_contract,
     holder_slot,
 )
-from harness.history import EventRecord, Record, RunEnded, StateRecord, WorkflowRecord
+from harness.checkers.human import HumanTime
+from harness.history import EventRecord, PolicyRecord, Record, RunEnded, StateRecord
 from harness.scenario.slos import ConvergenceSLO
 
 
 class Convergence:
     name: ClassVar[str] = "convergence"
-    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, WorkflowRecord, RunEnded)
+    wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, PolicyRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
-    def __init__(self, slo: ConvergenceSLO | None = None) -> None:
+    def __init__(self, slo: ConvergenceSLO | None = None, human: HumanTime | None = None) -> None:
         self.slo = slo or ConvergenceSLO()
+        self.human = human
+        self.closed_by_people = 0
         self.approved: dict[str, int] = {}  # contract -> latest approved version
         self.held: dict[str, list[int]] = {}  # contract -> ERP, billing, support versions
-        self.open: dict[str, str] = {}  # workflow -> contract, while parked or dead-lettered
+        self.held_by_exceptions: set[str] = set()  # contracts, at the end
         self.diverged: list[dict[str, Any]] = []
         self.excused = 0
 
@@ -46,20 +51,21 @@ class Convergence:
             if slot is not None and "contract_version" in record.keys:
                 held = self.held.setdefault(str(record.keys.get("contract")), [0, 0, 0])
                 held[slot] = int(record.keys["contract_version"])
-        elif isinstance(record, WorkflowRecord):
-            owner = record.keys.get("contract")
-            if record.status in OPEN_EXCEPTIONS and owner is not None:
-                self.open[record.workflow] = str(owner)
-            else:
-                self.open.pop(record.workflow, None)
+        elif isinstance(record, PolicyRecord):
+            named = held_contract(record)
+            if named is not None:
+                self.held_by_exceptions.add(named)
         elif isinstance(record, RunEnded):
-            excused = set(self.open.values())
+            closed = self.human.closed if self.human is not None else set()
             for contract, version in sorted(self.approved.items()):
                 held = self.held.get(contract, [0, 0, 0])
                 if held == [version] * 3:
                     continue
-                if contract in excused:
+                if contract in self.held_by_exceptions:
                     self.excused += 1
+                    continue
+                if (contract, version) in closed:
+                    self.closed_by_people += 1
                     continue
                 self.diverged.append(
                     {"contract": contract, "approved": version,
@@ -70,15 +76,17 @@ class Convergence:
         diverged = len(self.diverged)
         figures = {
             "contracts": len(self.approved), "diverged": diverged,
-            "held_by_exceptions": self.excused,
+            "held_by_exceptions": self.excused, "closed_by_operations": self.closed_by_people,
         }  # fmt: skip
         slo = {"max_diverged": self.slo.max_diverged}
         if not self.approved:
             return Verdict(self.name, "unknown", "no quote was approved", figures, slo)
+        agreeing = len(self.approved) - diverged - self.excused - self.closed_by_people
         summary = (
-            f"{len(self.approved) - diverged - self.excused:,} of {len(self.approved):,} "
-            f"contracts end on CPQ's latest approved version everywhere; {diverged:,} diverged, "
-            f"{self.excused:,} held by open exceptions"
+            f"{agreeing:,} of {len(self.approved):,} contracts end on CPQ's latest approved "
+            f"version everywhere; {diverged:,} diverged, {self.excused:,} held by open exceptions"
         )
+        if self.closed_by_people:
+            summary += f", {self.closed_by_people:,} whose latest version operations closed"
         status: Status = "fail" if diverged > self.slo.max_diverged else "pass"
         return Verdict(self.name, status, summary, figures, slo, self.diverged[:EVIDENCE_LIMIT])

@@ -3,8 +3,8 @@
 The seed document's failure pattern is "partially updating downstream systems": billing shows
 an amendment ERP never booked, or support never hears of it. When the run ends (after its
 drain), every contract must show the same version in ERP's contract, billing's subscription and
-support's entitlement, unless a workflow for that contract is parked or dead-lettered, which is
-a managed exception an operator can see and act on.
+support's entitlement, unless an exception for that contract is held where operators find it at
+the end (parked or dead-lettered in the design's exception queue): a managed exception.
 
 It also measures how long contracts were exposed in a partial state during the run (from the
 first system moving to a version until the last catches up), which is normal for seconds or
@@ -18,21 +18,21 @@ from typing import Any, ClassVar
 from harness.checkers.base import (
     EVIDENCE_LIMIT,
     HOLDER_ENTITIES,
-    OPEN_EXCEPTIONS,
     Status,
     Verdict,
+    held_contract,
     holder_slot,
     percentile,
     rounded,
 )
-from harness.history import Record, RunEnded, StateRecord, WorkflowRecord
+from harness.history import PolicyRecord, Record, RunEnded, StateRecord
 from harness.scenario.slos import PartialUpdatesSLO
 from harness.units import format_duration
 
 
 class PartialUpdates:
     name: ClassVar[str] = "partial_updates"
-    wants: ClassVar[tuple[type, ...]] = (StateRecord, WorkflowRecord, RunEnded)
+    wants: ClassVar[tuple[type, ...]] = (StateRecord, PolicyRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
     def __init__(self, slo: PartialUpdatesSLO | None = None) -> None:
@@ -40,8 +40,7 @@ class PartialUpdates:
         self.versions: dict[str, list[int]] = {}
         self.partial_since: dict[str, float] = {}
         self.exposures: list[float] = []
-        #: workflow -> its contract, while the workflow is an open exception
-        self.open_exceptions: dict[str, str] = {}
+        self.held_by_exceptions: set[str] = set()  # contracts, at the end
         self.partial: list[dict[str, Any]] = []
         self.explained = 0
 
@@ -58,17 +57,15 @@ class PartialUpdates:
                 self.partial_since[contract] = record.t
             elif agreeing and contract in self.partial_since:
                 self.exposures.append(record.t - self.partial_since.pop(contract))
-        elif isinstance(record, WorkflowRecord):
-            owner = record.keys.get("contract")
-            if owner is not None and record.status in OPEN_EXCEPTIONS:
-                self.open_exceptions[record.workflow] = str(owner)
-            elif owner is not None:
-                self.open_exceptions.pop(record.workflow, None)
+        elif isinstance(record, PolicyRecord):
+            held = held_contract(record)
+            if held is not None:
+                self.held_by_exceptions.add(held)
         elif isinstance(record, RunEnded):
             self._close(record.t)
 
     def _close(self, end: float) -> None:
-        excused = set(self.open_exceptions.values())
+        excused = self.held_by_exceptions
         for contract, since in self.partial_since.items():
             if contract in excused:
                 self.explained += 1
