@@ -27,6 +27,7 @@ from harness.history import read_history
 from harness.pool import Task
 from harness.runner import EXIT_CODES, RunResult
 from harness.scenario import Scenario, ScenarioError, load, parse, shipped_scenarios
+from harness.shrink_command import shrink_command
 from harness.sim.runtime import Progress
 from harness.swarm_command import swarm_command
 from harness.sweep_command import sweep_command
@@ -474,3 +475,4 @@ def _unavailable(name: str, missing: str | None) -> None:
 _add_live_commands()
 main.add_command(sweep_command)
 main.add_command(swarm_command)
+main.add_command(shrink_command)

@@ -143,6 +143,8 @@ def run(
         run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
     verdicts, summary = simulate(scenario, factory, seed, run_dir / "history.jsonl", progress)
+    if isinstance(design, str):  # how to load the design again (`syncline shrink`)
+        summary["design_spec"] = design
     write_summary(run_dir, summary)
     if reports is not None:
         reports(run_dir)
