@@ -52,6 +52,8 @@ BUSINESS_ID_FIELDS = (
     ("order_id", "order"),
     ("subscription_id", "subscription"),
     ("invoice_id", "invoice"),
+    ("payment_id", "payment"),
+    ("credit_memo_id", "credit_memo"),
     ("customer_id", "customer"),
 )
 

@@ -5,7 +5,8 @@ Judged from what each vendor saw, never from the design's own attempt numbers: a
 identified by its system, operation and the business IDs it names, and an invoke of a request
 whose last answer was a failure (refused, transient, or no answer) is a retry of it, however the
 design counted. Retrying after a business refusal cannot help and repeats it, unless the
-operations team acted on the quote in between (fixed its master data, resumed it); reads (`get_`,
+operations team acted in between (fixed the quote's master data, or asked for the work again:
+the call is made handling an operator's event, its trace says so); reads (`get_`,
 `find_`, `list_`, `check_`) answer "not found" as a matter of course and are not judged for it.
 Retrying before the Retry-After the server sent is what rate limits punish. Amplification is
 invokes per request, per system.
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
 from harness.history import CallRecord, PolicyRecord, Record
+from harness.scenario.operations import OPERATOR_EVENT_PREFIX
 from harness.scenario.slos import RetryHygieneSLO
 
 #: Seconds of slack when comparing a retry's time with the Retry-After it was given.
@@ -62,7 +64,8 @@ class RetryHygiene:
                 return
             failed_at, kind, retry_after = failed
             if kind == "business":
-                if not record.operation.startswith(READS):
+                asked = (record.trace or "").startswith(OPERATOR_EVENT_PREFIX)
+                if not asked and not record.operation.startswith(READS):
                     self.business_retries += 1
                     self._note("business error retried", record, position)
             elif retry_after is not None and record.t + SLACK_S < failed_at + retry_after:

@@ -21,6 +21,10 @@ from pydantic import model_validator
 from harness.scenario.types import PositiveDuration, Spec
 from simulators.availability import WEEKDAYS
 
+#: The ids of the events the operations team sends (`OPS-000001`); the calls a design makes
+#: handling one carry it as their trace, so a checker can tell work people asked for.
+OPERATOR_EVENT_PREFIX = "OPS-"
+
 
 class BusinessHours(Spec):
     days: str = "mon-fri"

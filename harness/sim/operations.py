@@ -26,7 +26,7 @@ import simpy
 
 from harness.effects import Note
 from harness.history import PolicyRecord, Sink
-from harness.scenario.operations import BusinessHours, OperationsSpec
+from harness.scenario.operations import OPERATOR_EVENT_PREFIX, BusinessHours, OperationsSpec
 from simulators.base import DomainEvent
 
 #: The event operators send for each `then:` of a rule.
@@ -115,7 +115,7 @@ class OperationsTeam:
         self._sent += 1
         self.send(
             DomainEvent(
-                f"OPS-{self._sent:06d}", action, "operations", self.env.now,
+                f"{OPERATOR_EVENT_PREFIX}{self._sent:06d}", action, "operations", self.env.now,
                 {"workflow": workflow}, {"quote": workflow},
             )
         )  # fmt: skip

@@ -164,8 +164,8 @@ def test_a_preset_override_round_trips_through_the_resolved_yaml(tmp_path: Path)
     ],
 )
 def test_fault_specs(tmp_path: Path, fault: str, expected: str | None) -> None:
-    crash = "  - {kind: orchestrator_crash, target: orchestrator, start: 2026-03-02T10:30:00Z"
-    path = broken(tmp_path, crash, f"  - {fault}\n#")  # in place of the seed scenario's fault
+    seed_faults = SEED.read_text(encoding="utf-8").split("\nfaults:", 1)[1].split("\n\n", 1)[0]
+    path = broken(tmp_path, seed_faults, f"\n  - {fault}")  # in place of the seed's faults
     if expected is None:
         assert len(load(str(path)).faults) == 1
     else:
