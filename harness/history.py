@@ -18,6 +18,9 @@ from typing import IO, Any, ClassVar
 
 Keys = Mapping[str, str | int]
 SCHEMA = "syncline.history/1"
+#: The trace of calls the world makes for itself (customers, billing staff), not the design:
+#: `world:customers`. Checkers of the integration leave them out.
+WORLD_TRACE = "world:"
 
 
 @dataclass(frozen=True, slots=True)

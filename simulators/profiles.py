@@ -95,12 +95,26 @@ class CallDecision:
     retry_after: float | None = None
 
 
+class Draws:
+    """The random streams one caller's decisions draw from: a system's callers each get their
+    own (`Behaviour.draws_for`), so one caller's traffic never moves another's draws, while
+    all of them meet the same conditions, limits and capacity."""
+
+    __slots__ = ("errors", "ghost", "latency", "lost")
+
+    def __init__(self, streams: Streams, prefix: str) -> None:
+        self.latency = streams(f"{prefix}.latency")
+        self.ghost = streams(f"{prefix}.ghost")
+        self.lost = streams(f"{prefix}.lost")
+        self.errors = streams(f"{prefix}.errors")
+
+
 class Behaviour:
     """A profile bound to its streams, limiter state and live conditions."""
 
     __slots__ = (
-        "_errors", "_ghost", "_latency", "_limiters", "_lost", "_webhooks", "conditions",
-        "in_service", "profile", "system",
+        "_draws", "_limiters", "_streams", "_webhooks", "conditions", "in_service", "profile",
+        "system",
     )  # fmt: skip
 
     def __init__(self, profile: Profile, system: str, streams: Streams) -> None:
@@ -108,17 +122,20 @@ class Behaviour:
         self.system = system
         self.conditions = Conditions()
         self.in_service = 0
-        self._latency = streams(f"{system}.latency")
-        self._ghost = streams(f"{system}.ghost")
-        self._lost = streams(f"{system}.lost")
-        self._errors = streams(f"{system}.errors")
+        self._streams = streams
+        self._draws = Draws(streams, system)  # the integration's calls
         self._webhooks = streams(f"{system}.webhooks")
         self._limiters: list[tuple[Limiter, LimitAnswer]] = [
             (limit.limiter(), limit.answer) for limit in profile.rate_limits
         ]
 
-    def decide(self, now: float, write: bool = True) -> CallDecision:
+    def draws_for(self, caller: str) -> Draws:
+        """Streams of the system's own for another caller (the world's customers and staff)."""
+        return Draws(self._streams, f"{self.system}.{caller}")
+
+    def decide(self, now: float, write: bool = True, draws: Draws | None = None) -> CallDecision:
         profile, conditions = self.profile, self.conditions
+        draws = draws or self._draws
         timeout = profile.client_timeout_s
         if "partition" in conditions:
             return CallDecision("lost", timeout, "partition")
@@ -134,20 +151,20 @@ class Behaviour:
         cap = profile.concurrency
         if cap is not None and cap.mode == "reject" and self.in_service >= cap.limit:
             return self._refuse("concurrency", cap.answer, cap.answer.retry_after_for(0.0))
-        latency = profile.latency.sample(self._latency)
+        latency = profile.latency.sample(draws.latency)
         latency *= conditions.worst("brownout", "latency_factor", 1.0)
         error_rate = conditions.worst("brownout", "error_rate", 0.0)
-        if error_rate > 0 and self._errors.random() < error_rate:
+        if error_rate > 0 and draws.errors.random() < error_rate:
             answer = profile.unavailable
             return CallDecision("refuse", latency, "brownout", answer.status, answer.code)
         if profile.lost_request_probability > 0 and (
-            self._lost.random() < profile.lost_request_probability
+            draws.lost.random() < profile.lost_request_probability
         ):
             return CallDecision("lost", timeout, "lost")
         ghost = max(
             profile.ghost_write_probability, conditions.worst("ghost_writes", "probability", 0)
         )
-        if ghost > 0 and self._ghost.random() < ghost:
+        if ghost > 0 and draws.ghost.random() < ghost:
             return CallDecision("ghost", latency, "ghost")
         if latency > timeout:
             return CallDecision("ghost", latency, "timeout")

@@ -1,4 +1,23 @@
-"""The checkers a scenario runs, built with its SLOs; each a fold over the history."""
+"""The checkers a scenario runs, built with its SLOs; each a fold over the history.
+
+Principles every checker follows (each is proven by a design in tests/broken_designs.py that
+breaks it and fails the checker, while the reference passes the same runs):
+
+1. Judge from what the vendor systems saw and hold: their calls (invoke / ok / fail / info),
+   their records and the events they sent, plus what the harness itself did (faults, the
+   operations team). Never from what a design reports about itself: its attempt numbers, its
+   workflow statuses. A design's word may make a verdict stricter (a workflow it says failed is
+   not counted as done), never more lenient.
+2. Work set aside for people counts only while it is held where operators find it at the end
+   of the run: the design's exception queue (`held_at_end` records; live, `GET /exceptions`).
+   "Parked, with a reason" in a history is not enough: a crash may have taken it.
+3. Reconcile line by line (SKU, quantity, amount, currency) as well as by totals.
+4. Time a vendor could not take a write (outage, maintenance, read-only, partition) and time
+   work waited on people (`human_time`) are excused from the integration's latency SLOs and
+   reported beside the raw figures; how long people took is judged on its own.
+5. A verdict says whether the hazards it judges actually occurred in the run (`exercised`):
+   a pass nothing put to the test is shown as "not exercised" (harness/checkers/hazards.py).
+"""
 
 from __future__ import annotations
 

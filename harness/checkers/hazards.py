@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from harness.checkers.base import role
-from harness.history import CallRecord, EventRecord, FaultRecord, Record, WorkflowRecord
+from harness.history import (
+    WORLD_TRACE,
+    CallRecord,
+    EventRecord,
+    FaultRecord,
+    Record,
+    WorkflowRecord,
+)
 
 #: Each hazard, and how its absence reads.
 HAZARDS: Mapping[str, str] = {
@@ -76,6 +83,8 @@ class Hazards:
     def observe(self, position: int, record: Record) -> None:
         counts = self.counts
         if type(record) is CallRecord:
+            if record.trace is not None and record.trace.startswith(WORLD_TRACE):
+                return  # the world's own traffic: not the integration's hazard
             if record.type == "info":
                 counts["answer_lost"] += 1
             elif record.type == "fail":

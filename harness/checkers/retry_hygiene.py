@@ -9,7 +9,8 @@ operations team acted in between (fixed the quote's master data, or asked for th
 the call is made handling an operator's event, its trace says so); reads (`get_`,
 `find_`, `list_`, `check_`) answer "not found" as a matter of course and are not judged for it.
 Retrying before the Retry-After the server sent is what rate limits punish. Amplification is
-invokes per request, per system.
+invokes per request, per system. The world's own calls (customers, billing staff: their trace
+starts `world:`) are not the integration's, and are left out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
-from harness.history import CallRecord, PolicyRecord, Record
+from harness.history import WORLD_TRACE, CallRecord, PolicyRecord, Record
 from harness.scenario.operations import OPERATOR_EVENT_PREFIX
 from harness.scenario.slos import RetryHygieneSLO
 
@@ -54,6 +55,8 @@ class RetryHygiene:
                         del self.failed[request]
             return
         assert isinstance(record, CallRecord)
+        if record.trace is not None and record.trace.startswith(WORLD_TRACE):
+            return
         if record.type == "invoke":
             request = (record.system, record.operation, tuple(sorted((record.keys or {}).items())))
             self.pending[record.call] = request

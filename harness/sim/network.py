@@ -25,7 +25,7 @@ import simpy
 from harness.effects import Call, CallError, ErrorKind, Reply
 from harness.history import CallRecord, EventRecord, Sink, StateRecord
 from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRecord
-from simulators.profiles import Behaviour, CallDecision
+from simulators.profiles import Behaviour, CallDecision, Draws
 from simulators.webhooks import sign
 
 #: Called for each delivery of an event that reached the design.
@@ -60,7 +60,10 @@ class Network:
 
     # -- calls -------------------------------------------------------------------------
 
-    def call(self, call: Call, trace: str | None) -> Generator[simpy.Event, Any, Reply]:
+    def call(
+        self, call: Call, trace: str | None, draws: Draws | None = None
+    ) -> Generator[simpy.Event, Any, Reply]:
+        """Enact one call; `draws` are the caller's own streams (the integration's by default)."""
         env = self.env
         system = self.systems[call.system]
         behaviour = self.behaviours[call.system]
@@ -75,7 +78,7 @@ class Network:
             )
         )  # fmt: skip
         finish = _Finish(self, self._next_call, call, trace, started)
-        decision = behaviour.decide(started, call.operation not in system.reads)
+        decision = behaviour.decide(started, call.operation not in system.reads, draws)
         if decision.fate == "lost" or (decision.fate == "refuse" and decision.cause != "brownout"):
             yield env.timeout(decision.delay)
             return finish.refused(decision)

@@ -51,6 +51,7 @@ from harness.seeds import streams
 from harness.sim.broker import Broker
 from harness.sim.network import Network
 from harness.sim.operations import OperationsTeam
+from harness.sim.world_calls import WorldCalls
 from harness.systems import build_systems
 from harness.workload import Workload, poisson_arrivals
 from harness.world import World
@@ -89,6 +90,7 @@ class Simulation:
         self.systems: dict[str, SystemOfRecord] = built.by_name
         self.behaviours = built.behaviours
         self.network = Network(self.env, self.systems, self.behaviours, record, epoch)
+        self.world_calls = WorldCalls(self.env, self.network, self.behaviours)
         self.network.subscribed = frozenset(design.subscriptions)
         self.network.deliver = self._spawn
         self.broker = Broker(
@@ -284,13 +286,14 @@ class Simulation:
     def _support_cases(self, rate: float) -> Generator[simpy.Event, Any, None]:
         """Customers with contracts open cases; the agent sees what support shows then."""
         rng = self._streams("workload.cases")
-        support = self.systems["support"]
         for at in poisson_arrivals(rate, rng, self.scenario.duration):
             yield self.env.timeout(at - self.env.now)
             if self.cpq.contract_ids:
                 contract = self.cpq.table("contract")[rng.choice(self.cpq.contract_ids)]
                 request = {"customer_id": contract["customer_id"], "severity": rng.randint(1, 4)}
-                self.network.commit(support.handle("open_case", request, self.env.now))
+                self.env.process(
+                    self.world_calls.call("support", "open_case", request, "customers")
+                )
 
     def _customers_and_billing_staff(self, event: DomainEvent) -> None:
         """Customers pay invoices; billing staff reverse the disputed ones."""
@@ -321,7 +324,8 @@ class Simulation:
             if invoice["balance"] <= 0:
                 return
             request["amount"] = invoice["balance"]
-        self.network.commit(billing.handle(operation, request, self.env.now))
+        who = "customers" if operation == "apply_payment" else "billing_staff"
+        yield from self.world_calls.call("billing", operation, request, who)
 
     def _sell(self, quote: Payload) -> None:
         """A sales rep creates a quote in CPQ and gets it approved."""
