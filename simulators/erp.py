@@ -218,8 +218,9 @@ class ERP(SystemOfRecord):
 
     def op_find_journal_entries(self, payload: Payload, now: float) -> Payload:
         """The journal entries posted for a billing document (a search on its external id):
-        `{"source": "invoice" | "payment" | "credit_memo", "reference": its id}`."""
-        source, reference = str(payload["source"]), str(payload["reference"])
+        `{"source": "invoice" | "payment" | "credit_memo", "<source>_id": its id}`."""
+        source = str(payload["source"])
+        reference = str(payload[f"{source}_id"])
         found = [
             entry_id
             for entry_id, entry in self.table("journal_entry").items()

@@ -26,9 +26,9 @@ class Posting:
 
     @property
     def lookup(self) -> dict[str, str]:
-        """`find_journal_entries`' request for this posting: its source document."""
+        """`find_journal_entries`' request for this posting: its source document, by its id."""
         source = self.operation.removeprefix("post_")
-        return {"source": source, "reference": str(self.request[f"{source}_id"])}
+        return {"source": source, f"{source}_id": str(self.request[f"{source}_id"])}
 
 
 def posting_for(event: DomainEvent) -> Posting:
