@@ -173,7 +173,9 @@ class ReferenceDesign:
         yield ctx.status(workflow, "started", keys=dict(event.keys))
         yield from self._post(ctx, workflow, event)
 
-    def _post(self, ctx: Context, workflow: str, event: DomainEvent) -> Steps:
+    def _post(
+        self, ctx: Context, workflow: str, event: DomainEvent, uncertain: bool = False
+    ) -> Steps:
         try:
             posting = ledger.posting_for(event)
         except canonical.MappingError as error:
@@ -189,7 +191,7 @@ class ReferenceDesign:
             lambda reply: bool(reply.body.get("journal_entry_ids")),
         )
         reply = yield from self._call(
-            ctx, erp, posting.operation, posting.request, posting.idem_key, posted
+            ctx, erp, posting.operation, posting.request, posting.idem_key, posted, uncertain
         )
         if (yield from self._parked_on(ctx, reply, workflow, posting.keys, "ERP ledger")):
             return
@@ -327,12 +329,14 @@ class ReferenceDesign:
             saved["event_id"], saved["type"], saved["system"], saved["occurred_at"],
             saved["payload"], saved["keys"],
         )  # fmt: skip
+        # A resumed workflow may have sent its next write before the crash or the failure that
+        # stopped it: where a vendor may ignore keys, look before writing again.
         if journal.get("kind") == "posting":
-            yield from self._post(ctx, f"post:{event.event_id}", event)
+            yield from self._post(ctx, f"post:{event.event_id}", event, uncertain=True)
         else:
-            yield from self._workflow(ctx, canonical.quote(event))
+            yield from self._workflow(ctx, canonical.quote(event), uncertain=True)
 
-    def _workflow(self, ctx: Context, quote: canonical.Quote) -> Steps:
+    def _workflow(self, ctx: Context, quote: canonical.Quote, uncertain: bool = False) -> Steps:
         contract, version, workflow = quote.contract_id, quote.contract_version, quote.quote_id
         keys = self._keys(quote)
         if self.guard_versions:
@@ -346,7 +350,9 @@ class ReferenceDesign:
             yield from self._close(ctx, workflow, "superseded", keys, reason)
             return
         needs_writing = state["written"] < version or not self.guard_versions
-        if needs_writing and not (yield from self._write_downstream(ctx, quote, state, keys)):
+        if needs_writing and not (
+            yield from self._write_downstream(ctx, quote, state, keys, uncertain)
+        ):
             return
         if self.guard_versions:
             yield ctx.release(f"contract:{contract}")
@@ -356,10 +362,15 @@ class ReferenceDesign:
         # Support should follow billing's callout; if it has not within the grace period,
         # the quote has everything the entitlement needs.
         yield ctx.sleep(self.entitlement_grace)
-        yield from self._entitle(ctx, quote.entitlement(), "fallback")
+        yield from self._entitle(ctx, quote.entitlement(), "fallback", uncertain)
 
     def _write_downstream(
-        self, ctx: Context, quote: canonical.Quote, state: dict[str, int], keys: Keys
+        self,
+        ctx: Context,
+        quote: canonical.Quote,
+        state: dict[str, int],
+        keys: Keys,
+        uncertain: bool = False,
     ) -> Generator[Effect, Any, bool]:
         """Validate, then ERP order and contract, then billing; False if the workflow parked."""
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
@@ -378,6 +389,7 @@ class ReferenceDesign:
                 lambda reply: bool(reply.body.get("order_ids")),
                 lambda reply: Reply({"order_id": reply.body["order_ids"][-1]}),
             ),
+            uncertain,
         )  # fmt: skip
         if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
             return False
@@ -516,7 +528,13 @@ class ReferenceDesign:
         yield ctx.store("contract", contract, dict(state))
         return {"orders": orders, "contract_back_to": back_to}
 
-    def _entitle(self, ctx: Context, entitlement: canonical.Entitlement, source: str) -> Steps:
+    def _entitle(
+        self,
+        ctx: Context,
+        entitlement: canonical.Entitlement,
+        source: str,
+        uncertain: bool = False,
+    ) -> Steps:
         """Bring support to the entitlement's contract version, once, whichever path is first."""
         contract, version = entitlement.contract_id, entitlement.contract_version
         if self.guard_versions:
@@ -533,7 +551,7 @@ class ReferenceDesign:
             confirm = Confirm(read, lambda reply: _shows(reply, entitlement))
         reply = yield from self._call(
             ctx, "support", "upsert_entitlement", entitlement.request(),
-            f"{contract}:v{version}:support", confirm,
+            f"{contract}:v{version}:support", confirm, uncertain,
         )  # fmt: skip
         if reply.error is not None:
             for workflow in self.awaiting.get(contract, {}).values():
@@ -612,13 +630,18 @@ class ReferenceDesign:
         payload: Mapping[str, Any],
         idem_key: str | None = None,
         confirm: Confirm | None = None,
+        look_first: bool = False,
     ) -> Generator[Effect, Any, Reply]:
+        """The call, retried; with `confirm`, an ambiguous answer is checked by reading back,
+        and with `look_first` the read comes before the first attempt too (a resumed write)."""
+        breaker = self.breakers.get(system)
+        if confirm is not None and look_first:
+            found = yield from call_with_retry(confirm.read, self.policy, ctx.rng, breaker)
+            if found.ok and confirm.applied(found):
+                yield ctx.note("confirm", system, "already_applied", {"operation": operation})
+                return confirm.answer(found) if confirm.answer else Reply(found.body)
         call = Call(system, operation, payload, idem_key if self.idempotency_keys else None)
-        return (
-            yield from call_with_retry(
-                call, self.policy, ctx.rng, self.breakers.get(system), confirm
-            )
-        )
+        return (yield from call_with_retry(call, self.policy, ctx.rng, breaker, confirm))
 
     def _parked_on(
         self, ctx: Context, reply: Reply, workflow: str, keys: Keys, step: str

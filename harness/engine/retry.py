@@ -11,7 +11,9 @@ Rules:
    returned after that many attempts.
 5. With a `Confirm`, an ambiguous answer is first checked by reading back: if the write shows,
    it counts as done and is not sent again. This is how a write to a vendor without
-   idempotency keys stays effect-once.
+   idempotency keys stays effect-once. A request that went unanswered for T seconds may still
+   be in the vendor's hands for about as long again, so the read waits that long (or the
+   backoff, if longer) before it looks.
 6. With a circuit breaker, each attempt first asks it; while it is open the work parks (sleeps
    until it half-opens) instead of failing; every state change is noted in the history.
 """
@@ -103,6 +105,7 @@ def call_with_retry(
             if attempt == call.attempt
             else Call(call.system, call.operation, call.payload, call.idem_key, attempt)
         )
+        sent = (yield Now()) if confirm is not None else 0.0
         reply: Reply = yield attempt_call
         if breaker is not None:
             failed = reply.error is not None and reply.error.kind != "business"
@@ -111,14 +114,19 @@ def call_with_retry(
                 yield Note("breaker", call.system, changed, {"after": call.operation})
         if reply.error is None:
             return reply
+        backed_off = False
         if reply.error.kind == "ambiguous" and confirm is not None:
+            unanswered = (yield Now()) - sent
+            yield Sleep(max(policy.delay(attempt, reply.error, rng), unanswered))
+            backed_off = True
             check = yield from call_with_retry(confirm.read, policy, rng, breaker)
             if check.ok and confirm.applied(check):
                 yield Note("confirm", call.system, "applied", {"operation": call.operation})
                 return confirm.answer(check) if confirm.answer else Reply(check.body)
         if not policy.retries(reply.error, attempt):
             return reply
-        yield Sleep(policy.delay(attempt, reply.error, rng))
+        if not backed_off:
+            yield Sleep(policy.delay(attempt, reply.error, rng))
         attempt += 1
 
 

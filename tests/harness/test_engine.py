@@ -20,15 +20,26 @@ BUSINESS = Reply({}, CallError("business", "TAX_CODE_MISSING"))
 OK = Reply({"order_id": "SO-1"})
 
 
-def drive(steps: object, replies: list[Reply]) -> tuple[list[object], Reply]:
-    """Answer each Call with the next reply and each Sleep with None; collect the effects."""
+def drive(
+    steps: object, replies: list[Reply], call_takes: float = 30.0
+) -> tuple[list[object], Reply]:
+    """Answer each Call with the next reply (`call_takes` seconds later), each Sleep with None
+    (the clock moves on by its seconds) and each Now with the clock; collect the effects."""
     effects: list[object] = []
     answer: object = None
+    clock = 0.0
     try:
         while True:
             effect = steps.send(answer)  # type: ignore[attr-defined]
             effects.append(effect)
-            answer = replies.pop(0) if isinstance(effect, Call) else None
+            answer = None
+            if isinstance(effect, Call):
+                clock += call_takes
+                answer = replies.pop(0)
+            elif isinstance(effect, Sleep):
+                clock += effect.seconds
+            elif isinstance(effect, Now):
+                answer = clock
     except StopIteration as done:
         return effects, done.value
 
@@ -195,6 +206,9 @@ def test_confirm_reads_back_before_resending_an_ambiguous_write() -> None:
     calls = [e for e in effects if isinstance(e, Call)]
     assert [c.operation for c in calls] == ["upsert_entitlement", "get_entitlement"]
     assert reply.ok and reply.body["contract_version"] == 3
+    # unanswered for 30 s, the write may be in the vendor's hands as long again: wait, then look
+    between = effects[effects.index(calls[0]) : effects.index(calls[1])]
+    assert [e.seconds for e in between if isinstance(e, Sleep)] == [30.0]
     effects, reply = drive(
         call_with_retry(write, retry(), random.Random(0), confirm=confirm),
         [lost, Reply({"contract_version": 2}), OK],
