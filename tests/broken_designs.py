@@ -140,7 +140,7 @@ class OwnRetryLoop(ReferenceDesign):
 
     def _call(
         self, ctx: Context, system: str, operation: str, payload: Any, idem_key: Any = None,
-        confirm: Any = None,
+        *rest: Any,
     ) -> Any:  # fmt: skip
         reply = Reply({})
         for _ in range(30):
