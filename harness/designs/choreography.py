@@ -92,6 +92,9 @@ class Choreography:
         keys = _keys(quote.quote_id, quote.contract_id, quote.contract_version)
         yield ctx.status(quote.quote_id, "started", keys=keys)
         if self.versioned:
+            # Check, then write: one contract at a time in this adapter, or two versions could
+            # both pass the check (a partitioned consumer does the same). Released at the end.
+            yield ctx.acquire(f"erp-adapter:{quote.contract_id}")
             held = yield from ctx.call_with_retry(
                 self.policy, "erp", "get_contract", {"contract_id": quote.contract_id}
             )
@@ -116,6 +119,8 @@ class Choreography:
         order = message.payload
         contract, version = str(order["contract_id"]), int(order["contract_version"])
         keys = _keys(str(order["quote_id"]), contract, version)
+        if self.versioned:
+            yield ctx.acquire(f"billing-adapter:{contract}")
         found = yield from ctx.call_with_retry(
             self.policy, "billing", "get_subscription", {"contract_id": contract}
         )
@@ -142,6 +147,7 @@ class Choreography:
         entitlement = canonical.subscription(_vendor_event(message)).entitlement()
         contract, version = entitlement.contract_id, entitlement.contract_version
         if self.versioned:
+            yield ctx.acquire(f"support-adapter:{contract}")
             held = yield from ctx.call_with_retry(
                 self.policy, "support", "get_entitlement", {"contract_id": contract}
             )
