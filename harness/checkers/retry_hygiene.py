@@ -10,7 +10,9 @@ the call is made handling an operator's event, its trace says so); reads (`get_`
 `find_`, `list_`, `check_`) answer "not found" as a matter of course and are not judged for it.
 Retrying before the Retry-After the server sent is what rate limits punish. Amplification is
 invokes per request, per system. The world's own calls (customers, billing staff: their trace
-starts `world:`) are not the integration's, and are left out.
+starts `world:`) are not the integration's, and are left out. An orchestrator that crashed
+lost what it knew in memory, when to come back included: its Retry-After obligations end with
+the crash (a business refusal does not: retrying it is as pointless after a restart).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict
-from harness.history import WORLD_TRACE, CallRecord, PolicyRecord, Record
+from harness.history import WORLD_TRACE, CallRecord, FaultRecord, PolicyRecord, Record
 from harness.scenario.operations import OPERATOR_EVENT_PREFIX
 from harness.scenario.slos import RetryHygieneSLO
 
@@ -32,7 +34,7 @@ Request = tuple[str, str, tuple[tuple[str, str | int], ...]]
 
 class RetryHygiene:
     name: ClassVar[str] = "retry_hygiene"
-    wants: ClassVar[tuple[type, ...]] = (CallRecord, PolicyRecord)
+    wants: ClassVar[tuple[type, ...]] = (CallRecord, PolicyRecord, FaultRecord)
 
     def __init__(self, slo: RetryHygieneSLO | None = None) -> None:
         self.slo = slo or RetryHygieneSLO()
@@ -47,6 +49,14 @@ class RetryHygiene:
         self.evidence: list[dict[str, Any]] = []
 
     def observe(self, position: int, record: Record) -> None:
+        restarted = (type(record) is FaultRecord and record.fault == "orchestrator_crash") or (
+            type(record) is PolicyRecord and record.policy == "orchestrator"
+        )
+        if restarted:
+            self.failed = {r: f for r, f in self.failed.items() if f[1] == "business"}
+            return
+        if type(record) is FaultRecord:
+            return
         if type(record) is PolicyRecord:
             if record.policy == "operations":  # people acted: trying again may now help
                 for request in self.refused_quotes.pop(record.subject, ()):

@@ -60,6 +60,8 @@ class Orchestrator:
         """Tell the design it started (or restarted), then finish what a crash interrupted."""
         journal, design = self.driver.journal, self.driver.design
         lifecycle = "orchestrator.started" if journal.empty else "orchestrator.restarted"
+        if not journal.empty:  # what the process knew in memory (when to come back) is gone
+            self._note("restarted", "orchestrator", {}, policy="orchestrator")
         pending = journal.pending()
         if lifecycle in design.subscriptions:
             now = self.driver.clock.now()
@@ -117,9 +119,11 @@ class Orchestrator:
         )  # fmt: skip
         self.driver.spawn(event)
 
-    def _note(self, event: str, subject: str, details: dict[str, Any]) -> None:
+    def _note(
+        self, event: str, subject: str, details: dict[str, Any], policy: str = "security"
+    ) -> None:
         record: Record = {"kind": "policy", "t": round(self.driver.clock.now(), 6),
-                          "policy": "security", "subject": subject, "event": event,
+                          "policy": policy, "subject": subject, "event": event,
                           "details": details}  # fmt: skip
         self.driver.record(record)
 
