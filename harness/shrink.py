@@ -109,7 +109,13 @@ class Shrinker:
             {**self.state.data, "faults": subset}, "faults", f"{len(subset)} of {len(faults)}"
         ))  # fmt: skip
         self.state.data["faults"] = kept
-        self.state.steps.append(f"faults {len(faults)} → {len(kept)}")
+        named = ", ".join(
+            f"{f['kind']} {f.get('target') or '-'.join(f.get('between', []))} at {f['start']}"
+            for f in kept
+        )
+        self.state.steps.append(
+            f"faults {len(faults)} → {len(kept)}" + (f": {named}" if kept else "")
+        )
 
     def _duration(self) -> None:
         data = self.state.data
