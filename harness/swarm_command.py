@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from harness.aggregate import pass_rate
 from harness.checkers.base import worst
 from harness.runner import EXIT_CODES
 from harness.swarm import failing_seeds, plan_swarm
-from harness.sweep import SweepInterrupted, execute, open_executor, read_plan, start
-from harness.sweep_command import EXIT_INTERNAL, EXIT_INTERRUPTED, _progress
+from harness.sweep import read_plan
+from harness.sweep_command import run_plan
 from harness.units import format_duration
 
 #: How many failing seeds the terminal lists (swarm.md lists them all).
@@ -82,22 +81,9 @@ def swarm_command(
         f"{'s' if len(swarm_plan.points) != 1 else ''} × {len(swarm_plan.seeds)} seeds "
         f"({swarm_plan.seeds[0]}–{swarm_plan.seeds[-1]}) = {swarm_plan.runs} runs"
     )
-    began = time.perf_counter()
-    with open_executor(executor_spec, workers) as (executor, slots):
-        directory = resume_dir or start(swarm_plan, Path(out))
-        click.echo(f"  {executor_spec}, {slots} runs at once · swarm directory: {directory}")
-        try:
-            with _progress(swarm_plan.runs) as progress:
-                results = execute(directory, executor, slots, None, False, progress)
-        except SweepInterrupted as stopped:
-            why = "interrupted" if stopped.cause is None else f"a run failed ({stopped.cause})"
-            click.echo(
-                f"\n{why}: {stopped.done} of {stopped.total} runs are kept in {directory}; "
-                f"finish with: syncline swarm --resume {directory}",
-                err=True,
-            )
-            sys.exit(EXIT_INTERRUPTED if stopped.cause is None else EXIT_INTERNAL)
-    wall = time.perf_counter() - began
+    directory, results, wall = run_plan(
+        swarm_plan, "swarm", executor_spec, workers, resume_dir, Path(out)
+    )
     from harness.aggregate import write_aggregates  # noqa: PLC0415 - scipy only where used
     from reports.swarm import write_swarm_report  # noqa: PLC0415 - jinja likewise
 

@@ -15,6 +15,7 @@ from harness.sweep import (
     Progress,
     SweepError,
     SweepInterrupted,
+    SweepPlan,
     execute,
     open_executor,
     parse_variation,
@@ -111,22 +112,9 @@ def sweep_command(
     )
     for point in sweep_plan.points if sweep_plan.variations else ():
         click.echo(f"  {point.folder}  {point.label}")
-    began = time.perf_counter()
-    with open_executor(executor_spec, workers) as (executor, slots):
-        directory = resume_dir or start(sweep_plan, Path(out))  # once the executor is there
-        click.echo(f"  {executor_spec}, {slots} runs at once · sweep directory: {directory}")
-        try:
-            with _progress(sweep_plan.runs) as progress:
-                results = execute(directory, executor, slots, batch_size, keep_runs, progress)
-        except SweepInterrupted as stopped:
-            why = "interrupted" if stopped.cause is None else f"a run failed ({stopped.cause})"
-            click.echo(
-                f"\n{why}: {stopped.done} of {stopped.total} runs are kept in {directory}; "
-                f"finish with: syncline sweep --resume {directory}",
-                err=True,
-            )
-            sys.exit(EXIT_INTERRUPTED if stopped.cause is None else EXIT_INTERNAL)
-    wall = time.perf_counter() - began
+    directory, results, wall = run_plan(
+        sweep_plan, "sweep", executor_spec, workers, resume_dir, Path(out), batch_size, keep_runs
+    )
     from harness.aggregate import write_aggregates  # noqa: PLC0415 - scipy only where used
     from reports.sweep import write_sweep_report  # noqa: PLC0415 - matplotlib likewise
 
@@ -137,6 +125,37 @@ def sweep_command(
     click.echo(f"  report:        {directory / 'sweep.html'}")
     click.echo(f"  markdown:      {directory / 'sweep.md'}")
     click.echo(f"  aggregates:    {directory / 'aggregates.json'}")
+
+
+def run_plan(
+    sweep_plan: SweepPlan,
+    command: str,
+    executor_spec: str,
+    workers: int | None,
+    resume_dir: Path | None,
+    out: Path,
+    batch_size: int | None = None,
+    keep_runs: bool = False,
+) -> tuple[Path, list[dict[str, Any]], float]:
+    """Run what the plan still lacks, with a progress bar: (its directory, every result, wall
+    seconds). Interrupted or failed, it says how to resume with `syncline COMMAND --resume` and
+    exits 130 or 4."""
+    began = time.perf_counter()
+    with open_executor(executor_spec, workers) as (executor, slots):
+        directory = resume_dir or start(sweep_plan, out)  # once the executor is there
+        click.echo(f"  {executor_spec}, {slots} runs at once · {command} directory: {directory}")
+        try:
+            with _progress(sweep_plan.runs) as progress:
+                results = execute(directory, executor, slots, batch_size, keep_runs, progress)
+        except SweepInterrupted as stopped:
+            why = "interrupted" if stopped.cause is None else f"a run failed ({stopped.cause})"
+            click.echo(
+                f"\n{why}: {stopped.done} of {stopped.total} runs are kept in {directory}; "
+                f"finish with: syncline {command} --resume {directory}",
+                err=True,
+            )
+            sys.exit(EXIT_INTERRUPTED if stopped.cause is None else EXIT_INTERNAL)
+    return directory, results, time.perf_counter() - began
 
 
 #: What the terminal shows per point: (heading, figure, scale, unit).

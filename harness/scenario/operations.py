@@ -94,3 +94,23 @@ def business_seconds(
             total += max(0.0, (min(closes, end) - max(now, opens)).total_seconds())
         now = datetime.combine(now.date() + timedelta(days=1), time(0), tzinfo=zone)
     return total
+
+
+def after_business_time(
+    calendar_start: datetime, start_s: float, work_s: float, hours: BusinessHours
+) -> float:
+    """Simulated seconds at which `work_s` of business time, begun at `start_s`, is done."""
+    zone = ZoneInfo(hours.tz)
+    weekdays = hours.weekdays()
+    now = (calendar_start + timedelta(seconds=start_s)).astimezone(zone)
+    remaining = work_s
+    while True:
+        opens = datetime.combine(now.date(), hours.opens(), tzinfo=zone)
+        closes = datetime.combine(now.date(), hours.closes(), tzinfo=zone)
+        if now.weekday() in weekdays and now < closes:
+            begin = max(now, opens)
+            available = (closes - begin).total_seconds()
+            if remaining <= available:
+                return (begin + timedelta(seconds=remaining) - calendar_start).total_seconds()
+            remaining -= available
+        now = datetime.combine(now.date() + timedelta(days=1), hours.opens(), tzinfo=zone)

@@ -18,15 +18,18 @@ the team replays to their consumer group. Every step is a `policy` record in the
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import simpy
 
 from harness.effects import Note
 from harness.history import PolicyRecord, Sink
-from harness.scenario.operations import OPERATOR_EVENT_PREFIX, BusinessHours, OperationsSpec
+from harness.scenario.operations import (
+    OPERATOR_EVENT_PREFIX,
+    OperationsSpec,
+    after_business_time,
+)
 from simulators.base import DomainEvent
 
 #: The event operators send for each `then:` of a rule.
@@ -35,26 +38,6 @@ ACTIONS = {
     "skip": "operator.skip",
     "compensate": "operator.compensate",
 }
-
-
-def after_business_time(
-    calendar_start: datetime, start_s: float, work_s: float, hours: BusinessHours
-) -> float:
-    """Simulated seconds at which `work_s` of business time, begun at `start_s`, is done."""
-    zone = ZoneInfo(hours.tz)
-    weekdays = hours.weekdays()
-    now = (calendar_start + timedelta(seconds=start_s)).astimezone(zone)
-    remaining = work_s
-    while True:
-        opens = datetime.combine(now.date(), hours.opens(), tzinfo=zone)
-        closes = datetime.combine(now.date(), hours.closes(), tzinfo=zone)
-        if now.weekday() in weekdays and now < closes:
-            begin = max(now, opens)
-            available = (closes - begin).total_seconds()
-            if remaining <= available:
-                return (begin + timedelta(seconds=remaining) - calendar_start).total_seconds()
-            remaining -= available
-        now = datetime.combine(now.date() + timedelta(days=1), hours.opens(), tzinfo=zone)
 
 
 class OperationsTeam:

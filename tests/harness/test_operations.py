@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from harness.designs.reference import ReferenceDesign
 from harness.engine import retry
 from harness.history import PolicyRecord, Record, WorkflowRecord, read_history
 from harness.runner import run
-from harness.scenario.operations import BusinessHours
-from harness.sim.operations import after_business_time
+from harness.scenario.operations import BusinessHours, after_business_time, business_seconds
 from tests.harness.test_faults import fault, quiet
 
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
@@ -23,6 +25,15 @@ def test_business_time_skips_evenings_and_weekends() -> None:
     done = after_business_time(MONDAY, friday_five_pm, 4 * 3600, hours)
     assert done == (7 * 24 + 11) * 3600.0  # one hour on Friday, three on Monday: 11:00
     assert after_business_time(MONDAY, 6 * 3600.0, 3600, hours) == 9 * 3600.0  # starts at 08:00
+
+
+@given(start=st.floats(0, 30 * 86400), work=st.floats(1, 5 * 86400))
+def test_business_seconds_measures_what_after_business_time_adds(start: float, work: float) -> None:
+    """human_time measures people's time with one, the operations team spends it with the other."""
+    hours = BusinessHours(days="mon-fri", start="08:00", end="18:00", tz="Europe/Berlin")
+    done = after_business_time(MONDAY, start, work, hours)
+    assert abs(business_seconds(MONDAY, start, done, hours) - work) < 1e-3
+    assert business_seconds(MONDAY, start, start, hours) == 0
 
 
 def statuses(records: list[Record], workflow: str) -> list[str]:
