@@ -216,3 +216,14 @@ class FailsEvenVersions(ReferenceDesign):
             yield ctx.status(str(keys["quote"]), "failed", "gave up on an even version", keys)
             return
         yield from super().on_quote_approved(ctx, event)
+
+
+class TrustsKeys(ReferenceDesign):
+    """The reference, but it trusts idempotency keys and never reads back before re-sending:
+    with an ERP that ignores keys, a lost answer becomes a second order or journal entry."""
+
+    name = "trusts-keys"
+
+    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+        idem_key = rest[0] if rest else None
+        return (yield from super()._call(ctx, system, operation, payload, idem_key))
