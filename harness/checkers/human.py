@@ -58,7 +58,6 @@ class HumanTime:
         self.business = array("d")  # each closed wait, in business seconds
         self.late: list[dict[str, Any]] = []
         self.waiting_at_end = 0
-        self.end: float | None = None
 
     def observe(self, position: int, record: Record) -> None:
         if type(record) is CallRecord:
@@ -87,7 +86,6 @@ class HumanTime:
             else:
                 self._parked.discard(record.workflow)
         elif type(record) is RunEnded:
-            self.end = record.t
             for quote, (contract, since, code, refused) in sorted(self._refused.items()):
                 if quote not in self._parked:
                     continue
