@@ -52,6 +52,8 @@ SETTLED = frozenset({
     "completed", "superseded", "parked", "dead_lettered", "skipped", "compensated", "failed",
     "crashed", "interrupted", "error_file",
 })  # fmt: skip
+#: Which document a record's keys name: a payment's or a credit memo's keys name its invoice too.
+DOCUMENTS_MOST_SPECIFIC_FIRST = ("payment", "credit_memo", "invoice")
 #: Statuses a workflow ends with when it did not do its work, whatever the systems show.
 FAILED = frozenset({"failed", "crashed"})
 #: Statuses a design reports work set aside for people with (checked against what it holds).
@@ -183,8 +185,9 @@ class NothingLost:
                                 "reason": record.reason})  # fmt: skip
 
     def _subject(self, keys: Mapping[str, Any]) -> str | None:
-        """A ledger document's key (`invoice:INV-1`) if the keys name one awaiting the ledger."""
-        for kind in LEDGER_DOCUMENTS.values():
+        """A ledger document's key (`invoice:INV-1`) if the keys name one awaiting the ledger;
+        the most specific first: a payment's or a credit memo's keys name its invoice too."""
+        for kind in DOCUMENTS_MOST_SPECIFIC_FIRST:
             document = keys.get(kind)
             if document is not None and (kind, str(document)) in self.documents:
                 return f"{kind}:{document}"

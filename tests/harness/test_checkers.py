@@ -244,3 +244,23 @@ def test_cases_on_a_stale_entitlement() -> None:
     assert verdict.status == "fail" and verdict.evidence[0]["contracts_behind"] == ["CT-1"]  # type: ignore[attr-defined]
     assert feed(CasesOnStaleEntitlement(CasesSLO(max_share=0.5)), history).status == "pass"  # type: ignore[attr-defined]
     assert feed(CasesOnStaleEntitlement(CasesSLO()), [opened]).status == "unknown"  # type: ignore[attr-defined]
+
+
+def test_a_held_payment_posting_is_not_taken_for_its_invoices() -> None:
+    """Both postings parked on a tax code, both held: the payment's keys name its invoice too."""
+    slo = NothingLostSLO(deadline=3_600)
+    invoice = {"contract": "CT-1", "invoice": "INV-1"}
+    payment = {**invoice, "payment": "P-1"}
+    records: list[Record] = [
+        EventRecord(0, "emitted", "E1", "invoice.posted", "billing", invoice),
+        EventRecord(1, "emitted", "E2", "payment.posted", "billing", payment),
+        PolicyRecord(
+            9_000, "exceptions", "post:E2", "held_at_end", {"status": "parked", **payment}
+        ),
+        PolicyRecord(
+            9_000, "exceptions", "post:E1", "held_at_end", {"status": "parked", **invoice}
+        ),
+        RunEnded(9_000),
+    ]
+    verdict = feed(NothingLost(slo), records)
+    assert verdict.figures["ledger_parked"] == 2 and verdict.figures["ledger_lost"] == 0  # type: ignore[attr-defined]
