@@ -318,8 +318,10 @@ def trace_command(run_dir: Path, business_id: str) -> None:
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
 def validate_command(scenarios: Sequence[str], overrides: tuple[str, ...]) -> None:
-    """Check scenario files without running them."""
-    for name in scenarios:
+    """Check scenario files (or directories, globs, shipped names) without running them."""
+    from harness.gate import collect_sources  # noqa: PLC0415 - the gate's own way to name them
+
+    for name in collect_sources(scenarios):
         loaded = load(name, overrides)
         click.echo(f"{name}: ok ({loaded.name}, {format_duration(loaded.horizon_s)} simulated)")
 

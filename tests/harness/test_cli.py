@@ -168,6 +168,8 @@ def test_compare_runs_the_designs_and_writes_the_comparison(
 def test_validate_and_scenarios(short_file: Path) -> None:
     code, out, _ = invoke("validate", str(short_file), "subscription_amendment")
     assert code == 0 and out.count(": ok (") == 2
+    code, out, _ = invoke("validate", str(short_file.parent))  # a directory, as gate takes
+    assert code == 0 and f"{short_file}: ok (" in out
     code, out, _ = invoke("scenarios")
     assert code == 0 and "subscription_amendment" in out
 
