@@ -342,7 +342,8 @@ class SystemOfRecord:
                 if len(changes) == limit:
                     end = position + 1
                     break
-        return {"changes": changes, "cursor": max(end, cursor)}
+        # `oldest`: where the kept stream starts; a cursor behind it has missed expired events.
+        return {"changes": changes, "cursor": max(end, cursor), "oldest": self.feed_start}
 
     # -- helpers for operations ----------------------------------------------------------
 

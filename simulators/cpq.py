@@ -28,7 +28,7 @@ EVENT_FIELDS = (
 
 class CPQ(SystemOfRecord):
     name = "cpq"
-    reads = frozenset({"get_quote", "get_contract", "list_changes"})
+    reads = frozenset({"get_quote", "get_contract", "list_changes", "find_approved_quotes"})
     archived = frozenset({"quote", "quote_line", "approval"})
 
     def __init__(
@@ -91,6 +91,19 @@ class CPQ(SystemOfRecord):
     def op_get_quote(self, payload: Payload, now: float) -> Payload:
         return dict(self.get("quote", payload["quote_id"], code="INVALID_QUOTE"))
 
+    def op_find_approved_quotes(self, payload: Payload, now: float) -> Payload:
+        """Quotes approved in (`after`, `before`], oldest first, at most `limit` (a SOQL query on
+        the quote object's status and approval time): how an integration finds approvals whose
+        change events it can no longer replay."""
+        after, before = float(payload.get("after", 0.0)), float(payload.get("before", now))
+        limit = int(payload.get("limit", 500))
+        found = sorted(
+            (float(quote["approved_at"]), quote_id)
+            for quote_id, quote in self.table("quote").items()
+            if quote.get("status") == "approved" and after < quote.get("approved_at", -1) <= before
+        )
+        return {"quotes": [quote_id for _, quote_id in found[:limit]]}
+
     def op_get_contract(self, payload: Payload, now: float) -> Payload:
         return dict(self.get("contract", payload["contract_id"], code="INVALID_CONTRACT"))
 
@@ -132,7 +145,11 @@ class CPQ(SystemOfRecord):
             "lines": self.catalog.priced_lines(quote["lines"], quote["currency"]),
         }  # fmt: skip
         self._update(
-            "quote", quote["quote_id"], {"status": "approved"}, self._keys(quote), values=money
+            "quote",
+            quote["quote_id"],
+            {"status": "approved", "approved_at": now},
+            self._keys(quote),
+            values=money,
         )
         contract = self.get("contract", quote["contract_id"])
         if quote["quote_type"] == "cancellation":

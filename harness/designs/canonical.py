@@ -271,6 +271,14 @@ def body(event: DomainEvent) -> Mapping[str, Any]:
     return payload
 
 
+#: The fields of a CPQ quote its approval event carries, besides its lines: what a quote record
+#: read back from CPQ is mapped with when its event can no longer be replayed.
+QUOTE_EVENT_FIELDS = (
+    "quote_id", "quote_type", "contract_id", "contract_version", "customer_id", "region",
+    "currency", "total", "amendment", "term_months",
+)  # fmt: skip
+
+
 def quote(event: DomainEvent) -> Quote:
     fields = body(event)
     return _build(event, lambda: Quote(

@@ -233,12 +233,19 @@ class ReferenceDesign:
         changes = page.body.get("changes") if page.ok else None
         if not isinstance(changes, list):  # CPQ is not answering (or keeps no stream): next time
             return False
+        oldest = int(page.body.get("oldest", 0))
+        if cursor < oldest:  # events expired before we read them (down for days): ask CPQ
+            until = changes[0]["occurred_at"] if changes else now - RECONCILE_AFTER_S
+            if not (yield from self._reconcile_gap(ctx, until)):
+                return False
+            cursor = oldest
         more = len(changes) == limit
         for change in changes:
             if change["occurred_at"] > now - RECONCILE_AFTER_S:
                 more = False  # its webhook may still come: the cursor stays before it
                 break
             cursor = int(change["position"]) + 1
+            yield ctx.store("cursor_time", "cpq", change["occurred_at"])
             if change["event_id"] in self.inbox:
                 continue
             event = DomainEvent(
@@ -442,6 +449,44 @@ class ReferenceDesign:
         yield from self.exceptions.update(workflow, {"status": "billing_updated"})
         self.awaiting.setdefault(contract, {})[version] = workflow
         yield ctx.status(workflow, "billing_updated", keys=keys)
+        return True
+
+    def _reconcile_gap(self, ctx: Context, until: float) -> Generator[Effect, Any, bool]:
+        """Approvals between the last change read and `until` that the stream no longer holds:
+        found by querying CPQ; each one ERP has no order for and the journal no workflow for is
+        started from the quote record. False if CPQ or ERP did not answer (try again later)."""
+        since = float((yield ctx.load("cursor_time", "cpq")) or 0.0)
+        found = yield from self._call(
+            ctx, "cpq", "find_approved_quotes", {"after": since, "before": until, "limit": 5000}
+        )
+        if not found.ok:
+            return False
+        for quote_id in found.body["quotes"]:
+            if (yield ctx.load("workflow", quote_id)) is not None:
+                continue
+            record = yield from self._call(ctx, "cpq", "get_quote", {"quote_id": quote_id})
+            if not record.ok:
+                return False
+            quote = record.body
+            erp = self._erp(str(quote.get("region", "")))
+            orders = yield from self._call(ctx, erp, "find_sales_orders", {"quote_id": quote_id})
+            if not orders.ok:
+                return False
+            if orders.body["order_ids"]:
+                continue  # its workflow ran
+            fields = {key: quote.get(key) for key in canonical.QUOTE_EVENT_FIELDS}
+            keys = {
+                "quote": quote_id, "contract": str(quote["contract_id"]),
+                "contract_version": int(quote["contract_version"]),
+                "customer": str(quote["customer_id"]),
+            }  # fmt: skip
+            event = DomainEvent(
+                f"CPQ-QUERY-{quote_id}", "quote.approved", "cpq", float(quote["approved_at"]),
+                {"schema_version": 1, **fields, "lines": quote["lines"]}, keys,
+            )  # fmt: skip
+            yield ctx.note("reconciliation", event.event_id, "recovered_by_query", keys)
+            yield ctx.fork(self.on_quote_approved(ctx, event), event.event_id)
+        yield ctx.store("cursor_time", "cpq", until)
         return True
 
     def _bring_billing_lines(

@@ -11,6 +11,7 @@ from harness.runner import run
 from simulators.presets import PRESETS
 from simulators.profiles import Behaviour
 from tests.broken_designs import TrustsKeys
+from tests.conftest import scenario_with
 from tests.harness.test_faults import fault, quiet
 
 
@@ -63,3 +64,30 @@ def test_callers_of_a_system_draw_from_streams_of_their_own() -> None:
         return found
 
     assert integration_latencies(0) == integration_latencies(3)
+
+
+class ForgetsTheGap(ReferenceDesign):
+    """Replays CPQ's change stream but never queries CPQ for what the stream no longer holds."""
+
+    name = "forgets-the-gap"
+
+    def _reconcile_gap(self, ctx: Any, until: float) -> Any:
+        yield from ()
+        return True
+
+
+def test_approvals_the_stream_no_longer_holds_are_found_by_querying_cpq(tmp_path: Path) -> None:
+    """Down for longer than CPQ keeps its change events (72 h), with CPQ losing 30 % of its
+    webhooks: the reference asks CPQ for the approvals it missed and converges."""
+    crash = {"kind": "orchestrator_crash", "target": "orchestrator", "start": "2h",
+             "duration": "76h"}  # fmt: skip
+    scenario = scenario_with(
+        duration="4d", drain="1d", faults=[crash],
+        **{"systems.cpq.webhooks": {"loss_probability": 0.3}},
+    )  # fmt: skip
+    reference = run(scenario, "reference", 7, tmp_path / "reference")
+    history = (reference.run_dir / "history.jsonl").read_text(encoding="utf-8")
+    assert history.count('"event":"recovered_by_query"') > 10
+    assert verdicts(reference)["convergence"].status == "pass"
+    forgetful = run(scenario, ForgetsTheGap, 7, tmp_path / "forgetful")
+    assert verdicts(forgetful)["convergence"].status == "fail"
