@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest browser screenshots swarm bench bench-memory clean
+.PHONY: demo test lint types pytest browser redis screenshots swarm bench bench-memory clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser redis
 	$(BIN)/pytest -q -n auto --dist loadfile
 
 # The browser test drives Debian's Chromium; install it when it is absent.
@@ -41,6 +41,14 @@ browser:
 	  echo "Installing Debian's chromium for the browser test (apt-get)..."; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium \
+	    >/dev/null; }
+
+# Live mode's broker is Debian's redis-server (serve starts it); install it when it is absent.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "Installing Debian's redis-server for the live broker tests (apt-get)..."; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server \
 	    >/dev/null; }
 
 # The pictures in docs/: the demo's report, the lineage of the quote parked on a tax code, the

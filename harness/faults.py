@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scenario import ORCHESTRATOR, SYSTEMS, Scenario
-from harness.scenario.fault_specs import KIND_RULES
+from harness.scenario import ORCHESTRATOR, Scenario
+from harness.scenario.fault_kinds import BY_NAME, SCENARIO_KINDS
 from harness.seeds import stream
 from harness.world import PRODUCTS
 
@@ -64,29 +64,17 @@ def build_schedule(scenario: Scenario, seed: int) -> FaultSchedule:
 
 # -- swarm testing --------------------------------------------------------------------------
 
-#: kind -> (parties it may hit, duration range in seconds, parameter ranges)
-_SWARM: dict[str, tuple[tuple[str, ...], tuple[float, float], dict[str, tuple[float, float]]]] = {
-    "outage": (SYSTEMS, (300, 7200), {}),
-    "brownout": (SYSTEMS, (900, 10800), {"latency_factor": (2, 8), "error_rate": (0.01, 0.2)}),
-    "read_only": (SYSTEMS, (1800, 14400), {}),
-    "partition": (SYSTEMS, (60, 1800), {}),
-    "ghost_writes": (SYSTEMS, (1800, 21600), {"probability": (0.01, 0.1)}),
-    "duplicate_storm": (("cpq", "billing"), (1800, 21600), {"probability": (0.2, 0.8)}),
-    "webhook_delay": (("cpq", "billing"), (1800, 14400), {"factor": (5, 50)}),
-    "master_data_gap": (("erp",), (3600, 43200), {}),
-    "vendor_upgrade": (("cpq", "billing"), (0, 0), {}),
-    "orchestrator_crash": ((ORCHESTRATOR,), (60, 1800), {}),
-}
-
 
 def draw_swarm(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     """A fault list drawn from the seed: each kind on or off, then 1-2 of each kind that is on."""
     rng = stream(seed, "swarm")
     drawn: list[dict[str, Any]] = []
-    for kind in KIND_RULES:
+    for kind in SCENARIO_KINDS:
         if rng.random() < 0.5:
             continue
-        parties, (shortest, longest), ranges = _SWARM[kind]
+        swarm = BY_NAME[kind].swarm
+        assert swarm is not None, f"{kind} has no swarm range"
+        parties, (shortest, longest), ranges = swarm.parties, swarm.durations, swarm.ranges
         for _ in range(rng.randint(1, 2)):
             party = rng.choice(parties)
             fault: dict[str, Any] = {
@@ -97,7 +85,7 @@ def draw_swarm(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
                 fault["between"] = [ORCHESTRATOR, party]
             else:
                 fault["target"] = party
-            if kind != "vendor_upgrade":
+            if BY_NAME[kind].needs_duration:
                 fault["duration"] = round(_log_uniform(rng, shortest, longest))
             for name, (low, high) in ranges.items():
                 fault[name] = round(rng.uniform(low, high), 3)

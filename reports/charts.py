@@ -26,6 +26,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from harness.scenario.fault_kinds import BY_NAME as FAULT_KINDS
 from harness.units import format_duration
 from reports.series import HOUR_S, Series, read_series
 
@@ -40,8 +41,6 @@ PALETTE = {
     "parked": "#D55E00",
     "orchestrator": "#56B4E9",
 }
-#: Fault kinds told apart by hatching as well as colour.
-HATCHES = {"outage": "//", "brownout": "..", "partition": "xx", "orchestrator_crash": "\\\\"}
 
 
 def write_charts(run_dir: Path, summary: dict[str, Any]) -> list[Path]:
@@ -168,12 +167,13 @@ def _shade_faults(axis: Any, faults: list[dict[str, Any]], start: datetime) -> N
     labelled: set[tuple[str, str]] = set()
     for fault in faults:
         key = (fault["party"], fault["kind"])
+        kind = FAULT_KINDS.get(fault["kind"])  # kinds tell apart by hatching as well as colour
         axis.axvspan(
             start + timedelta(seconds=fault["start_s"]),
             start + timedelta(seconds=fault["end_s"]),
             color=PALETTE.get(fault["party"], "#999999"),
-            alpha=0.18 if fault["kind"] in ("maintenance", "read_only") else 0.35,
-            hatch=HATCHES.get(fault["kind"]),
+            alpha=kind.shade if kind is not None else 0.35,
+            hatch=kind.hatch if kind is not None else None,
             label=None if key in labelled else f"{fault['party']} {fault['kind']}",
         )
         labelled.add(key)

@@ -281,6 +281,8 @@ class Control:
     admin_token: str
     history: Callable[[], Iterable[str]]  # JSON lines of the history so far
     reset: Callable[[], None]
+    #: Work the service's host has still to do besides webhooks (an operations team's).
+    pending: Callable[[], int] = lambda: 0
 
 
 #: The answers every operation may give besides its own, for the OpenAPI description.
@@ -329,8 +331,14 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
 
     @app.get("/healthz", operation_id="healthz")
     async def healthz() -> dict[str, Any]:
-        """Up, and how many webhook deliveries are still on their way (waiting out a retry)."""
-        return {"system": live.name, "status": "up", "deliveries_pending": len(live.tasks)}
+        """Up, how many webhook deliveries are still on their way (waiting out a retry), and
+        how much other work the host has pending (an operations team's)."""
+        return {
+            "system": live.name,
+            "status": "up",
+            "deliveries_pending": len(live.tasks),
+            "operations_pending": control.pending(),
+        }
 
     def admin(authorization: str | None) -> JSONResponse | None:
         if _bearer(authorization) != control.admin_token:

@@ -27,6 +27,8 @@ from harness.scenario.slos import ConvergenceSLO
 
 class Convergence:
     name: ClassVar[str] = "convergence"
+    #: Judged at quiescence: while work is still moving it cannot tell lost from late.
+    at_quiescence: ClassVar[bool] = True
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, PolicyRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 

@@ -21,6 +21,7 @@ from harness.history import (
     Record,
     WorkflowRecord,
 )
+from harness.scenario.fault_kinds import DOWNTIME
 
 #: Each hazard, and how its absence reads.
 HAZARDS: Mapping[str, str] = {
@@ -60,7 +61,7 @@ EXERCISED_BY: Mapping[str, tuple[str, ...]] = {
 #: Consistency windows `<source>_to_<target>` are put to the test by these.
 WINDOW_HAZARDS = ("system_down", "reordered", "refused")
 #: Faults during which a system takes no write.
-DOWN = frozenset({"outage", "maintenance", "read_only", "partition"})
+DOWN = DOWNTIME
 #: Workflow statuses of work set aside for people; the settled ones end work.
 SET_ASIDE = frozenset({"parked", "dead_lettered"})
 SETTLED = frozenset({

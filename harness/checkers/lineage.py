@@ -20,6 +20,8 @@ from harness.scenario.slos import LineageSLO
 
 class Lineage:
     name: ClassVar[str] = "lineage"
+    #: Judged at quiescence: while work is still moving it cannot tell lost from late.
+    at_quiescence: ClassVar[bool] = True
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord)
     entities: ClassVar[frozenset[str]] = frozenset({"sales_order", "contract", "invoice"})
 

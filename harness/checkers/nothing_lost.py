@@ -68,6 +68,8 @@ LEDGER_DOCUMENTS = {
 
 class NothingLost:
     name: ClassVar[str] = "nothing_lost"
+    #: Judged at quiescence: while work is still moving it cannot tell lost from late.
+    at_quiescence: ClassVar[bool] = True
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES | {"journal_entry"}
     wants: ClassVar[tuple[type, ...]] = (
         EventRecord, StateRecord, WorkflowRecord, PolicyRecord, RunEnded,

@@ -32,6 +32,8 @@ from harness.units import format_duration
 
 class PartialUpdates:
     name: ClassVar[str] = "partial_updates"
+    #: Judged at quiescence: while work is still moving it cannot tell lost from late.
+    at_quiescence: ClassVar[bool] = True
     wants: ClassVar[tuple[type, ...]] = (StateRecord, PolicyRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 

@@ -49,6 +49,8 @@ def _differences(quoted: Money, ordered: Money, billed: Money) -> list[str]:
 
 class Reconciliation:
     name: ClassVar[str] = "reconciliation"
+    #: Judged at quiescence: while work is still moving it cannot tell lost from late.
+    at_quiescence: ClassVar[bool] = True
     wants: ClassVar[tuple[type, ...]] = (StateRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = frozenset({"quote", "sales_order", "subscription"})
 

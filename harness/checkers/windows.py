@@ -29,6 +29,7 @@ from harness.checkers.base import (
 )
 from harness.checkers.human import HumanTime, covered
 from harness.history import EventRecord, FaultRecord, Record, RunEnded, StateRecord
+from harness.scenario.fault_kinds import DOWNTIME
 from harness.scenario.slos import WindowSLO
 from harness.units import format_duration
 
@@ -37,7 +38,7 @@ CDF_POINTS = (*range(0, 95, 5), 95, 96, 97, 98, 99, 99.5, 99.9, 100)
 #: The record each system keeps a contract's version in.
 HOLDERS = dict(CONTRACT_HOLDERS)
 #: Faults of the target that excuse its lag: it could not take the write.
-EXCUSING_FAULTS = frozenset({"outage", "maintenance", "read_only", "partition"})
+EXCUSING_FAULTS = DOWNTIME
 
 
 def contract_version(record: StateRecord) -> tuple[str, int] | None:

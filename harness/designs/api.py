@@ -135,3 +135,9 @@ class Context:
         keys: Mapping[str, str | int] | None = None,
     ) -> Status:
         return Status(workflow, status, reason, dict(keys or {}))
+
+
+def consumer_groups(design: Design) -> dict[str, list[str]]:
+    """A design's broker consumer groups (group -> topics), if it declares `consumers`."""
+    consumers = getattr(design, "consumers", None) or {}
+    return {group: list(topics) for group, topics in consumers.items()}

@@ -13,9 +13,10 @@ def http_client(
     token: str | None = None,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     transport: httpx.AsyncBaseTransport | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.AsyncClient:
     """An async client for the simulators, the orchestrator or a webhook receiver."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
     return httpx.AsyncClient(
         base_url=base_url, headers=headers, timeout=timeout, transport=transport
     )

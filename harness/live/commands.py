@@ -4,29 +4,75 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shlex
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import click
 
 from harness.designs import DesignError
+from harness.designs.api import consumer_groups
 from harness.live.orchestrator import read_services, run_orchestrator
+from harness.live.reach import ServicesGone, not_answering
+from harness.live.redis_server import RedisServer
 from harness.live.serve import (
     PortInUse,
     check_ports,
     plan_services,
     ports_for,
     serve,
+    unenactable,
     write_tokens,
 )
+from harness.live.supervisor import OrchestratorFailed, Supervisor, design_command
 from harness.runner import RunResult, new_directory, point_live, resolve_design
 from harness.scenario import load
+from harness.units import format_duration, parse_duration
 
 
 class LiveUsageError(click.ClickException):
     """Bad input to a live command: one sentence, exit code 2."""
 
     exit_code = 2
+
+
+class Duration(click.ParamType[float, Any]):
+    """A duration as the rest of the CLI takes it: 90 (seconds), 30s, 5m, 1h."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = parse_duration(value)
+        except ValueError as bad:
+            self.fail(f"{bad} (write 90, 30s, 5m or 1h)", param, ctx)
+        if seconds < 1:
+            self.fail(f"{value!r} is shorter than a second", param, ctx)
+        return seconds
+
+
+def _answering(targets: dict[str, str]) -> None:
+    """One sentence, exit 2, if any of `targets` (what -> base URL) does not answer HTTP."""
+    silent = asyncio.run(not_answering(targets))
+    if silent:
+        what, url = silent[0]
+        others = f" (nor {len(silent) - 1} more)" if len(silent) > 1 else ""
+        raise LiveUsageError(f"nothing answers at {url} ({what}){others}: {_START[what]}")
+
+
+_START = defaultdict(
+    lambda: "start `syncline serve SCENARIO` first, or give --services the directory it printed",
+    {
+        "the orchestrator": "start `syncline orchestrator` (or `serve --orchestrator`), or give "
+        "--orchestrator the URL of yours",
+        "your orchestrator": "start it, or give --orchestrator-url the URL it listens on",
+    },
+)
 
 
 @click.command("serve")
@@ -47,22 +93,89 @@ class LiveUsageError(click.ClickException):
     metavar="URL",
     help="Deliver webhooks to URL/webhooks/<system> (the orchestrator's base URL).",
 )
+@click.option(
+    "--orchestrator",
+    "design",
+    metavar="DESIGN",
+    help="Also run DESIGN's orchestrator (reference, choreography, ... or a plugin), kill and "
+    "restart it at the scenario's orchestrator_crash faults, and work its exceptions as the "
+    "scenario's operations team.",
+)
+@click.option(
+    "--orchestrator-command",
+    "command",
+    metavar="CMD",
+    help="Also run your own orchestrator, CMD (one shell-quoted command line), listening on "
+    "--orchestrator-port: killed and restarted like --orchestrator.",
+)
+@click.option("--orchestrator-port", default=8100, show_default=True,
+              help="Where the orchestrator serve runs listens.")  # fmt: skip
+@click.option(
+    "--broker",
+    metavar="URL",
+    help="The Redis a design publishes to and consumes from (redis://HOST:PORT). Default: serve "
+    "starts redis-server on PORT+8 when it is installed.",
+)
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a scenario field (read as YAML; repeatable).")  # fmt: skip
 def serve_command(
     scenario: str, seed: int, time_scale: float, host: str, port: int, webhooks: str | None,
+    design: str | None, command: str | None, orchestrator_port: int, broker: str | None,
     out: str, overrides: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Serve SCENARIO's CPQ, ERP, billing and support over HTTP until Ctrl-C."""
 
     loaded = load(scenario, overrides)
+    ports = ports_for(loaded, port)
+    runs = design is not None or command is not None
+    supervised = f"http://{host}:{orchestrator_port}"
+    if design is not None and command is not None:
+        raise LiveUsageError("give --orchestrator or --orchestrator-command, not both")
+    if runs:
+        if webhooks and webhooks.rstrip("/") != supervised:
+            raise LiveUsageError(
+                f"serve runs the orchestrator at {supervised}: leave out --webhooks {webhooks}"
+            )
+        webhooks, ports = supervised, {**ports, "orchestrator": orchestrator_port}
+    redis = None
+    if broker is None and RedisServer.available():
+        redis = RedisServer(host, port + 8, Path(out) / "redis.log")
+        ports = {**ports, "broker": redis.port}
     try:
-        check_ports(host, ports_for(loaded, port))
-    except PortInUse as taken:
-        raise LiveUsageError(str(taken)) from None
+        if design is not None:
+            made = resolve_design(design, loaded.designs)()
+            if consumer_groups(made) and broker is None and redis is None:
+                raise DesignError(
+                    f"{design} consumes from a broker: install redis-server (Debian: apt-get "
+                    "install redis-server) or give --broker redis://HOST:PORT"
+                )
+        check_ports(host, ports)
+    except (PortInUse, DesignError) as bad:
+        raise LiveUsageError(str(bad)) from None
+    refused = unenactable(loaded, seed, supervised=runs)
+    if refused is not None:
+        raise LiveUsageError(refused)
     directory = new_directory(Path(out) / loaded.name / "live", seed)
     services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
+    if redis is not None:
+        redis.log = directory / "redis.log"
+        try:
+            redis.start()
+        except RuntimeError as failed:
+            raise LiveUsageError(str(failed)) from None
+        services.broker = redis.url
+    else:
+        services.broker = broker
     tokens = write_tokens(services)
+    supervisor = None
+    if runs:
+        argv = (
+            shlex.split(command)
+            if command is not None
+            else design_command(directory, str(design), host, orchestrator_port)
+        )
+        supervisor = Supervisor(argv, supervised, directory / "orchestrator.log")
     point_live(Path(out), directory)
     click.echo(f"Serving {loaded.name} (seed {seed}, time scale {time_scale:g}):")
     for name in services.live:
@@ -73,9 +186,21 @@ def serve_command(
     click.echo(f"  history:       {directory / 'history.jsonl'}")
     if webhooks:
         click.echo(f"  webhooks to:   {webhooks.rstrip('/')}/webhooks/<system>")
+    if services.broker:
+        started = " (redis-server, started here)" if redis is not None else ""
+        click.echo(f"  broker:        {services.broker}{started}")
+    if supervisor is not None:
+        click.echo(f"  orchestrator:  {design or command} at {supervisor.url} (log: "
+                   f"{directory / 'orchestrator.log'})")  # fmt: skip
     click.echo("Ctrl-C stops.")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(services))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(services, supervisor))
+    except OrchestratorFailed as failed:
+        raise LiveUsageError(str(failed)) from None
+    finally:
+        if redis is not None:
+            redis.stop()
 
 
 @click.command("orchestrator")
@@ -94,7 +219,12 @@ def orchestrator_command(
     the directory it printed; runs/live points at the newest)."""
     try:
         described = read_services(services)
-        resolve_design(design, described["scenario"].designs)
+        made = resolve_design(design, described["scenario"].designs)()
+        if consumer_groups(made) and not described.get("broker"):
+            raise DesignError(
+                f"{design} consumes from a broker and {services} runs none: install "
+                "redis-server and start serve again, or give serve --broker redis://HOST:PORT"
+            )
         check_ports(host, {"orchestrator": port})
     except (FileNotFoundError, PortInUse, DesignError) as bad:
         raise LiveUsageError(str(bad)) from None
@@ -114,7 +244,7 @@ def orchestrator_command(
 @click.option("--users", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--spawn-rate", default=2.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Users started per second.")  # fmt: skip
-@click.option("--duration", default="30s", show_default=True,
+@click.option("--duration", default="30s", show_default=True, type=Duration(),
               help="How long Locust runs: 30s, 5m, 1h.")  # fmt: skip
 @click.option(
     "--services",
@@ -127,9 +257,10 @@ def orchestrator_command(
               help="The orchestrator's base URL (waited for until it is idle).")  # fmt: skip
 @click.option(
     "--settle",
-    default=60.0,
+    default="60s",
     show_default=True,
-    help="Seconds to wait at most, after the load, for the integration to settle.",
+    type=Duration(),
+    help="How long to wait at most, after the load, for the integration to settle.",
 )
 @click.option(
     "--locust-arg",
@@ -139,16 +270,23 @@ def orchestrator_command(
     help="Passed to Locust, e.g. --locust-arg=--master --locust-arg=--expect-workers=2",
 )
 def load_command(
-    scenario: str, users: int, spawn_rate: float, duration: str, services: Path,
+    scenario: str, users: int, spawn_rate: float, duration: float, services: Path,
     orchestrator: str, settle: float, locust_args: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Load the live services of SCENARIO with Locust, then judge what happened."""
     from harness.live.load import LoadPlan, run_load  # noqa: PLC0415 - starts no Locust itself
 
     described = _serving(services, scenario)
+    _answering({**_systems(described), "the orchestrator": orchestrator})
     plan = LoadPlan(services, users, spawn_rate, duration, orchestrator, settle, locust_args)
-    click.echo(f"Locust: {users} users (+{spawn_rate:g}/s) for {duration} against {services}")
-    result, locust_code = run_load(plan, int(described.get("seed", 0)))
+    click.echo(
+        f"Locust: {users} users (+{spawn_rate:g}/s) for {format_duration(duration)} "
+        f"against {services}"
+    )
+    try:
+        result, locust_code = run_load(plan, int(described.get("seed", 0)))
+    except ServicesGone as gone:
+        raise LiveUsageError(str(gone)) from None
     _print_result(result)
     click.echo(f"  locust:        {result.run_dir / 'locust.html'} (Locust exited {locust_code})")
     raise SystemExit(result.exit_code)
@@ -171,10 +309,10 @@ def load_command(
 )
 @click.option(
     "--duration",
-    default=60.0,
+    default="60s",
     show_default=True,
-    type=click.FloatRange(min=1),
-    help="Seconds of workload.",
+    type=Duration(),
+    help="How long the workload runs: 90, 30s, 5m, 1h.",
 )
 @click.option(
     "--rate",
@@ -185,9 +323,10 @@ def load_command(
 )
 @click.option(
     "--settle",
-    default=120.0,
+    default="120s",
     show_default=True,
-    help="Seconds to wait at most, after the workload, for the integration to settle.",
+    type=Duration(),
+    help="How long to wait at most, after the workload, for the integration to settle.",
 )
 def conform_command(
     scenario: str, orchestrator_url: str, services: Path, duration: float, rate: float,
@@ -196,10 +335,15 @@ def conform_command(
     """Test your orchestrator live: workload, faults, forged and replayed webhooks, checkers."""
     from harness.live.conform import ConformPlan, run_conform  # noqa: PLC0415
 
-    _serving(services, scenario)
-    click.echo(f"Conformance of {orchestrator_url}: {rate:g} quotes/s for {duration:g} s, "
-               "forged and replayed webhooks, the scenario's faults")  # fmt: skip
-    result = run_conform(ConformPlan(services, orchestrator_url, duration, rate, settle))
+    described = _serving(services, scenario)
+    _answering({**_systems(described), "your orchestrator": orchestrator_url})
+    click.echo(f"Conformance of {orchestrator_url}: {rate:g} quotes/s for "
+               f"{format_duration(duration)}, forged and replayed webhooks, the scenario's "
+               "faults")  # fmt: skip
+    try:
+        result = run_conform(ConformPlan(services, orchestrator_url, duration, rate, settle))
+    except ServicesGone as gone:
+        raise LiveUsageError(str(gone)) from None
     _print_result(result)
     raise SystemExit(result.exit_code)
 
@@ -216,7 +360,14 @@ def _serving(services: Path, scenario: str) -> dict[str, Any]:
     return described
 
 
+def _systems(described: dict[str, Any]) -> dict[str, str]:
+    return {name: system["url"] for name, system in described["systems"].items()}
+
+
 def _print_result(result: RunResult) -> None:
+    unsettled = result.summary.get("unsettled")
+    if unsettled:
+        click.echo(f"  not settled:   {unsettled}")
     for verdict in result.verdicts:
         click.echo(f"  {verdict.checker:<28} {verdict.status:<8} {verdict.summary}")
     click.echo(f"\n  overall: {result.status.upper()}")

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from harness.checkers.security import FORGED_PREFIX, Security
+from harness.history import WORLD_TRACE
 from harness.live.client import http_client
 from harness.live.judge import judge, read_exceptions
 from harness.live.load import export_history, settle
@@ -57,14 +58,15 @@ def run_conform(plan: ConformPlan) -> RunResult:
     clock = RealClock(described["time_scale"], described["started_unix"])
     try:
         asyncio.run(_drive(plan, described, notes, clock, seed))
-        asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
+        settled = asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
         listed = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
         _note_exceptions(listed, notes, clock)
         exported = asyncio.run(export_history(plan.services_dir, run_dir))
     finally:
         notes.close()
     return judge(plan.services_dir, run_dir, [exported, run_dir / "conformance.jsonl"],
-                 design="conform", extra_checkers=[Security()], held=listed)  # fmt: skip
+                 design="conform", extra_checkers=[Security()], held=listed,
+                 unsettled=settled.why_not)  # fmt: skip
 
 
 async def _drive(
@@ -78,8 +80,8 @@ async def _drive(
     customers: list[str] = []
     agents = streams(seed + 7)("conform.cases")
     async with (
-        http_client(cpq["url"], cpq["token"]) as client,
-        http_client(support["url"], support["token"]) as service_desk,
+        http_client(cpq["url"], cpq["token"], headers=_world("sales_reps")) as client,
+        http_client(support["url"], support["token"], headers=_world("customers")) as service_desk,
         http_client() as raw,
     ):
         probes_due = [plan.duration_s * share for share in (0.2, 0.6)]  # seconds in
@@ -108,6 +110,11 @@ async def _drive(
                 probes_due.pop(0)
                 await _probe(raw, plan.orchestrator, described, notes, clock)
             await asyncio.sleep(1 / plan.quotes_per_s)
+
+
+def _world(who: str) -> dict[str, str]:
+    """The world's own traffic is traced `world:<who>`: the integration's checkers leave it out."""
+    return {"X-Syncline-Trace": f"{WORLD_TRACE}{who}"}
 
 
 async def _probe(

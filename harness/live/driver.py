@@ -1,9 +1,10 @@
 """The live driver: a design's effects interpreted with asyncio and HTTP.
 
-The same handlers as in a simulated run, over the real network: `Call` is an HTTP request to
-the system's service through the one client factory, `Sleep` waits on the scaled clock,
-`Load`/`Store`/`Scan` read and write the SQLite journal, `Status` and `Note` go to the
-orchestrator's history. A thin layer, as SimPy's `rt.py` is over its engine.
+The same handlers as in a simulated run, through the same interpreter (harness.interpreter),
+over the real network: `Call` is an HTTP request to the system's service through the one client
+factory, `Sleep` waits on the scaled clock, `Load`/`Store`/`Scan` read and write the SQLite
+journal, `Status` and `Note` are typed history records. A thin layer, as SimPy's `rt.py` is
+over its engine.
 
 How an HTTP answer becomes a `Reply`:
 - 2xx: the body;
@@ -16,32 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import Any
 
 import httpx
 
 from harness.designs import Context, Design
-from harness.effects import (
-    Acquire,
-    Call,
-    CallError,
-    ErrorKind,
-    Fork,
-    Load,
-    Note,
-    Now,
-    Publish,
-    Release,
-    Reply,
-    Scan,
-    Sleep,
-    Status,
-    Store,
-)
+from harness.effects import Acquire, Call, CallError, ErrorKind, Note, Publish, Reply, Sleep
+from harness.history import EventRecord, Record
+from harness.interpreter import HandlerRun, Steps
+from harness.live.broker import RedisBroker
 from harness.live.journal import Journal
 from simulators.base import DomainEvent
-from simulators.http import Clock, Record
+from simulators.http import Clock
 
 
 def reply_from(answer: httpx.Response) -> Reply:
@@ -74,7 +62,8 @@ def _seconds(header: str | None) -> float | None:
 
 
 class LiveDriver:
-    """Runs a design's handlers for delivered events, against the systems' HTTP services."""
+    """Runs a design's handlers for delivered events, against the systems' HTTP services: the
+    asyncio driver of the one effect interpreter (harness.interpreter)."""
 
     def __init__(
         self,
@@ -84,15 +73,20 @@ class LiveDriver:
         clock: Clock,
         record: Callable[[Record], None],
         context: Context,
+        broker: RedisBroker | None = None,
     ) -> None:
         self.design, self.clients, self.journal = design, clients, journal
+        self.systems: Container[str] = clients
         self.clock, self.record, self.context = clock, record, context
+        self.broker = broker
+        if broker is not None:
+            broker.consume = self.consume
         self._locks: dict[str, asyncio.Lock] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()
         self.daemons: set[asyncio.Task[None]] = set()
 
     def spawn(
-        self, event: DomainEvent, steps: Any = None, daemon: bool = False
+        self, event: DomainEvent, steps: Steps | None = None, daemon: bool = False
     ) -> asyncio.Task[None]:
         """Interpret a handler (or forked steps) as a task: work in flight (`tasks`), or a
         daemon that runs for the orchestrator's life (`daemons`)."""
@@ -102,77 +96,91 @@ class LiveDriver:
         task.add_done_callback(running.discard)
         return task
 
-    async def handle(self, event: DomainEvent, steps: Any = None) -> None:
+    async def handle(self, event: DomainEvent, steps: Steps | None = None) -> None:
         """Interpret one handler to its end; a design fault is recorded as `crashed`."""
-        held: list[str] = []
+        if steps is None:
+            handler = self.design.subscriptions.get(event.type)
+            if handler is None:
+                return
+            run = HandlerRun(self, event, lambda: handler(self.context, event))
+        else:
+            forked = steps
+            run = HandlerRun(self, event, lambda: forked)
+        await self._run(run)
+
+    async def consume(self, group: str, event: DomainEvent) -> bool:
+        """A broker delivery to one of the design's consumer groups: True to acknowledge."""
+        handler = getattr(self.design, "consumers", {}).get(group, {}).get(event.type)
+        if handler is None:  # the design does not consume it
+            return True
+        run = HandlerRun(self, event, lambda: handler(self.context, event))
+        task = asyncio.get_running_loop().create_task(self._run(run))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return await task
+
+    async def _run(self, run: HandlerRun) -> bool:
+        """Wait on each effect the interpreter hands over; True if the handler ended normally."""
+        waits, event = run.run(), run.event
         try:
-            if steps is None:
-                handler = self.design.subscriptions.get(event.type)
-                if handler is None:
-                    return
-                steps = handler(self.context, event)
             result: Any = None
             while True:
                 try:
-                    effect = steps.send(result)
+                    effect = waits.send(result)
                 except StopIteration:
-                    return
-                result = await self._enact(effect, event, held)
-        except Exception as error:  # design code raised: record it, keep serving
-            self._workflow(f"handler:{event.event_id}", "crashed", dict(event.keys),
-                           f"{type(error).__name__}: {error}")  # fmt: skip
+                    return run.ended_normally
+                result = await self._wait(effect, event.event_id)
+        except asyncio.CancelledError:  # the orchestrator stops: its memory goes with it
+            waits.close()
+            raise
+        except Exception as error:  # the driver's own failure: recorded, the service goes on
+            waits.close()
+            run.crashed(f"{type(error).__name__}: {error}")
+            return False
         finally:
-            for key in held:
-                self._locks[key].release()
+            run.release_all()
 
-    async def _enact(self, effect: Any, event: DomainEvent, held: list[str]) -> Any:
+    async def _wait(self, effect: Any, trace: str) -> Any:
         if isinstance(effect, Call):
-            return await self._call(effect, event.event_id)
+            return await self._call(effect, trace)
         if isinstance(effect, Sleep):
             await self.clock.sleep(effect.seconds)
-            return None
-        if isinstance(effect, Now):
-            return self.clock.now()
-        if isinstance(effect, Load):
-            return self.journal.load(effect.table, effect.key)
-        if isinstance(effect, Store):
-            self.journal.store(effect.table, effect.key, effect.value)
-            return None
-        if isinstance(effect, Scan):
-            return self.journal.scan(effect.table)
-        if isinstance(effect, Status):
-            self._workflow(effect.workflow, effect.status, dict(effect.keys), effect.reason)
-            return None
-        if isinstance(effect, Note):
-            record: Record = {"kind": "policy", "t": self._t(), "policy": effect.policy,
-                              "subject": effect.subject, "event": effect.event}  # fmt: skip
-            if effect.details:
-                record["details"] = dict(effect.details)
-            self.record(record)
             return None
         if isinstance(effect, Acquire):
             lock = self._locks.setdefault(effect.key, asyncio.Lock())
             await lock.acquire()
-            held.append(effect.key)
             return None
-        if isinstance(effect, Release):
-            if effect.key in held:
-                held.remove(effect.key)
-                self._locks[effect.key].release()
-            return None
-        if isinstance(effect, Fork):
-            forked = DomainEvent(effect.trace, event.type, event.system, self.clock.now(), {},
-                                 event.keys)  # fmt: skip
-            self.spawn(forked, effect.steps, effect.daemon)
-            return None
-        if isinstance(effect, Publish):
-            return self._publish(effect)
-        raise TypeError(f"yielded {effect!r}, which is not an effect")
+        if self.broker is not None:
+            return await self.broker.publish(effect)
+        return self._publish(effect)
+
+    # -- the interpreter's primitives ----------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def load(self, table: str, key: str) -> Any:
+        return self.journal.load(table, key)
+
+    def store(self, table: str, key: str, value: Any) -> None:
+        self.journal.store(table, key, value)
+
+    def scan(self, table: str) -> list[tuple[str, Any]]:
+        return self.journal.scan(table)
+
+    def noticed(self, note: Note) -> None:
+        """Live, operators read the orchestrator's `/exceptions`; nothing to tell in-process."""
+
+    def fork(self, event: DomainEvent, steps: Steps, daemon: bool) -> None:
+        self.spawn(event, steps, daemon)
+
+    def release(self, key: str, token: Any) -> None:
+        self._locks[key].release()
+
+    # -- waiting -------------------------------------------------------------------------------
 
     async def _call(self, call: Call, trace: str) -> Reply:
-        client = self.clients.get(call.system)
-        if client is None:
-            raise LookupError(f"called unknown system {call.system!r}")
+        client = self.clients[call.system]
         headers = {"X-Syncline-Attempt": str(call.attempt), "X-Syncline-Trace": trace}
         if call.idem_key is not None:
             headers["Idempotency-Key"] = call.idem_key
@@ -188,26 +196,13 @@ class LiveDriver:
         return reply_from(answer)
 
     def _publish(self, message: Publish) -> Reply:
-        """The live broker is the history itself: a message is published once recorded."""
-        record: Record = {
-            "kind": "event", "t": self._t(), "type": "published", "event_id": message.message_id,
-            "event_type": message.topic, "system": "orchestrator", "keys": dict(message.keys),
-            "delivery": 1,
-        }  # fmt: skip
-        self.record(record)
+        """With no broker (a design that consumes nothing), a message is published once
+        recorded."""
+        keys = dict(message.keys)
+        topic, message_id = message.topic, message.message_id
+        self.record(EventRecord(self.clock.now(), "published", message_id, topic, "orchestrator",
+                                keys, 1))  # fmt: skip
         return Reply({"message_id": message.message_id, "published": 1})
-
-    def _workflow(
-        self, workflow: str, status: str, keys: dict[str, Any], reason: str | None
-    ) -> None:
-        record: Record = {"kind": "workflow", "t": self._t(), "workflow": workflow,
-                          "status": status, "keys": keys}  # fmt: skip
-        if reason is not None:
-            record["reason"] = reason
-        self.record(record)
-
-    def _t(self) -> float:
-        return round(self.clock.now(), 6)
 
     async def stop(self) -> None:
         running = [*self.tasks, *self.daemons]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from harness import checkers
-from harness.checkers.base import Checker
+from harness.checkers.base import Checker, Verdict
 from harness.history import (
     SCHEMA,
     HistoryWriter,
@@ -44,11 +45,14 @@ def judge(
     reports: bool = True,
     extra_checkers: Sequence[Checker] = (),
     held: Sequence[Mapping[str, Any]] = (),
+    unsettled: str | None = None,
 ) -> RunResult:
     """Merge `sources` (by default the services' and the orchestrator's histories) into
     `run_dir` and judge them with the scenario in `services_dir`. `held` is what the
     orchestrator's `GET /exceptions` listed at the end: recorded as `held_at_end`, it is where
-    operators find parked work (harness/engine/exceptions.py, rule 6)."""
+    operators find parked work (harness/engine/exceptions.py, rule 6). `unsettled` says why the
+    integration had not settled when judged: the verdicts that judge at quiescence cannot fail
+    then, only be `unknown`."""
     scenario_file = services_dir / "scenario.yaml"
     scenario = parse(scenario_file.read_text(encoding="utf-8"), str(scenario_file))
     lines: list[dict[str, Any]] = []
@@ -78,13 +82,27 @@ def judge(
         sink(RunEnded(judged.horizon_s))
         count = history.count
     verdicts = tuple(dispatch.verdicts())
+    if unsettled is not None:
+        quiescent = {c.name for c in built if getattr(c, "at_quiescence", False)}
+        verdicts = tuple(_undecided(v, unsettled) if v.checker in quiescent else v
+                         for v in verdicts)  # fmt: skip
     summary = summarize(judged, design, seed, verdicts, metrics, _faults(events, judged), count)
+    if unsettled is not None:
+        summary["unsettled"] = unsettled
     write_summary(run_dir, summary)
     if reports:
         from reports import write_reports  # noqa: PLC0415 - matplotlib only when reporting
 
         write_reports(run_dir)
     return RunResult(run_dir, summary, verdicts)
+
+
+def _undecided(verdict: Verdict, unsettled: str) -> Verdict:
+    """A failed verdict that needed a settled integration: `unknown`, and why."""
+    if verdict.status != "fail":
+        return verdict
+    return replace(verdict, status="unknown",
+                   summary=f"not settled, so not judged: {verdict.summary}")  # fmt: skip
 
 
 def _faults(events: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:

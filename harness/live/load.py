@@ -21,7 +21,9 @@ import httpx
 
 from harness.live.client import http_client
 from harness.live.judge import judge, read_exceptions
+from harness.live.reach import ServicesGone
 from harness.runner import RunResult, new_directory
+from harness.units import format_duration
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -31,7 +33,7 @@ class LoadPlan:
     services_dir: Path
     users: int
     spawn_rate: float
-    duration: str  # Locust's run time: 30s, 2m, 1h
+    duration_s: float  # how long Locust runs
     orchestrator: str  # its base URL, to wait until it is idle
     settle_s: float = 60.0
     locust_args: tuple[str, ...] = ()  # passed on, e.g. ("--master", "--expect-workers=2")
@@ -41,7 +43,7 @@ def locust_command(plan: LoadPlan, run_dir: Path) -> list[str]:
     return [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--users", str(plan.users), "--spawn-rate", f"{plan.spawn_rate:g}",
-        "--run-time", plan.duration, "--csv", str(run_dir / "locust"),
+        "--run-time", f"{max(round(plan.duration_s), 1)}s", "--csv", str(run_dir / "locust"),
         "--html", str(run_dir / "locust.html"), "--only-summary", "--loglevel", "WARNING",
         *plan.locust_args,
     ]  # fmt: skip
@@ -52,40 +54,75 @@ def run_load(plan: LoadPlan, seed: int) -> tuple[RunResult, int]:
     run_dir = new_directory(plan.services_dir / "loads", seed)
     environment = {**os.environ, "SYNCLINE_SERVICES": str(plan.services_dir / "tokens.json")}
     locust = subprocess.run(locust_command(plan, run_dir), env=environment, check=False)
-    asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
+    settled = asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
     described = json.loads((plan.services_dir / "tokens.json").read_text(encoding="utf-8"))
     held = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
     exported = asyncio.run(export_history(plan.services_dir, run_dir))
     orchestrator_history = plan.services_dir / "orchestrator" / "history.jsonl"
-    result = judge(plan.services_dir, run_dir, [exported, orchestrator_history], held=held)
+    result = judge(plan.services_dir, run_dir, [exported, orchestrator_history], held=held,
+                   unsettled=settled.why_not)  # fmt: skip
     return result, locust.returncode
 
 
-async def settle(services_dir: Path, orchestrator: str, settle_s: float) -> None:
-    """Until no webhook is waiting to be (re)delivered, the orchestrator has nothing in flight,
-    and no record arrived for a few seconds; at most `settle_s`."""
+#: What a service's /healthz says it has still to do.
+SERVICE_WORK = ("deliveries_pending", "operations_pending")
+
+
+@dataclass(frozen=True)
+class Settled:
+    """How waiting for the integration to settle ended."""
+
+    settled: bool
+    still_moving: int  # workflows in flight and webhooks waiting to be (re)delivered
+    waited_s: float
+
+    @property
+    def why_not(self) -> str | None:
+        if self.settled:
+            return None
+        return (
+            f"still moving after {format_duration(self.waited_s)} (--settle): "
+            f"{self.still_moving:,} workflows in flight or webhooks waiting to be delivered"
+        )
+
+
+async def settle(services_dir: Path, orchestrator: str, settle_s: float) -> Settled:
+    """Until, for a few seconds, nothing is moving: no webhook waiting to be (re)delivered, no
+    exception the operations team has still to act on, nothing in flight in the orchestrator
+    (or, for an orchestrator that does not say, no new record in the history); at most
+    `settle_s`."""
     history = services_dir / "history.jsonl"
     described = json.loads((services_dir / "tokens.json").read_text(encoding="utf-8"))
     services = [system["url"] for system in described["systems"].values()]
-    deadline, quiet_since, last_size = time.monotonic() + settle_s, time.monotonic(), -1
+    began = time.monotonic()
+    deadline, quiet_since, last_size, busy = began + settle_s, began, -1, 0
     async with http_client(timeout=5.0) as client:
         while time.monotonic() < deadline:
             size = history.stat().st_size if history.exists() else 0
-            busy = await _busy(client, f"{orchestrator.rstrip('/')}/healthz", "in_flight")
+            in_flight = await _figures(client, orchestrator, ("in_flight",))
+            busy = in_flight or 0
             for url in services:
-                busy += await _busy(client, f"{url}/healthz", "deliveries_pending")
-            if size != last_size or busy:
+                busy += (
+                    await _figures(client, url, ("deliveries_pending", "operations_pending")) or 0
+                )
+            grew = in_flight is None and size != last_size  # nothing else to go by
+            if grew or busy:
                 quiet_since, last_size = time.monotonic(), size
             elif time.monotonic() - quiet_since >= 3.0:
-                return
+                return Settled(True, 0, time.monotonic() - began)
             await asyncio.sleep(0.5)
+    return Settled(False, busy, time.monotonic() - began)
 
 
-async def _busy(client: httpx.AsyncClient, url: str, figure: str) -> int:
+async def _figures(client: httpx.AsyncClient, base: str, names: tuple[str, ...]) -> int | None:
+    """The sum of `names` in `base`/healthz, or None if it does not say."""
     try:
-        return int((await client.get(url)).json().get(figure, 0))
+        answer = (await client.get(f"{base.rstrip('/')}/healthz")).json()
     except (httpx.HTTPError, ValueError):
-        return 0  # not there (a plugin orchestrator without /healthz): go by the history
+        return None  # not there (a plugin orchestrator without /healthz)
+    if not isinstance(answer, dict) or not any(name in answer for name in names):
+        return None
+    return sum(int(answer.get(name) or 0) for name in names)
 
 
 async def export_history(services_dir: Path, run_dir: Path) -> Path:
@@ -94,7 +131,13 @@ async def export_history(services_dir: Path, run_dir: Path) -> Path:
     any_system = next(iter(described["systems"].values()))
     exported = run_dir / "services-history.jsonl"
     async with http_client(any_system["url"], described["admin_token"], timeout=60.0) as client:
-        answer = await client.get("/admin/history")
-        answer.raise_for_status()
+        try:
+            answer = await client.get("/admin/history")
+            answer.raise_for_status()
+        except httpx.HTTPError as error:
+            raise ServicesGone(
+                f"the services at {any_system['url']} did not give their history "
+                f"({type(error).__name__}): is `syncline serve` still running?"
+            ) from None
         exported.write_text(answer.text, encoding="utf-8")
     return exported

@@ -14,6 +14,8 @@ compensate) sends the operator's decision to the design as the operations team w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from collections import deque
@@ -25,11 +27,15 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from harness.checkers.base import percentile
-from harness.designs import Context
+from harness.designs import Context, Design
+from harness.designs.api import consumer_groups
 from harness.engine.exceptions import EXCEPTIONAL
 from harness.engine.exceptions import TABLE as WORKFLOWS
+from harness.history import PolicyRecord
+from harness.live.broker import RedisBroker
 from harness.live.client import http_client
 from harness.live.driver import LiveDriver
 from harness.live.journal import Journal
@@ -38,11 +44,36 @@ from harness.runner import resolve_design
 from harness.scenario import parse
 from harness.seeds import streams
 from simulators.base import DomainEvent
-from simulators.http import Record, event_from_webhook
+from simulators.http import event_from_webhook
 from simulators.webhooks import DEFAULT_TOLERANCE_S, verify
 
 #: What an operator may decide about a parked or dead-lettered workflow.
 ACTIONS = ("resolve", "replay", "skip", "compensate")
+#: How the broker's dead letters are named among the exceptions.
+BROKER_PREFIX = "broker:"
+
+
+class NeedsBroker(Exception):
+    """The design consumes from a broker and the services have none."""
+
+
+def broker_for(
+    described: dict[str, Any], design: Design, clock: RealClock, history: HistoryLog
+) -> RedisBroker | None:
+    """The services' broker, if they run one; one sentence if the design needs one and none."""
+    url = described.get("broker")
+    if url is None:
+        if consumer_groups(design):
+            raise NeedsBroker(
+                f"{design.name} consumes from a broker and the services run none: install "
+                "redis-server (serve starts it) or give serve --broker redis://HOST:PORT"
+            )
+        return None
+    scenario, seed = described["scenario"], int(described.get("seed", 0))
+    return RedisBroker(
+        url, str(described["broker_namespace"]), scenario.broker, clock, history,
+        streams(seed)("broker.delivery"), float(described["time_scale"]),
+    )  # fmt: skip
 
 
 @dataclass
@@ -95,6 +126,21 @@ class Orchestrator:
         task = self.driver.spawn(event_from_webhook(body))
         task.add_done_callback(lambda _: self.driver.journal.handled(position))
 
+    async def all_exceptions(self) -> list[dict[str, Any]]:
+        """The design's exceptions, then the broker's dead letters (`broker:<group>:<id>`)."""
+        found = self.exceptions()
+        broker = self.driver.broker
+        if broker is not None:
+            with contextlib.suppress(RedisError, OSError):
+                for group, message in await broker.dead_letters():
+                    found.append({
+                        "workflow": f"{BROKER_PREFIX}{group}:{message.event_id}",
+                        "status": "dead_lettered", "code": "max_deliveries",
+                        "reason": f"{group} gave up on {message.type}", "parked_at": None,
+                        "keys": dict(message.keys),
+                    })  # fmt: skip
+        return found
+
     def exceptions(self) -> list[dict[str, Any]]:
         """Parked and dead-lettered workflows: id, status, code, reason, since, business keys."""
         return [
@@ -110,7 +156,13 @@ class Orchestrator:
             if isinstance(entry, dict) and entry.get("status") in EXCEPTIONAL
         ]
 
-    def decide(self, workflow: str, action: str) -> None:
+    async def decide(self, workflow: str, action: str) -> None:
+        broker = self.driver.broker
+        if workflow.startswith(BROKER_PREFIX) and broker is not None:
+            group, _, message_id = workflow.removeprefix(BROKER_PREFIX).partition(":")
+            if action == "replay" and await broker.replay(group, message_id):
+                self._note(f"broker.replay:{group}", message_id, {}, policy="operations")
+            return
         self.operator_events += 1
         now = self.driver.clock.now()
         event = DomainEvent(
@@ -122,10 +174,9 @@ class Orchestrator:
     def _note(
         self, event: str, subject: str, details: dict[str, Any], policy: str = "security"
     ) -> None:
-        record: Record = {"kind": "policy", "t": round(self.driver.clock.now(), 6),
-                          "policy": policy, "subject": subject, "event": event,
-                          "details": details}  # fmt: skip
-        self.driver.record(record)
+        self.driver.record(
+            PolicyRecord(self.driver.clock.now(), policy, subject, event, details or None)
+        )
 
 
 def _why(signature: str | None) -> str:
@@ -157,7 +208,7 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
 
     @app.get("/exceptions", operation_id="exceptions")
     async def exceptions(authorization: str | None = Header(default=None)) -> JSONResponse:
-        return refused(authorization) or JSONResponse(orchestrator.exceptions())
+        return refused(authorization) or JSONResponse(await orchestrator.all_exceptions())
 
     @app.post("/exceptions/{workflow}/{action}", operation_id="decide")
     async def decide(
@@ -170,9 +221,10 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
             return JSONResponse(
                 {"error": {"code": "bad_action", "message": f"one of {', '.join(ACTIONS)}"}}, 400
             )
-        if workflow not in {entry["workflow"] for entry in orchestrator.exceptions()}:
+        listed = await orchestrator.all_exceptions()
+        if workflow not in {entry["workflow"] for entry in listed}:
             return JSONResponse({"error": {"code": "not_an_exception"}}, 404)
-        orchestrator.decide(workflow, action)
+        await orchestrator.decide(workflow, action)
         return JSONResponse({"workflow": workflow, "action": action}, 202)
 
     @app.get("/healthz", operation_id="healthz")
@@ -222,18 +274,28 @@ async def run_orchestrator(
     }
     seed = int(described.get("seed", 0))
     context = Context(streams(seed)(f"design.{fresh.name}"))
-    driver = LiveDriver(fresh, clients, journal, clock, history, context)
+    broker = broker_for(described, fresh, clock, history)
+    driver = LiveDriver(fresh, clients, journal, clock, history, context, broker)
     orchestrator = Orchestrator(driver, described["signing_secret"], described["admin_token"],
                                 time.time)  # fmt: skip
     config = uvicorn.Config(create_orchestrator_app(orchestrator), host=host, port=port,
                             log_level="warning", lifespan="off")  # fmt: skip
     server = uvicorn.Server(config)
+    consuming: asyncio.Task[None] | None = None
+    if broker is not None:
+        await broker.connect()
+        await broker.subscribe(consumer_groups(fresh))
+        consuming = asyncio.create_task(broker.run())
     orchestrator.start()
     try:
         await server.serve()
     finally:
         server.should_exit = True
+        if consuming is not None:
+            consuming.cancel()
         await driver.stop()
+        if broker is not None:
+            await broker.close()
         for client in clients.values():
             await client.aclose()
         journal.close()

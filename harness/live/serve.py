@@ -11,26 +11,33 @@ system, the admin token and the webhook signing secret).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
 import secrets
+import signal
 import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 import uvicorn
 
+from harness.enactment import SystemFaults
 from harness.faults import build_schedule
-from harness.history import SCHEMA
+from harness.history import SCHEMA, FaultRecord, to_json
+from harness.history import Record as TypedRecord
 from harness.live.client import http_client
+from harness.live.operations import LiveOperations
+from harness.live.supervisor import Supervisor
 from harness.scenario import Scenario
+from harness.scenario.fault_kinds import BY_NAME as FAULT_KINDS
 from harness.seeds import streams
 from harness.systems import build_systems
-from simulators.availability import Conditions
 from simulators.http import Control, LiveSystem, Record, create_app, to_line
 
 #: The order systems take ports in, from the first port.
@@ -39,6 +46,28 @@ PORT_ORDER = ("cpq", "erp", "billing", "support", "erp_cloud")
 
 class PortInUse(Exception):
     """A port the services need is taken."""
+
+
+class Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to its host: several run in one process, and
+    uvicorn's own handlers, each replacing the last, made Ctrl-C stop one server at a time."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl-C or SIGTERM sets `stop` at once (the first time; a second one is Python's again)."""
+    loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        stop.set()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stopping)
 
 
 @dataclass
@@ -67,8 +96,10 @@ class HistoryLog:
         self.path = path
         self._file: IO[str] = path.open("a", encoding="utf-8", buffering=1)
 
-    def __call__(self, record: Record) -> None:
-        self._file.write(to_line(record) + "\n")
+    def __call__(self, record: Record | TypedRecord) -> None:
+        """A record: a typed `harness.history` one, or a simulator's plain dict."""
+        line = to_line(record) if isinstance(record, dict) else to_json(record)
+        self._file.write(line + "\n")
 
     def lines(self) -> Iterator[str]:
         if not self._file.closed:
@@ -107,10 +138,14 @@ class Services:
     tokens: dict[str, str] = field(default_factory=dict)
     live: dict[str, LiveSystem] = field(default_factory=dict)
     history: HistoryLog | None = None
+    system_faults: SystemFaults | None = None
+    operations: LiveOperations | None = None
+    broker: str | None = None  # redis://... the broker designs publish to and consume from
 
     def build(self) -> None:
         """(Re)build the systems from the scenario's world: a fresh start, as after `reset`."""
         built = build_systems(self.scenario, self.seed, streams(self.seed))
+        self.system_faults = SystemFaults(built.world, built.by_name, built.behaviours, built.erps)
         if self.history is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             scenario_file = self.directory / "scenario.yaml"
@@ -146,7 +181,9 @@ class Services:
             "started_unix": self.clock.started,
             "history": str(self.directory / "history.jsonl"),
             "seed": self.seed,
-        }
+            **({"broker": self.broker, "broker_namespace": f"syncline:{self.directory.name}"}
+               if self.broker else {}),
+        }  # fmt: skip
 
     def reset(self) -> None:
         """Start again from the scenario's world at scenario time 0; the history so far is
@@ -192,13 +229,32 @@ def check_ports(host: str, ports: dict[str, int]) -> None:
                 raise
 
 
-async def serve(services: Services) -> None:
-    """Run every system's app until cancelled; enact the fault schedule on the clock. (The
-    caller checks the ports first, before anything is written.)"""
+def unenactable(scenario: Scenario, seed: int, supervised: bool) -> str | None:
+    """Why the services cannot enact the scenario's fault schedule live, if they cannot."""
+    for window in build_schedule(scenario, seed).windows:
+        kind = FAULT_KINDS.get(window.kind)
+        if kind is None:
+            return f"the fault kind {window.kind!r} has no live enactment"
+        if kind.enacted_by == "orchestrator" and not supervised:
+            at = scenario.start + timedelta(seconds=window.start)
+            return (
+                f"{scenario.name} crashes the orchestrator at {at:%Y-%m-%dT%H:%MZ}, which serve "
+                "can do only to an orchestrator it runs: add --orchestrator reference (a design) "
+                "or --orchestrator-command CMD (yours), or drop the scenario's faults with "
+                "--set faults=[]"
+            )
+    return None
+
+
+async def serve(services: Services, supervisor: Supervisor | None = None) -> None:
+    """Run every system's app until cancelled; enact the fault schedule on the clock; run the
+    orchestrator if `supervisor` is given, and the operations team against it. (The caller
+    checks the ports and the schedule first, before anything is written.)"""
     control = Control(
         services.admin_token,
         lambda: services.history.lines() if services.history else iter(()),
         services.reset,
+        lambda: services.operations.pending if services.operations is not None else 0,
     )
     async with http_client() as client:
 
@@ -214,29 +270,85 @@ async def serve(services: Services) -> None:
             live.send = send
             config = uvicorn.Config(
                 create_app(live, control), host=services.host, port=services.ports[name],
-                log_level="warning", lifespan="off",
+                log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
             )  # fmt: skip
-            servers.append(uvicorn.Server(config))
-        tasks = [asyncio.create_task(server.serve()) for server in servers]
-        tasks.append(asyncio.create_task(_enact_faults(services)))
+            servers.append(Server(config))
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        serving = [asyncio.create_task(server.serve()) for server in servers]
+        ending: set[asyncio.Task[Any]] = {*serving, asyncio.create_task(stop.wait())}
+        tasks = set(ending)  # and the schedule and the team, which may end first
         try:
-            await asyncio.gather(*tasks)
+            while not all(server.started for server in servers) and not stop.is_set():
+                for task in serving:
+                    if task.done():
+                        task.result()  # a server failed to start: say why
+                        raise RuntimeError("a service stopped while starting")
+                await asyncio.sleep(0.02)
+            if supervisor is not None:
+                await supervisor.start()
+            tasks.add(asyncio.create_task(_enact_faults(services, supervisor)))
+            rules = services.scenario.operations
+            if services.webhooks and (rules.exceptions or rules.dead_letters is not None):
+                tasks.add(asyncio.create_task(_operations(services, services.webhooks)))
+            while True:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # a server, the schedule or the team failed: say why
+                if done & ending:  # a server stopped, or Ctrl-C
+                    break
+                tasks -= done  # the schedule is over: serve on
         finally:
+            if supervisor is not None:
+                supervisor.stop()
             for server in servers:
                 server.should_exit = True
+            await asyncio.wait(serving, timeout=5)
             for task in tasks:
                 task.cancel()
             if services.history is not None:
                 services.history.close()
 
 
-async def _enact_faults(services: Services) -> None:
+async def _operations(services: Services, orchestrator: str) -> None:
+    async with http_client(orchestrator, services.admin_token, timeout=10.0) as client:
+
+        def repair() -> None:
+            assert services.system_faults is not None
+            services.system_faults.repair_master_data()
+
+        record = services.history if services.history is not None else (lambda _: None)
+        services.operations = LiveOperations(
+            services.scenario, services.clock, client, repair, record
+        )
+        await services.operations.run()
+
+
+async def _enact_faults(services: Services, supervisor: Supervisor | None) -> None:
+    """Every window of the schedule, opened and closed on the services' clock."""
     schedule = build_schedule(services.scenario, services.seed)
     for at, index, starts in schedule.edges():
         window = schedule.windows[index]
-        if window.party in services.live and window.kind in Conditions.KINDS:
-            await services.clock.sleep(at - services.clock.now())
+        await services.clock.sleep(at - services.clock.now())
+        kind = FAULT_KINDS[window.kind]
+        if kind.enacted_by == "condition":
             services.live[window.party].fault(window.kind, window.params, starts)
+            continue  # the system records it
+        if kind.enacted_by == "orchestrator":
+            if supervisor is None:
+                continue  # refused before serve started (unenactable)
+            if starts:
+                supervisor.kill()
+        else:
+            assert services.system_faults is not None
+            services.system_faults.enact(index, window, starts)
+        if services.history is not None:
+            phase = "start" if starts else "stop"
+            params = dict(window.params) or None
+            now = services.clock.now()
+            services.history(FaultRecord(now, window.party, window.kind, phase, params))
+        if kind.enacted_by == "orchestrator" and supervisor is not None and not starts:
+            await supervisor.start()  # the window is over: the harness restarts it
 
 
 def write_tokens(services: Services) -> Path:

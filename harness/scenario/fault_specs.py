@@ -1,29 +1,18 @@
 """The fault vocabulary of a scenario's `faults:` list: each fault has a kind, a target, a start
 (a calendar time, or an offset like `36h` from the scenario's start) and a duration.
 
-| kind               | target                     | parameters (defaults)                   |
-|--------------------|----------------------------|-----------------------------------------|
-| outage             | a system                   |                                         |
-| brownout           | a system                   | latency_factor (3), error_rate (5%)     |
-| read_only          | a system                   |                                         |
-| partition          | between: [orchestrator, x] |                                         |
-| ghost_writes       | a system                   | probability                             |
-| duplicate_storm    | a system                   | probability (of each webhook, twice)    |
-| webhook_delay      | a system                   | factor (webhook delays multiplied)      |
-| master_data_gap    | erp                        | tax_code: REGION (deactivated), or    |
-|                    |                            | sku: SKU (mapping removed)            |
-| vendor_upgrade     | a system                   | schema_version (2); no duration = for good |
-| orchestrator_crash | orchestrator               |                                         |
+The kinds, their targets and parameters are one table: `harness.scenario.fault_kinds`.
 """
 
 from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PositiveInt, model_validator
 
+from harness.scenario.fault_kinds import BY_NAME, PARAMETERS, SCENARIO_KINDS
 from harness.scenario.types import (
     OPTIONAL_SYSTEMS,
     ORCHESTRATOR,
@@ -37,26 +26,11 @@ from harness.scenario.types import (
 )
 from harness.units import parse_duration
 
-FaultKind = Literal[
-    "outage", "brownout", "read_only", "partition", "ghost_writes", "duplicate_storm",
-    "webhook_delay", "master_data_gap", "vendor_upgrade", "orchestrator_crash",
-]  # fmt: skip
 
-#: kind -> (what the target is, required parameters, optional parameters with defaults)
-KIND_RULES: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {
-    "outage": ("system", (), {}),
-    "brownout": ("system", (), {"latency_factor": 3.0, "error_rate": 0.05}),
-    "read_only": ("system", (), {}),
-    "partition": ("between", (), {}),
-    "ghost_writes": ("system", ("probability",), {}),
-    "duplicate_storm": ("system", ("probability",), {}),
-    "webhook_delay": ("system", ("factor",), {}),
-    "master_data_gap": ("erp", (), {"tax_code": None, "sku": None}),
-    "vendor_upgrade": ("system", (), {"schema_version": 2}),
-    "orchestrator_crash": ("orchestrator", (), {}),
-}
-PARAMETERS = ("latency_factor", "error_rate", "probability", "factor", "tax_code", "sku",
-              "schema_version")  # fmt: skip
+def _known_kind(value: object) -> object:
+    if isinstance(value, str) and value not in SCENARIO_KINDS:
+        raise ValueError(f"unknown fault kind {value!r}: one of {', '.join(SCENARIO_KINDS)}")
+    return value
 
 
 def _start(value: object) -> datetime | float:
@@ -71,7 +45,7 @@ def _start(value: object) -> datetime | float:
 
 
 class FaultSpec(Spec):
-    kind: FaultKind
+    kind: Annotated[str, BeforeValidator(_known_kind)]
     target: str | None = None
     between: tuple[str, str] | None = None
     start: Annotated[datetime | float, BeforeValidator(_start)]
@@ -86,8 +60,9 @@ class FaultSpec(Spec):
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> FaultSpec:
-        target_kind, required, optional = KIND_RULES[self.kind]
-        self._check_target(target_kind)
+        kind = BY_NAME[self.kind]
+        required, optional = kind.required, kind.optional
+        self._check_target(kind.target)
         for name in required:
             if getattr(self, name) is None:
                 raise ValueError(f"{self._a} fault needs '{name}'")
@@ -96,7 +71,7 @@ class FaultSpec(Spec):
                 raise ValueError(f"{self._a} fault does not take '{name}'")
         if self.kind == "master_data_gap" and (self.tax_code is None) == (self.sku is None):
             raise ValueError("a master_data_gap names exactly one of tax_code (a region) or sku")
-        if self.duration is None and self.kind != "vendor_upgrade":
+        if self.duration is None and kind.needs_duration:
             raise ValueError(f"{self._a} fault needs a duration")
         return self
 
@@ -147,9 +122,9 @@ class FaultSpec(Spec):
 
     def params(self) -> dict[str, Any]:
         """The kind's parameters, defaults filled in."""
-        _, required, optional = KIND_RULES[self.kind]
-        values = {name: getattr(self, name) for name in required}
-        for name, default in optional.items():
+        kind = BY_NAME[self.kind]
+        values = {name: getattr(self, name) for name in kind.required}
+        for name, default in kind.optional.items():
             value = getattr(self, name)
             values[name] = default if value is None else value
         return {name: value for name, value in values.items() if value is not None}

@@ -1,7 +1,8 @@
 """Property tests: the reference and its engine under random interleavings, with no driver.
 
-A small synchronous interpreter stands in for the SimPy driver: handlers run until they block
-(a call, a sleep, a lock), as they do there, and Hypothesis chooses what happens between: which
+A small synchronous driver of the one interpreter (harness.interpreter) stands in for the SimPy
+driver: handlers run until they block (a call, a sleep, a lock), as they do there, and
+Hypothesis chooses what happens between: which
 delivery arrives next (reordering), duplicates, whether a call is applied, ghost-written or
 refused (an outage), and orchestrator crashes that drop the design and every handler in flight.
 At quiescence every invariant must hold: each effect once, versions monotonic, no partial update
@@ -14,7 +15,6 @@ it afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -30,19 +30,9 @@ from hypothesis.stateful import (
 
 from harness.designs.api import Context
 from harness.designs.reference import ReferenceDesign
-from harness.effects import (
-    Acquire,
-    Call,
-    CallError,
-    Fork,
-    Note,
-    Now,
-    Publish,
-    Release,
-    Reply,
-    Sleep,
-    Status,
-)  # fmt: skip
+from harness.effects import Acquire, Call, CallError, Note, Publish, Reply, Sleep
+from harness.history import Record, WorkflowRecord
+from harness.interpreter import HandlerRun, Steps
 from harness.seeds import stream
 from harness.world import build_world
 from simulators.base import DomainEvent, SystemOfRecord
@@ -52,19 +42,19 @@ from simulators.erp import ERP
 from simulators.support import Support
 from tests.broken_designs import NaiveConsumer, RenewsOnlyTheTerm
 from tests.conftest import scenario_with
-from tests.journal import answer_journal
 
 WORLD = build_world(scenario_with(**{"world.gaps.missing_tax_codes": []}).world, 1)
 LINES = [{"sku": "SW-FLEET-STD", "quantity": 5}, {"sku": "SUP-STANDARD", "quantity": 5}]
 UPGRADE = [{"sku": "SW-FLEET-PRO", "quantity": 5}, {"sku": "SUP-PREMIUM", "quantity": 5}]
-BLOCKING = (Call, Sleep, Acquire, Publish)
 
 
 class Handler:
-    """One handler in flight: its generator and the effect it is blocked on."""
+    """One handler in flight: the interpreter's run of it and the effect it is blocked on."""
 
-    def __init__(self, steps: Generator[Any, Any, None]) -> None:
-        self.steps, self.pending, self.done = steps, None, False
+    def __init__(self, run: HandlerRun) -> None:
+        self.run, self.waits = run, run.run()
+        self.pending: Any = None
+        self.done = False
         self.result: Any = None
 
 
@@ -164,7 +154,7 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             f"OPS-{workflow}-{self.clock}", "operator.resolve", "operations", self.clock,
             {"workflow": workflow}, {"quote": workflow},
         )  # fmt: skip
-        self._start(self.design.subscriptions[event.type](self.context, event))
+        self._deliver(event)
 
     @rule(pick=st.integers(0, 99), twice=st.booleans())
     @precondition(lambda self: self.deliveries)
@@ -173,7 +163,7 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
         event = self.deliveries[pick % len(self.deliveries)]
         if not twice:
             self.deliveries.remove(event)
-        self._start(self.design.subscriptions[event.type](self.context, event))
+        self._deliver(event)
 
     @rule(
         pick=st.integers(0, 99),
@@ -198,20 +188,60 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
     def crash(self) -> None:
         """The orchestrator dies: handlers and memory are gone; the journal stays."""
         for handler in self.handlers:
-            handler.steps.close()
+            if not handler.done:
+                handler.waits.close()
+                handler.run.interrupted()
         self.handlers, self.locks = [], {}
         self.design = self.design_factory()
         restart = DomainEvent(
             f"RESTART-{self.clock}", "orchestrator.restarted", "orchestrator", self.clock, {}, {}
         )
-        self._start(self.design.on_restart(self.context, restart))
+        self._deliver(restart)
 
-    # -- the interpreter ----------------------------------------------------------------
+    # -- the driver ---------------------------------------------------------------------
 
-    def _start(self, steps: Generator[Any, Any, None]) -> None:
-        handler = Handler(steps)
+    def _deliver(self, event: DomainEvent) -> None:
+        handler = self.design.subscriptions[event.type]
+        self._start(event, lambda: handler(self.context, event))
+
+    def _start(self, event: DomainEvent, make: Any) -> None:
+        handler = Handler(HandlerRun(self, event, make))
         self.handlers.append(handler)
         self._run(handler)
+
+    def now(self) -> float:
+        return self.clock
+
+    def record(self, record: Record) -> None:
+        if isinstance(record, WorkflowRecord) and record.status == "parked":
+            keys = record.keys
+            self.parked.add((str(keys.get("contract")), int(keys.get("contract_version", 0))))
+            self.parked_workflows.add(record.workflow)
+
+    def load(self, table: str, key: str) -> Any:
+        return self.journal.get(table, {}).get(key)
+
+    def store(self, table: str, key: str, value: Any) -> None:
+        rows = self.journal.setdefault(table, {})
+        if value is None:
+            rows.pop(key, None)
+        else:
+            rows[key] = value
+
+    def scan(self, table: str) -> list[tuple[str, Any]]:
+        return sorted(self.journal.get(table, {}).items())
+
+    def noticed(self, note: Note) -> None:
+        if note.policy == "outbox" and note.event == "staged":
+            self.staged.add(note.subject)
+
+    def fork(self, event: DomainEvent, steps: Steps, daemon: bool) -> None:
+        if not daemon:  # a daemon (CPQ's reconciliation) runs forever
+            self._start(event, lambda: steps)
+
+    def release(self, key: str, token: Any) -> None:
+        if self.locks.get(key) is token:
+            del self.locks[key]
 
     def _advance(self, handler: Handler, fate: str) -> None:
         effect = handler.pending
@@ -220,7 +250,7 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             if owner is not None and owner is not handler and not owner.done:
                 return  # still blocked
             self.locks[effect.key] = handler
-            handler.result = None
+            handler.result = handler  # the lock's token
         elif isinstance(effect, Sleep):
             self.clock += effect.seconds
             handler.result = None
@@ -248,43 +278,22 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
         return Reply(outcome.body)
 
     def _run(self, handler: Handler) -> None:
-        """Run until the handler blocks or ends; the non-blocking effects are done at once."""
+        """Run until the handler blocks or ends; the interpreter answers the rest at once."""
         while True:
             try:
-                effect = handler.steps.send(handler.result)
+                effect = handler.waits.send(handler.result)
             except StopIteration:
                 handler.done = True
+                handler.run.release_all()
                 self.locks = {k: h for k, h in self.locks.items() if h is not handler}
                 return
             handler.result = None
-            if isinstance(effect, BLOCKING):
-                handler.pending = effect
-                if isinstance(effect, Acquire) and self.locks.get(effect.key) in (None, handler):
-                    self.locks[effect.key] = handler
-                    continue
-                return
-            handled, result = answer_journal(effect, self.journal)
-            if handled:
-                handler.result = result
-            elif isinstance(effect, Now):
-                handler.result = self.clock
-            elif isinstance(effect, Release):
-                if self.locks.get(effect.key) is handler:
-                    del self.locks[effect.key]
-            elif isinstance(effect, Fork):
-                if not effect.daemon:  # a daemon (CPQ's reconciliation) runs forever
-                    self._start(effect.steps)
-            elif isinstance(effect, Status):
-                if effect.status == "parked":
-                    keys = effect.keys
-                    self.parked.add(
-                        (str(keys.get("contract")), int(keys.get("contract_version", 0)))
-                    )
-                    self.parked_workflows.add(effect.workflow)
-            else:
-                assert isinstance(effect, Note)
-                if effect.policy == "outbox" and effect.event == "staged":
-                    self.staged.add(effect.subject)
+            handler.pending = effect
+            if isinstance(effect, Acquire) and self.locks.get(effect.key) in (None, handler):
+                self.locks[effect.key] = handler
+                handler.result = handler
+                continue
+            return
 
     # -- the invariants ----------------------------------------------------------------
 
@@ -302,8 +311,7 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             if not live and not self.deliveries:
                 return
             if self.deliveries:
-                event = self.deliveries.pop(0)
-                self._start(self.design.subscriptions[event.type](self.context, event))
+                self._deliver(self.deliveries.pop(0))
             for handler in live:
                 self._advance(handler, "apply")
         raise AssertionError("the reference never became quiescent")

@@ -1,0 +1,32 @@
+"""Is anyone there? The live commands ask before they start, and say so when a service goes.
+
+Any HTTP answer counts as answering (a user's orchestrator may serve no `/healthz`); a refused
+or timed-out connection does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from harness.live.client import http_client
+
+
+class ServicesGone(Exception):
+    """A service stopped answering in the middle of a live command."""
+
+
+async def not_answering(targets: dict[str, str], timeout_s: float = 3.0) -> list[tuple[str, str]]:
+    """(what, URL) of each of `targets` (what -> base URL) that does not answer HTTP."""
+    async with http_client(timeout=timeout_s) as client:
+
+        async def silent(url: str) -> bool:
+            try:
+                await client.get(f"{url.rstrip('/')}/healthz")
+            except httpx.HTTPError:
+                return True
+            return False
+
+        found = await asyncio.gather(*(silent(url) for url in targets.values()))
+    return [(what, url) for (what, url), gone in zip(targets.items(), found, strict=True) if gone]
