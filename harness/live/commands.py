@@ -13,6 +13,7 @@ import click
 
 from harness.designs import DesignError
 from harness.designs.api import consumer_groups
+from harness.live.client import run_service
 from harness.live.orchestrator import read_services, run_orchestrator
 from harness.live.reach import ServicesGone, not_answering
 from harness.live.redis_server import RedisServer
@@ -195,7 +196,7 @@ def serve_command(
     click.echo("Ctrl-C stops.")
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(services, supervisor))
+            run_service(serve(services, supervisor))
     except OrchestratorFailed as failed:
         raise LiveUsageError(str(failed)) from None
     finally:
@@ -236,7 +237,7 @@ def orchestrator_command(
     click.echo(f"  history:       {state / 'history.jsonl'}")
     click.echo("Ctrl-C stops; kill -9 loses nothing: start it again on the same state.")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_orchestrator(services, host, port, design, state))
+        run_service(run_orchestrator(services, host, port, design, state))
 
 
 @click.command("load")

@@ -27,6 +27,7 @@ from harness.effects import Acquire, Call, CallError, ErrorKind, Note, Publish, 
 from harness.history import EventRecord, Record
 from harness.interpreter import HandlerRun, Steps
 from harness.live.broker import RedisBroker
+from harness.live.client import CONNECTIONS
 from harness.live.journal import Journal
 from simulators.base import DomainEvent
 from simulators.http import Clock
@@ -79,6 +80,7 @@ class LiveDriver:
         self.systems: Container[str] = clients
         self.clock, self.record, self.context = clock, record, context
         self.broker = broker
+        self._slots = {name: asyncio.Semaphore(CONNECTIONS) for name in clients}
         if broker is not None:
             broker.consume = self.consume
         self._locks: dict[str, asyncio.Lock] = {}
@@ -185,8 +187,9 @@ class LiveDriver:
         if call.idem_key is not None:
             headers["Idempotency-Key"] = call.idem_key
         try:
-            answer = await client.post(f"/v1/{call.operation}", json=dict(call.payload),
-                                       headers=headers)  # fmt: skip
+            async with self._slots[call.system]:  # see CONNECTIONS
+                answer = await client.post(f"/v1/{call.operation}", json=dict(call.payload),
+                                           headers=headers)  # fmt: skip
         except httpx.TimeoutException:
             return Reply({}, CallError("ambiguous", "timeout", f"no answer from {call.system}"))
         except httpx.TransportError as error:

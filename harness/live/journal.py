@@ -2,8 +2,10 @@
 received but not yet handled.
 
 Rules:
-1. Every write is its own committed transaction (`synchronous=FULL`): once `store` or
-   `receive` returns, a `kill -9` cannot take it back.
+1. Every write is its own committed transaction: once `store` or `receive` returns, a
+   `kill -9` cannot take it back. In WAL mode `synchronous=NORMAL` is enough for that (the
+   commit is in the WAL file; only a power cut or an OS crash could lose the last ones), and it
+   spares an fsync per write, which was a third of the orchestrator's time under load.
 2. A webhook is acknowledged (202) only after `receive` has committed it, and forgotten
    (`handled`) only after its handler ended; whatever is still received at a restart is
    handled again. The design's inbox (in the journal) makes that safe.
@@ -32,7 +34,7 @@ class Journal:
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
     @property

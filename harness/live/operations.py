@@ -48,10 +48,12 @@ class LiveOperations:
         repair_master_data: Callable[[], None],
         record: Callable[[Record], None],
         poll_s: float = 60.0,
+        poll_wall_s: float = 1.0,
     ) -> None:
         self.spec, self.start = scenario.operations, scenario.start
         self.clock, self.client, self.record = clock, client, record
         self.repair_master_data, self.poll_s = repair_master_data, poll_s
+        self.poll_wall_s = poll_wall_s  # and at most this often in real time: a list is a scan
         self._seen: set[tuple[str, str, Any]] = set()  # (workflow, status, parked_at)
         self._work: set[asyncio.Task[None]] = set()
 
@@ -66,7 +68,7 @@ class LiveOperations:
             while True:
                 for entry in await self._exceptions():
                     self._take(entry)
-                await self.clock.sleep(self.poll_s)
+                await asyncio.gather(self.clock.sleep(self.poll_s), asyncio.sleep(self.poll_wall_s))
         finally:
             for task in self._work:
                 task.cancel()

@@ -31,7 +31,7 @@ from harness.enactment import SystemFaults
 from harness.faults import build_schedule
 from harness.history import SCHEMA, FaultRecord, to_json
 from harness.history import Record as TypedRecord
-from harness.live.client import http_client
+from harness.live.client import CONNECTIONS, http_client
 from harness.live.operations import LiveOperations
 from harness.live.supervisor import Supervisor
 from harness.scenario import Scenario
@@ -257,10 +257,12 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
         lambda: services.operations.pending if services.operations is not None else 0,
     )
     async with http_client() as client:
+        slots = asyncio.Semaphore(CONNECTIONS)  # see CONNECTIONS
 
         async def send(url: str, body: bytes, headers: dict[str, str]) -> int:
             try:
-                answer = await client.post(url, content=body, headers=headers)
+                async with slots:
+                    answer = await client.post(url, content=body, headers=headers)
             except httpx.HTTPError:  # unreachable, refused, timed out: the vendor retries later
                 return 0
             return answer.status_code
