@@ -73,6 +73,24 @@ class Driver(Protocol):
     def release(self, key: str, token: Any) -> None: ...
 
 
+class MemoryJournal(dict[str, dict[str, Any]]):
+    """A design's journal kept in memory (table -> key -> value): the SimPy driver's, which an
+    orchestrator crash leaves in place, and the property test's."""
+
+    def load(self, table: str, key: str) -> Any:
+        return self.get(table, {}).get(key)
+
+    def store(self, table: str, key: str, value: Any) -> None:
+        rows = self.setdefault(table, {})
+        if value is None:
+            rows.pop(key, None)
+        else:
+            rows[key] = value
+
+    def scan(self, table: str) -> list[tuple[str, Any]]:
+        return sorted(self.get(table, {}).items())
+
+
 class DesignFault(Exception):
     """Design code raised, or yielded something that is not an effect."""
 

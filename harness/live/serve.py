@@ -86,7 +86,12 @@ class RealClock:
         return int(time.time())
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(seconds, 0.0) / self.time_scale)
+        """At least `seconds` of scenario time. An event loop's timer may fire a little before
+        the wall clock says (uvloop measures from the start of its iteration); a retry that woke
+        early would break the Retry-After it waits out, so it sleeps again for what is left."""
+        until = self.now() + max(seconds, 0.0)
+        while (left := until - self.now()) > 0:
+            await asyncio.sleep(left / self.time_scale)
 
 
 class HistoryLog:

@@ -24,7 +24,7 @@ from harness.designs import Context, Design
 from harness.designs.api import consumer_groups
 from harness.effects import Call, Note, Publish, Sleep
 from harness.history import Record, Sink
-from harness.interpreter import HandlerRun, Steps
+from harness.interpreter import HandlerRun, MemoryJournal, Steps
 from harness.scenario import ORCHESTRATOR
 from harness.sim.broker import Broker
 from harness.sim.network import Network
@@ -51,7 +51,7 @@ class SimDriver:
         self.context = Context(named(f"design.{self.design.name}"))
         self.broker: Broker | None = None  # wired by the run, which builds the broker
         self.on_note: Callable[[Note], None] = lambda note: None
-        self.journal: dict[str, dict[str, Any]] = {}  # the design's durable state
+        self.journal = MemoryJournal()  # the design's durable state
         self._locks: dict[str, simpy.Resource] = {}
         self._running: dict[simpy.Process, None] = {}  # handlers in flight, in start order
         network.subscribed = frozenset(self.design.subscriptions)
@@ -132,17 +132,13 @@ class SimDriver:
         self.record_sink(record)
 
     def load(self, table: str, key: str) -> Any:
-        return self.journal.get(table, {}).get(key)
+        return self.journal.load(table, key)
 
     def store(self, table: str, key: str, value: Any) -> None:
-        rows = self.journal.setdefault(table, {})
-        if value is None:
-            rows.pop(key, None)
-        else:
-            rows[key] = value
+        self.journal.store(table, key, value)
 
     def scan(self, table: str) -> list[tuple[str, Any]]:
-        return sorted(self.journal.get(table, {}).items())
+        return self.journal.scan(table)
 
     def noticed(self, note: Note) -> None:
         self.on_note(note)

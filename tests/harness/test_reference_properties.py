@@ -32,7 +32,7 @@ from harness.designs.api import Context
 from harness.designs.reference import ReferenceDesign
 from harness.effects import Acquire, Call, CallError, Note, Publish, Reply, Sleep
 from harness.history import Record, WorkflowRecord
-from harness.interpreter import HandlerRun, Steps
+from harness.interpreter import HandlerRun, MemoryJournal, Steps
 from harness.seeds import stream
 from harness.world import build_world
 from simulators.base import DomainEvent, SystemOfRecord
@@ -69,7 +69,7 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             "billing": Billing(WORLD.catalog),
             "support": Support(),
         }
-        self.journal: dict[str, dict[str, Any]] = {}
+        self.journal = MemoryJournal()
         self.design = self.design_factory()
         self.context = Context(stream(1, "design"))
         self.clock = 0.0
@@ -219,17 +219,13 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             self.parked_workflows.add(record.workflow)
 
     def load(self, table: str, key: str) -> Any:
-        return self.journal.get(table, {}).get(key)
+        return self.journal.load(table, key)
 
     def store(self, table: str, key: str, value: Any) -> None:
-        rows = self.journal.setdefault(table, {})
-        if value is None:
-            rows.pop(key, None)
-        else:
-            rows[key] = value
+        self.journal.store(table, key, value)
 
     def scan(self, table: str) -> list[tuple[str, Any]]:
-        return sorted(self.journal.get(table, {}).items())
+        return self.journal.scan(table)
 
     def noticed(self, note: Note) -> None:
         if note.policy == "outbox" and note.event == "staged":

@@ -114,25 +114,32 @@ def figures(summary: dict[str, Any], checker: str) -> dict[str, Any]:
     return result
 
 
-#: The scenario's faults replaced by one orchestrator crash, 5 to 7 minutes in (5 to 7 s).
-CRASH = "faults=[{kind: orchestrator_crash, start: 5m, duration: 2m}]"
+#: The scenario's faults replaced by one orchestrator crash, at 600x 60 to 70 minutes in (6 to
+#: 7 s): fast enough that the vendors' retries of what the crash refused (an hour apart) land
+#: within the settle.
+CRASH = "faults=[{kind: orchestrator_crash, start: 60m, duration: 10m}]"
 
 
-def test_serve_crashes_and_restarts_its_orchestrator_and_the_load_passes(tmp_path: Path) -> None:
+def test_serve_crashes_and_restarts_its_orchestrator_and_nothing_breaks(tmp_path: Path) -> None:
+    """At 600x the run's latency and throughput SLOs are not this test's business (an hour of
+    scenario time goes by in six seconds of load); the invariants a crash threatens are."""
     live = Live(tmp_path)
-    with live.serve("--orchestrator", "reference", "--set", CRASH) as services:
+    with live.serve("--orchestrator", "reference", "--set", CRASH, time_scale="600") as services:
         wait_until_up(live.orchestrator_url, services)
         load = live.load("12s")
-        assert load.wait(240) == 0, (tmp_path / "load.log").read_text()
+        load.wait(240)
     summary = live.summary()
-    assert summary["status"] == "pass", summary["checkers"]
+    assert "unsettled" not in summary, summary["unsettled"]
+    for checker in ("effect_once", "partial_updates", "convergence", "retry_hygiene",
+                    "monotonic_versions", "lineage"):  # fmt: skip
+        figures(summary, checker)  # each passes
     assert figures(summary, "effect_once")["duplicates"] == 0
     lost = figures(summary, "nothing_lost")
     assert lost["lost"] == 0 and lost["approved"] > 10
     crash = [f for f in summary["faults"] if f["kind"] == "orchestrator_crash"]
-    assert [(f["start_s"] // 60, f["end_s"] // 60) for f in crash] == [(5, 7)]
+    assert [(f["start_s"] // 60, f["end_s"] // 600) for f in crash] == [(60, 7)]
     started = (live.services / "orchestrator.log").read_text().count("Orchestrator (reference)")
-    assert started == 2  # killed at 5m, a new process on the same journal at 7m
+    assert started == 2  # killed at 60m, a new process on the same journal at 70m
     run_dir = next((live.services / "loads").iterdir())
     for made in ("report.html", "locust.html", "locust_stats.csv", "history.jsonl"):
         assert (run_dir / made).is_file(), made
