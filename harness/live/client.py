@@ -13,9 +13,9 @@ T = TypeVar("T")
 #: Connect fast on loopback; reads wait as long as a simulator may take to answer.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=2.0)
 #: Connections a client keeps to one service. Callers with more requests in flight than this
-#: queue for a slot themselves (`asyncio.Semaphore`): httpcore's pool scans every queued
-#: request for every free connection, which costs quadratic time under a backlog (it took
-#: two thirds of the orchestrator's CPU at 600 quotes in flight).
+#: queue for a slot themselves (`asyncio.Semaphore`), in O(1): httpcore's pool scans every
+#: queued request for every free connection, quadratic under a backlog (two thirds of the
+#: orchestrator's CPU at 600 quotes in flight), and a few connections carry loopback traffic.
 CONNECTIONS = 4
 
 

@@ -39,6 +39,7 @@ from harness.live.broker import RedisBroker
 from harness.live.client import http_client
 from harness.live.driver import LiveDriver
 from harness.live.journal import Journal
+from harness.live.loopback import LoopbackTransport
 from harness.live.serve import HistoryLog, RealClock
 from harness.runner import resolve_design
 from harness.scenario import parse
@@ -269,7 +270,7 @@ async def run_orchestrator(
     history = HistoryLog(state / "history.jsonl")
     journal = Journal(state / "journal.sqlite")
     clients = {
-        name: http_client(system["url"], system["token"])
+        name: http_client(system["url"], system["token"], transport=LoopbackTransport())
         for name, system in described["systems"].items()
     }
     seed = int(described.get("seed", 0))

@@ -32,6 +32,7 @@ from harness.faults import build_schedule
 from harness.history import SCHEMA, FaultRecord, to_json
 from harness.history import Record as TypedRecord
 from harness.live.client import CONNECTIONS, http_client
+from harness.live.loopback import LoopbackTransport
 from harness.live.operations import LiveOperations
 from harness.live.supervisor import Supervisor
 from harness.scenario import Scenario
@@ -261,7 +262,7 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
         services.reset,
         lambda: services.operations.pending if services.operations is not None else 0,
     )
-    async with http_client() as client:
+    async with http_client(transport=LoopbackTransport()) as client:
         slots = asyncio.Semaphore(CONNECTIONS)  # see CONNECTIONS
 
         async def send(url: str, body: bytes, headers: dict[str, str]) -> int:
