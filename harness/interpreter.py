@@ -5,7 +5,7 @@ A design's handler is a generator of effects. `HandlerRun` steps it; a driver (t
 only what differs between simulated and real time. Rules:
 
 1. Effects that take no time are answered here, through the driver's primitives: `Now`,
-   `Status` and `Note` (typed history records), `Load`/`Store`/`Scan` (the journal),
+   `Status` and `Note` (typed history records), `Load`/`Store`/`Scan` (the driver's journal),
    `Release` and `Fork`.
 2. Effects that wait (`Call`, `Sleep`, `Publish`, `Acquire`) are yielded to the driver's own
    loop, which waits in its way and sends the answer back. `Acquire`'s answer is the driver's
@@ -48,6 +48,16 @@ WAITING: frozenset[type] = frozenset({Call, Sleep, Publish, Acquire})
 Steps = Generator[Any, Any, Any]
 
 
+class Journal(Protocol):
+    """The design's durable state: in memory (`MemoryJournal`) or SQLite live."""
+
+    def load(self, table: str, key: str) -> Any: ...
+
+    def store(self, table: str, key: str, value: Any) -> None: ...
+
+    def scan(self, table: str) -> list[tuple[str, Any]]: ...
+
+
 class Driver(Protocol):
     """What a driver gives the interpreter besides waiting."""
 
@@ -55,15 +65,12 @@ class Driver(Protocol):
     def systems(self) -> Container[str]:
         """The systems a `Call` may name."""
 
+    @property
+    def journal(self) -> Journal: ...
+
     def now(self) -> float: ...
 
     def record(self, record: Record) -> None: ...
-
-    def load(self, table: str, key: str) -> Any: ...
-
-    def store(self, table: str, key: str, value: Any) -> None: ...
-
-    def scan(self, table: str) -> list[tuple[str, Any]]: ...
 
     def noticed(self, note: Note) -> None:
         """A design's note, for whoever acts on them (the operations team)."""
@@ -179,13 +186,13 @@ class HandlerRun:
         )
 
     def _load(self, effect: Load) -> Any:
-        return self.driver.load(effect.table, effect.key)
+        return self.driver.journal.load(effect.table, effect.key)
 
     def _store(self, effect: Store) -> None:
-        self.driver.store(effect.table, effect.key, effect.value)
+        self.driver.journal.store(effect.table, effect.key, effect.value)
 
     def _scan(self, effect: Scan) -> list[tuple[str, Any]]:
-        return self.driver.scan(effect.table)
+        return self.driver.journal.scan(effect.table)
 
     def _note(self, effect: Note) -> None:
         details = dict(effect.details) or None

@@ -161,15 +161,6 @@ class LiveDriver:
     def now(self) -> float:
         return self.clock.now()
 
-    def load(self, table: str, key: str) -> Any:
-        return self.journal.load(table, key)
-
-    def store(self, table: str, key: str, value: Any) -> None:
-        self.journal.store(table, key, value)
-
-    def scan(self, table: str) -> list[tuple[str, Any]]:
-        return self.journal.scan(table)
-
     def noticed(self, note: Note) -> None:
         """Live, operators read the orchestrator's `/exceptions`; nothing to tell in-process."""
 

@@ -131,15 +131,6 @@ class SimDriver:
     def record(self, record: Record) -> None:
         self.record_sink(record)
 
-    def load(self, table: str, key: str) -> Any:
-        return self.journal.load(table, key)
-
-    def store(self, table: str, key: str, value: Any) -> None:
-        self.journal.store(table, key, value)
-
-    def scan(self, table: str) -> list[tuple[str, Any]]:
-        return self.journal.scan(table)
-
     def noticed(self, note: Note) -> None:
         self.on_note(note)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.effects import Acquire, Call, Fork, Load, Note, Now, Release, Sleep, Status, Store
 from harness.history import PolicyRecord, Record, WorkflowRecord
-from harness.interpreter import HandlerRun, Steps
+from harness.interpreter import HandlerRun, MemoryJournal, Steps
 from harness.scenario.fault_kinds import BY_NAME, CONDITIONS, KINDS, SCENARIO_KINDS
 from simulators.availability import Conditions
 from simulators.base import DomainEvent
@@ -23,7 +23,7 @@ class FakeDriver:
 
     def __init__(self) -> None:
         self.records: list[Record] = []
-        self.journal: dict[tuple[str, str], Any] = {}
+        self.journal = MemoryJournal()
         self.notes: list[Note] = []
         self.forked: list[tuple[str, bool]] = []
         self.released: list[tuple[str, Any]] = []
@@ -33,15 +33,6 @@ class FakeDriver:
 
     def record(self, record: Record) -> None:
         self.records.append(record)
-
-    def load(self, table: str, key: str) -> Any:
-        return self.journal.get((table, key))
-
-    def store(self, table: str, key: str, value: Any) -> None:
-        self.journal[(table, key)] = value
-
-    def scan(self, table: str) -> list[tuple[str, Any]]:
-        return sorted((k, v) for (t, k), v in self.journal.items() if t == table)
 
     def noticed(self, note: Note) -> None:
         self.notes.append(note)

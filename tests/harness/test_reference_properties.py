@@ -218,15 +218,6 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             self.parked.add((str(keys.get("contract")), int(keys.get("contract_version", 0))))
             self.parked_workflows.add(record.workflow)
 
-    def load(self, table: str, key: str) -> Any:
-        return self.journal.load(table, key)
-
-    def store(self, table: str, key: str, value: Any) -> None:
-        self.journal.store(table, key, value)
-
-    def scan(self, table: str) -> list[tuple[str, Any]]:
-        return self.journal.scan(table)
-
     def noticed(self, note: Note) -> None:
         if note.policy == "outbox" and note.event == "staged":
             self.staged.add(note.subject)
