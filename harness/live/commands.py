@@ -13,8 +13,9 @@ import click
 
 from harness.designs import DesignError
 from harness.designs.api import consumer_groups
+from harness.live.broker import BrokerUnavailable
 from harness.live.client import run_service
-from harness.live.orchestrator import read_services, run_orchestrator
+from harness.live.orchestrator import NeedsBroker, read_services, run_orchestrator
 from harness.live.reach import ServicesGone, not_answering
 from harness.live.redis_server import RedisServer
 from harness.live.serve import (
@@ -236,8 +237,11 @@ def orchestrator_command(
     click.echo(f"  journal:       {state / 'journal.sqlite'}")
     click.echo(f"  history:       {state / 'history.jsonl'}")
     click.echo("Ctrl-C stops; kill -9 loses nothing: start it again on the same state.")
-    with contextlib.suppress(KeyboardInterrupt):
-        run_service(run_orchestrator(services, host, port, design, state))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run_service(run_orchestrator(services, host, port, design, state))
+    except (BrokerUnavailable, NeedsBroker) as failed:
+        raise LiveUsageError(str(failed)) from None
 
 
 @click.command("load")

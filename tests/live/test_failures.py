@@ -87,3 +87,18 @@ def test_a_settle_that_timed_out_leaves_quiescent_verdicts_unknown() -> None:
     assert _undecided(failed, "x").status == "unknown"
     assert _undecided(failed, "x").summary == "not settled, so not judged: 3 lost"
     assert _undecided(Verdict("nothing_lost", "pass", "ok"), "x").status == "pass"
+
+
+def test_an_orchestrator_whose_broker_does_not_answer_says_so(tmp_path: Path) -> None:
+    base = free_base_port(10)
+    fake_services(tmp_path / "live", base)
+    tokens = tmp_path / "live" / "tokens.json"
+    described = json.loads(tokens.read_text())
+    described |= {"broker": f"redis://127.0.0.1:{base + 8}/0", "broker_namespace": "test"}
+    tokens.write_text(json.dumps(described))
+    result = CliRunner().invoke(
+        main, ["orchestrator", str(tmp_path / "live"), "--design", "choreography", "--port",
+               str(base + 9)],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"the broker at redis://127.0.0.1:{base + 8}/0 does not answer" in result.output
