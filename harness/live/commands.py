@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shlex
 from collections import defaultdict
 from pathlib import Path
@@ -158,6 +159,7 @@ def serve_command(
     refused = unenactable(loaded, seed, supervised=runs)
     if refused is not None:
         raise LiveUsageError(refused)
+    os.umask(0o077)  # the run's files (history, tokens, journal) are the user's alone
     directory = new_directory(Path(out) / loaded.name / "live", seed)
     services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
     if redis is not None:
@@ -231,6 +233,7 @@ def orchestrator_command(
     except (FileNotFoundError, PortInUse, DesignError) as bad:
         raise LiveUsageError(str(bad)) from None
     state = state or services / "orchestrator"
+    os.umask(0o077)  # its journal and history are the user's alone
     click.echo(f"Orchestrator ({design}) for {described['scenario'].name}:")
     click.echo(f"  webhooks at    http://{host}:{port}/webhooks/<system>")
     click.echo(f"  exceptions     http://{host}:{port}/exceptions (admin token)")

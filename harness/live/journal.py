@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS received (
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.existed = path.exists()  # a start on an earlier run's journal: a restart
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

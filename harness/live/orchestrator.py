@@ -46,7 +46,7 @@ from harness.scenario import parse
 from harness.seeds import streams
 from simulators.base import DomainEvent
 from simulators.http import event_from_webhook
-from simulators.webhooks import DEFAULT_TOLERANCE_S, verify
+from simulators.webhooks import DEFAULT_TOLERANCE_S, verify_raw
 
 #: What an operator may decide about a parked or dead-lettered workflow.
 ACTIONS = ("resolve", "replay", "skip", "compensate")
@@ -91,8 +91,9 @@ class Orchestrator:
     def start(self) -> None:
         """Tell the design it started (or restarted), then finish what a crash interrupted."""
         journal, design = self.driver.journal, self.driver.design
-        lifecycle = "orchestrator.started" if journal.empty else "orchestrator.restarted"
-        if not journal.empty:  # what the process knew in memory (when to come back) is gone
+        restarted = journal.existed or not journal.empty
+        lifecycle = "orchestrator.restarted" if restarted else "orchestrator.started"
+        if restarted:  # what the process knew in memory (when to come back) is gone
             self._note("restarted", "orchestrator", {}, policy="orchestrator")
         pending = journal.pending()
         if lifecycle in design.subscriptions:
@@ -103,22 +104,29 @@ class Orchestrator:
             self._handle(position, body)
 
     def receive(self, system: str, raw: bytes, signature: str | None) -> tuple[int, str]:
-        """One webhook: (status, reason). Durable before it is acknowledged."""
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not verify(
-            self.signing_secret, signature, body, self.unix(), self.tolerance_s
-        ):
-            reason = "malformed" if not isinstance(body, dict) else _why(signature)
+        """One webhook: (status, reason). Its signature is checked over the bytes that arrived
+        before they are parsed; the body must name the system its path does (the signature
+        covers the body, not the path). Durable before it is acknowledged."""
+        if not verify_raw(self.signing_secret, signature, raw, self.unix(), self.tolerance_s):
+            reason = _why(signature)
             self._note("webhook_rejected", system, {"reason": reason})
             return 401, reason
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # not JSON, or nested past any sane depth
+            body = None
+        if not isinstance(body, dict):
+            self._note("webhook_rejected", system, {"reason": "malformed"})
+            return 400, "malformed"
         try:
             event_from_webhook(body)
         except ValueError as malformed:
             self._note("webhook_rejected", system, {"reason": str(malformed)})
             return 400, str(malformed)
+        if body.get("system") != system:
+            reason = f"the event is from {body.get('system')!r}, not {system!r}"
+            self._note("webhook_rejected", system, {"reason": reason})
+            return 400, reason
         position = self.driver.journal.receive(system, body)
         self._handle(position, body)
         return 202, "accepted"

@@ -140,6 +140,11 @@ def test_serve_crashes_and_restarts_its_orchestrator_and_nothing_breaks(tmp_path
     assert [(f["start_s"] // 60, f["end_s"] // 600) for f in crash] == [(60, 7)]
     started = (live.services / "orchestrator.log").read_text().count("Orchestrator (reference)")
     assert started == 2  # killed at 60m, a new process on the same journal at 70m
+    state = live.services / "orchestrator"
+    assert '"event":"restarted"' in (state / "history.jsonl").read_text()
+    for private in (live.services / "history.jsonl", live.services / "tokens.json",
+                    state / "journal.sqlite", state / "history.jsonl"):  # fmt: skip
+        assert private.stat().st_mode & 0o077 == 0, private  # the user's alone
     run_dir = next((live.services / "loads").iterdir())
     for made in ("report.html", "locust.html", "locust_stats.csv", "history.jsonl"):
         assert (run_dir / made).is_file(), made

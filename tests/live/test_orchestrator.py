@@ -4,6 +4,8 @@ process over ASGI transports on a clock that moves only when something waits."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -19,7 +21,7 @@ from harness.live.orchestrator import Orchestrator, create_orchestrator_app
 from harness.live.serve import HistoryLog, Services, plan_services
 from harness.seeds import streams
 from simulators.http import Control, create_app
-from simulators.webhooks import sign
+from simulators.webhooks import canonical_body, sign
 from tests.conftest import scenario_with
 from tests.simulators.test_http import DEAL, FakeClock
 
@@ -175,3 +177,38 @@ def test_a_webhook_accepted_before_a_crash_is_handled_at_restart(tmp_path: Path)
                 if r["kind"] == "workflow" and r["workflow"] == quote]  # fmt: skip
     assert statuses and statuses[-1] == "completed", statuses
     assert Journal(state / "journal.sqlite").pending() == []  # handled, then forgotten
+
+
+def test_hostile_webhooks_get_a_4xx_before_anything_parses_them(tmp_path: Path) -> None:
+    """A signature with non-ASCII hex, a body nested 100,000 deep (unsigned, then signed), and a
+    signed event sent to a path naming another system: 4xx each, nothing accepted."""
+    world = World(tmp_path)
+    body = {
+        "event_id": "E-9", "type": "quote.approved", "system": "cpq", "occurred_at": 0.0,
+        "payload": {"quote_id": "Q-000009"}, "keys": {"quote": "Q-000009"}, "delivery": 1,
+    }  # fmt: skip
+    raw = canonical_body(body).encode()
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    def signed(content: bytes, now: int) -> str:
+        digest = hmac.new(world.services.signing_secret.encode(), f"{now}.".encode() + content,
+                          hashlib.sha256).hexdigest()  # fmt: skip
+        return f"t={now},v1={digest}"
+
+    async def steps(world: World) -> list[int]:
+        now = world.clock.unix()
+        tries = [
+            ("/webhooks/cpq", raw, {"Syncline-Signature": f"t={now},v1=\u00e9\u00e9"}),
+            ("/webhooks/cpq", deep, {}),
+            ("/webhooks/cpq", deep, {"Syncline-Signature": signed(deep, now)}),
+            ("/webhooks/nosuch", raw, {"Syncline-Signature": signed(raw, now)}),
+        ]
+        answers = []
+        for path, content, headers in tries:
+            encoded = {k: v.encode("latin-1") for k, v in headers.items()}
+            answer = await world.inbound.post(path, content=content, headers=encoded)
+            answers.append(answer.status_code)
+        return answers
+
+    assert asyncio.run(world.run(steps)) == [401, 401, 400, 400]
+    assert not any(r["kind"] == "workflow" and r["workflow"] == "Q-000009" for r in world.records())
