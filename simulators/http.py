@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -231,11 +232,14 @@ class _Exchange:
         """The gateway's refusal (outage, maintenance, rate limit...), with Retry-After."""
         status = decision.status or 503
         code = decision.code or str(status)
-        headers = {}
+        headers, retry_after = {}, None
         if decision.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(decision.retry_after)))
+            # Whole seconds on the wire, as vendors send them, rounded up: a client that waits
+            # what it was told is never early. The history records what the client was told.
+            retry_after = float(max(1, math.ceil(decision.retry_after)))
+            headers["Retry-After"] = str(int(retry_after))
         self.record("fail", error_kind="transient", error_code=code, cause=decision.cause,
-                    retry_after=decision.retry_after)  # fmt: skip
+                    retry_after=retry_after)  # fmt: skip
         message = f"{self.live.name} answered {status} ({decision.cause})"
         return status, _error(code, message), headers
 
