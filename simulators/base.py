@@ -7,8 +7,11 @@ this module decides only *what* it does.
 
 Rules every system follows:
 1. An operation is a method `op_<name>(payload, now)` returning the response body, or raising
-   `BusinessError`. It validates everything before it writes, so a refused request changes
-   nothing (vendors answer 4xx without side effects).
+   `BusinessError`, with its request declared in `requests` (`simulators.requests`): a
+   request that breaks its declaration is refused (400 `invalid_request`) before the operation
+   runs, and the operation checks its business rules before it writes, so a refused request
+   changes nothing (vendors answer 4xx without side effects). A malformed request does not
+   use up its idempotency key (Stripe saves no result for a request that failed validation).
 2. Writes go through `_create` / `_update`, which record a `StateChange`; events go through
    `_emit` into the outbox of the current request. Both are returned in the `Outcome`.
 3. A write that is a business effect carries an `effect_key` (the business identity of the
@@ -36,6 +39,8 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+from simulators.requests import LIMIT, Request, Texts, Whole, request
 
 Keys = Mapping[str, str | int]
 Payload = Mapping[str, Any]
@@ -153,6 +158,10 @@ class SystemOfRecord:
     name: str = "system"  # an instance may take another (a second ERP: "erp_cloud")
     reads: ClassVar[frozenset[str]] = frozenset()
     archived: ClassVar[frozenset[str]] = frozenset()  # entities archived when idle (rule 8)
+    #: Each operation's request (rule 1); a subclass adds its own to these.
+    requests: ClassVar[Mapping[str, Request]] = {
+        "list_changes": request(cursor=Whole(0, 2**53), limit=LIMIT, types=Texts()),
+    }
 
     def __init__(
         self,
@@ -177,6 +186,9 @@ class SystemOfRecord:
         self._operations: dict[str, Callable[[Payload, float], Payload]] = {
             attr[3:]: getattr(self, attr) for attr in sorted(dir(self)) if attr.startswith("op_")
         }
+        undeclared = sorted(set(self._operations) - set(self.requests))
+        if undeclared:
+            raise TypeError(f"{type(self).__name__} declares no request for {undeclared}")
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -209,6 +221,9 @@ class SystemOfRecord:
         self, operation: str, payload: Payload, now: float, idem_key: str | None = None
     ) -> Outcome:
         """Apply one request at simulated time `now` and return what happened."""
+        malformed = self.malformed(operation, payload)
+        if malformed is not None:
+            return self._refusal(malformed)
         if self._archive_due and self._archive_due[0][0] <= now:
             self._archive(now)
         if idem_key is not None and self.idempotency.supported:
@@ -264,23 +279,30 @@ class SystemOfRecord:
     def _forget(self, entity: str, record: Mapping[str, Any]) -> None:
         """Drop what a system's own indexes hold of an archived record."""
 
-    def _apply(self, operation: str, payload: Payload, now: float) -> Outcome:
-        method = self._operations.get(operation)
-        if method is None:
+    def malformed(self, operation: str, payload: Any) -> BusinessError | None:
+        """Why the request cannot even be tried (an unknown operation, a field that breaks its
+        declaration), or None."""
+        declared = self.requests.get(operation)
+        if declared is None or operation not in self._operations:
             known = ", ".join(self._operations)
-            return self._refusal(
-                BusinessError(
-                    "unknown_operation",
-                    f"{self.name} has no operation {operation!r} (it has: {known})",
-                    status=404,
-                )
+            return BusinessError(
+                "unknown_operation",
+                f"{self.name} has no operation {operation!r} (it has: {known})",
+                status=404,
             )
+        problem = declared.problem(payload)
+        if problem is None:
+            return None
+        return BusinessError("invalid_request", f"{operation}: {problem}")
+
+    def _apply(self, operation: str, payload: Payload, now: float) -> Outcome:
+        method = self._operations[operation]
         self._request = _Request(now)
         try:
             body = method(payload, now)
         except BusinessError as error:
             return self._refusal(error)
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
             return self._refusal(
                 BusinessError("invalid_request", f"malformed {operation} payload: {error!r}")
             )

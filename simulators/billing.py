@@ -19,6 +19,7 @@ from typing import Any
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
 from simulators.catalog import Catalog
+from simulators.requests import CURRENCY, ID, LINES, MONEY, TERM, VERSION, Text, request
 
 YEAR_S = 365.25 * 24 * 3600
 MONTH_S = YEAR_S / 12
@@ -28,10 +29,39 @@ SUBSCRIPTION_FIELDS = (
 )  # fmt: skip
 
 
+#: An invoice is posted at once unless the request asks for a draft.
+INVOICE_STATUS = Text(8, choices=("draft", "posted"))
+
+
 class Billing(SystemOfRecord):
     name = "billing"
     reads = frozenset({"get_subscription", "get_invoice", "list_changes"})
     archived = frozenset({"invoice", "credit_memo", "payment"})
+    requests = {
+        **SystemOfRecord.requests,
+        "create_subscription": request(
+            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID,
+             "currency": CURRENCY, "lines": LINES},
+            term_months=TERM, quote_id=ID, invoice_status=INVOICE_STATUS,
+        ),  # fmt: skip
+        "amend_subscription": request(
+            {"contract_id": ID, "contract_version": VERSION, "lines": LINES},
+            quote_id=ID, invoice_status=INVOICE_STATUS,
+        ),  # fmt: skip
+        "renew_subscription": request(
+            {"contract_id": ID, "contract_version": VERSION},
+            term_months=TERM, quote_id=ID, invoice_status=INVOICE_STATUS,
+        ),  # fmt: skip
+        "cancel_subscription": request(
+            {"contract_id": ID, "contract_version": VERSION}, quote_id=ID
+        ),
+        "get_subscription": request({"contract_id": ID}),
+        "post_invoice": request({"invoice_id": ID}),
+        "apply_payment": request({"invoice_id": ID, "amount": MONEY}),
+        "apply_credit_memo": request({"credit_memo_id": ID, "invoice_id": ID}),
+        "reverse_invoice": request({"invoice_id": ID}),
+        "get_invoice": request({"invoice_id": ID}),
+    }
 
     def __init__(
         self, catalog: Catalog, idempotency: IdempotencyRule | None = None, epoch: float = 0.0

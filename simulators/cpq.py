@@ -18,6 +18,7 @@ from typing import Any
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
 from simulators.catalog import Catalog
+from simulators.requests import ID, LIMIT, LINES, SECONDS, TERM, Text, Texts, request
 
 QUOTE_OBJECT = "SBQQ__Quote__c"
 EVENT_FIELDS = (
@@ -30,6 +31,21 @@ class CPQ(SystemOfRecord):
     name = "cpq"
     reads = frozenset({"get_quote", "get_contract", "list_changes", "find_approved_quotes"})
     archived = frozenset({"quote", "quote_line", "approval"})
+    requests = {
+        **SystemOfRecord.requests,
+        # New business names the customer; an amendment names the contract instead.
+        "create_quote": request({"lines": LINES}, customer_id=ID, contract_id=ID, term_months=TERM),
+        "amend_contract": request({"contract_id": ID, "lines": LINES}, term_months=TERM),
+        "renew_contract": request({"contract_id": ID}, term_months=TERM),
+        "cancel_contract": request({"contract_id": ID}),
+        "cancel_quote": request({"quote_id": ID}),
+        "get_quote": request({"quote_id": ID}),
+        "find_approved_quotes": request(after=SECONDS, before=SECONDS, limit=LIMIT),
+        "get_contract": request({"contract_id": ID}),
+        "submit_for_approval": request({"quote_id": ID}, approvers=Texts()),
+        "approve_quote": request({"quote_id": ID}, approver=Text(128)),
+        "reject_quote": request({"quote_id": ID}, approver=Text(128)),
+    }
 
     def __init__(
         self,
@@ -60,7 +76,9 @@ class CPQ(SystemOfRecord):
     def op_create_quote(self, payload: Payload, now: float) -> Payload:
         """New business when `contract_id` is absent; otherwise an amendment of that contract."""
         if payload.get("contract_id") is None:
-            customer_id = payload["customer_id"]
+            customer_id = payload.get("customer_id")
+            if customer_id is None:
+                raise BusinessError("invalid_request", "create_quote: customer_id is required")
             if customer_id not in self.accounts:
                 raise BusinessError("INVALID_ACCOUNT", f"account {customer_id!r} does not exist")
             lines = self._priced_lines(payload["lines"])

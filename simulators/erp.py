@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
+from simulators.requests import (
+    CURRENCY, ID, LINES, MONEY, TERM, VERSION, Request, Text, Whole, request,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +52,43 @@ class MasterData:
 CONTRACT_HISTORY = 3
 
 
+def _posting(document: str) -> Request:
+    """A GL posting's request: the billing document it books, for whom, how much."""
+    return request(
+        {document: ID, "customer_id": ID, "currency": CURRENCY, "amount": MONEY}, contract_id=ID
+    )
+
+
 class ERP(SystemOfRecord):
     name = "erp"
     reads = frozenset({"validate_order", "get_contract", "get_customer", "find_sales_orders"})
     archived = frozenset({"sales_order", "journal_entry"})
+    requests = {
+        **SystemOfRecord.requests,
+        "validate_order": request({"customer_id": ID, "lines": LINES}, currency=CURRENCY),
+        "create_sales_order": request(
+            {"quote_id": ID, "contract_id": ID, "contract_version": VERSION, "customer_id": ID,
+             "lines": LINES, "total": MONEY},
+            currency=CURRENCY, term_months=TERM,
+        ),  # fmt: skip
+        "upsert_contract": request(
+            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID, "order_id": ID,
+             "lines": LINES}
+        ),  # fmt: skip
+        "find_sales_orders": request({"quote_id": ID}),
+        "find_journal_entries": request(
+            {"source": Text(16, choices=("invoice", "payment", "credit_memo"))},
+            invoice_id=ID, payment_id=ID, credit_memo_id=ID,
+        ),  # fmt: skip
+        "cancel_sales_order": request({"order_id": ID}),
+        "revert_contract": request({"contract_id": ID, "from_version": Whole(0, 10**9)}),
+        "get_contract": request({"contract_id": ID}),
+        "get_customer": request({"customer_id": ID}),
+        "assign_subsidiary": request({"customer_id": ID, "subsidiary_id": ID}),
+        "post_invoice": _posting("invoice_id"),
+        "post_credit_memo": _posting("credit_memo_id"),
+        "post_payment": _posting("payment_id"),
+    }
 
     def __init__(
         self,
@@ -220,7 +256,9 @@ class ERP(SystemOfRecord):
         """The journal entries posted for a billing document (a search on its external id):
         `{"source": "invoice" | "payment" | "credit_memo", "<source>_id": its id}`."""
         source = str(payload["source"])
-        reference = str(payload[f"{source}_id"])
+        reference = payload.get(f"{source}_id")
+        if reference is None:
+            raise BusinessError("invalid_request", f"find_journal_entries: {source}_id is required")
         found = [
             entry_id
             for entry_id, entry in self.table("journal_entry").items()

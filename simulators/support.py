@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
+from simulators.requests import ID, SECONDS, VERSION, Text, Whole, request
 
 LEVELS = ("none", "standard", "premium")
 SEVERITIES = (1, 2, 3, 4)
@@ -22,6 +23,23 @@ class Support(SystemOfRecord):
     name = "support"
     reads = frozenset({"check_entitlement", "get_entitlement", "get_case"})
     archived = frozenset({"case"})
+    requests = {
+        **SystemOfRecord.requests,
+        "upsert_entitlement": request(
+            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID,
+             "level": Text(32)},
+            valid_from=SECONDS, valid_to=SECONDS, covered_units=Whole(0, 10**9),
+        ),  # fmt: skip
+        "cancel_entitlement": request({"contract_id": ID, "contract_version": VERSION}),
+        "get_entitlement": request({"contract_id": ID}),
+        "check_entitlement": request({"customer_id": ID}, at=SECONDS),
+        "open_case": request(
+            {"customer_id": ID}, severity=Whole(1, 4), subject=Text(1000, 0)
+        ),
+        "escalate_case": request({"case_id": ID}, reason=Text(1000, 0)),
+        "close_case": request({"case_id": ID}),
+        "get_case": request({"case_id": ID}),
+    }
 
     def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
         super().__init__(idempotency, epoch)

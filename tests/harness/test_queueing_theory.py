@@ -17,10 +17,12 @@ from simulators.base import Payload, SystemOfRecord
 from simulators.latency import Exponential
 from simulators.limits import ConcurrencyCap
 from simulators.profiles import Profile
+from simulators.requests import request
 
 
 class Worker(SystemOfRecord):
     name = "worker"
+    requests = {"work": request()}
 
     def op_work(self, payload: Payload, now: float) -> Payload:
         return {}

@@ -102,7 +102,10 @@ class Live:
             )  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
-        [run_dir] = (self.services / "loads").iterdir()
+        loads = self.services / "loads"
+        told = (self.tmp_path / "load.log").read_text(errors="replace")[-3000:]
+        assert loads.is_dir(), f"the load judged nothing; it said:\n{told}"
+        [run_dir] = loads.iterdir()
         summary: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
         return summary
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
+from simulators.requests import Text, Whole, request
 
 
 class Ledger(SystemOfRecord):
     name = "ledger"
+    requests = {
+        **SystemOfRecord.requests,
+        "post": request({"amount": Whole(-100, 100)}),
+        "write_then_fail": request(),
+    }
 
     def op_post(self, payload: Payload, now: float) -> Payload:
         if payload["amount"] < 0:
@@ -123,6 +129,7 @@ class Archiving(Ledger):
 
     name = "archiving"
     archived = frozenset({"entry"})
+    requests = {**Ledger.requests, "post": request(), "touch": request({"entry_id": Text()})}
 
     def op_touch(self, payload: Payload, now: float) -> Payload:
         entry = self.get("entry", payload["entry_id"])
