@@ -150,8 +150,31 @@ class Conditions:
         "duplicate_storm", "webhook_delay",
     })  # fmt: skip
 
+    #: Each kind's parameters and the range a value must lie in.
+    PARAMETERS: Mapping[str, Mapping[str, tuple[float, float]]] = {
+        "brownout": {"latency_factor": (1.0, 1000.0), "error_rate": (0.0, 1.0)},
+        "ghost_writes": {"probability": (0.0, 1.0)},
+        "duplicate_storm": {"probability": (0.0, 1.0)},
+        "webhook_delay": {"factor": (0.0, 1000.0)},
+    }
+
     def __init__(self) -> None:
         self._open: dict[str, list[Mapping[str, Any]]] = {}
+
+    @classmethod
+    def problem(cls, kind: str, params: Any) -> str | None:
+        """Why `params` cannot open a `kind` window (one sentence), or None."""
+        if not isinstance(params, Mapping):
+            return "a fault's parameters are a JSON object"
+        allowed = cls.PARAMETERS.get(kind, {})
+        for name, value in params.items():
+            if name not in allowed:
+                takes = ", ".join(allowed) or "no parameters"
+                return f"{kind} takes {takes}, not {name}"
+            low, high = allowed[name]
+            if type(value) not in (int, float) or not low <= value <= high:
+                return f"{kind}'s {name} must be a number from {low:g} to {high:g}"
+        return None
 
     def open(self, kind: str, params: Mapping[str, Any]) -> None:
         self._open.setdefault(kind, []).append(params)

@@ -383,7 +383,7 @@ class SystemOfRecord:
         return self.records.setdefault(entity, {})
 
     def get(self, entity: str, entity_id: str, code: str = "not_found") -> dict[str, Any]:
-        record = self.table(entity).get(entity_id)
+        record = self.records.get(entity, {}).get(entity_id)
         if record is None:
             raise BusinessError(code, f"{entity} {entity_id!r} does not exist", status=404)
         return record

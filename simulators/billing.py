@@ -15,11 +15,11 @@ across the vendor's retries, beside the record's fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
 from simulators.catalog import Catalog
-from simulators.requests import CURRENCY, ID, LINES, MONEY, TERM, VERSION, Text, request
+from simulators.requests import CURRENCY, ID, LINES, MONEY, TERM, VERSION, Request, Text, request
 
 YEAR_S = 365.25 * 24 * 3600
 MONTH_S = YEAR_S / 12
@@ -37,21 +37,31 @@ class Billing(SystemOfRecord):
     name = "billing"
     reads = frozenset({"get_subscription", "get_invoice", "list_changes"})
     archived = frozenset({"invoice", "credit_memo", "payment"})
-    requests = {
+    requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         "create_subscription": request(
-            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID,
-             "currency": CURRENCY, "lines": LINES},
-            term_months=TERM, quote_id=ID, invoice_status=INVOICE_STATUS,
-        ),  # fmt: skip
+            {
+                "contract_id": ID,
+                "contract_version": VERSION,
+                "customer_id": ID,
+                "currency": CURRENCY,
+                "lines": LINES,
+            },
+            term_months=TERM,
+            quote_id=ID,
+            invoice_status=INVOICE_STATUS,
+        ),
         "amend_subscription": request(
             {"contract_id": ID, "contract_version": VERSION, "lines": LINES},
-            quote_id=ID, invoice_status=INVOICE_STATUS,
-        ),  # fmt: skip
+            quote_id=ID,
+            invoice_status=INVOICE_STATUS,
+        ),
         "renew_subscription": request(
             {"contract_id": ID, "contract_version": VERSION},
-            term_months=TERM, quote_id=ID, invoice_status=INVOICE_STATUS,
-        ),  # fmt: skip
+            term_months=TERM,
+            quote_id=ID,
+            invoice_status=INVOICE_STATUS,
+        ),
         "cancel_subscription": request(
             {"contract_id": ID, "contract_version": VERSION}, quote_id=ID
         ),

@@ -14,11 +14,11 @@ rejected, cancelled.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
 from simulators.catalog import Catalog
-from simulators.requests import ID, LIMIT, LINES, SECONDS, TERM, Text, Texts, request
+from simulators.requests import ID, LIMIT, LINES, SECONDS, TERM, Request, Text, Texts, request
 
 QUOTE_OBJECT = "SBQQ__Quote__c"
 EVENT_FIELDS = (
@@ -31,7 +31,7 @@ class CPQ(SystemOfRecord):
     name = "cpq"
     reads = frozenset({"get_quote", "get_contract", "list_changes", "find_approved_quotes"})
     archived = frozenset({"quote", "quote_line", "approval"})
-    requests = {
+    requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         # New business names the customer; an amendment names the contract instead.
         "create_quote": request({"lines": LINES}, customer_id=ID, contract_id=ID, term_months=TERM),

@@ -14,12 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
 from simulators.requests import (
-    CURRENCY, ID, LINES, MONEY, TERM, VERSION, Request, Text, Whole, request,
-)  # fmt: skip
+    CURRENCY,
+    ID,
+    LINES,
+    MONEY,
+    TERM,
+    VERSION,
+    Request,
+    Text,
+    Whole,
+    request,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +72,37 @@ class ERP(SystemOfRecord):
     name = "erp"
     reads = frozenset({"validate_order", "get_contract", "get_customer", "find_sales_orders"})
     archived = frozenset({"sales_order", "journal_entry"})
-    requests = {
+    requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         "validate_order": request({"customer_id": ID, "lines": LINES}, currency=CURRENCY),
         "create_sales_order": request(
-            {"quote_id": ID, "contract_id": ID, "contract_version": VERSION, "customer_id": ID,
-             "lines": LINES, "total": MONEY},
-            currency=CURRENCY, term_months=TERM,
-        ),  # fmt: skip
+            {
+                "quote_id": ID,
+                "contract_id": ID,
+                "contract_version": VERSION,
+                "customer_id": ID,
+                "lines": LINES,
+                "total": MONEY,
+            },
+            currency=CURRENCY,
+            term_months=TERM,
+        ),
         "upsert_contract": request(
-            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID, "order_id": ID,
-             "lines": LINES}
-        ),  # fmt: skip
+            {
+                "contract_id": ID,
+                "contract_version": VERSION,
+                "customer_id": ID,
+                "order_id": ID,
+                "lines": LINES,
+            }
+        ),
         "find_sales_orders": request({"quote_id": ID}),
         "find_journal_entries": request(
             {"source": Text(16, choices=("invoice", "payment", "credit_memo"))},
-            invoice_id=ID, payment_id=ID, credit_memo_id=ID,
-        ),  # fmt: skip
+            invoice_id=ID,
+            payment_id=ID,
+            credit_memo_id=ID,
+        ),
         "cancel_sales_order": request({"order_id": ID}),
         "revert_contract": request({"contract_id": ID, "from_version": Whole(0, 10**9)}),
         "get_contract": request({"contract_id": ID}),

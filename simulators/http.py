@@ -5,7 +5,10 @@ here a decision's delay is slept (divided by the clock's time scale) and its fat
 HTTP answer. Rules:
 
 1. Every operation is `POST /v1/<operation>` with a JSON object body, behind the system's
-   bearer token (401 without it). `Idempotency-Key` is honoured as the profile says.
+   bearer token (401 without it, before the body is read). The body is read within the
+   service's `Limits` and as strict JSON (`simulators.wire`: 413, 431, 400), and judged against
+   the operation's declared request (`simulators.requests`, 400) before anything changes.
+   `Idempotency-Key` (at most 255 characters, as Stripe's) is honoured as the profile says.
    `X-Syncline-Attempt` and `X-Syncline-Trace`, when a client sends them, go into the history
    so retries can be judged.
 2. Answers: 200 and the body; a business refusal with its own 4xx and
@@ -18,8 +21,11 @@ HTTP answer. Rules:
    reordering, loss and retry schedule; a delivery counts when the receiver answers 2xx. A
    durable stream (CDC) holds an event while the receiver is away, for its retention.
 4. Everything is recorded as plain history records (the shape of `harness.history`): the
-   caller turns them into its history file. Control endpoints (`/admin/...`) sit behind the
-   admin token: start / stop a fault, export the history, reset.
+   caller turns them into its history file; a string too long for a history line is cut, with
+   a marker saying how much. Control endpoints (`/admin/...`) sit behind the admin token:
+   start / stop a fault (its parameters checked as the simulated driver's), export the
+   history, reset.
+5. Every refusal is a 4xx with `{"error": {"code", "message"}}` and leaves the connection open.
 
 Nothing here reads a clock of its own: the driver passes one in.
 """
@@ -33,13 +39,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from fastapi import Body, FastAPI, Header
+from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from simulators.availability import Conditions
 from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRecord
 from simulators.profiles import Behaviour, CallDecision
 from simulators.webhooks import canonical_body, sign
+from simulators.wire import Limited, Limits, Malformed, TooLarge, decode, read_body
 
 Record = dict[str, Any]
 #: An HTTP answer: status, JSON body, headers.
@@ -92,7 +99,10 @@ class LiveSystem:
         """One request, as the profile decides: (status, body, headers)."""
         self.calls += 1
         exchange = _Exchange(self, self.calls, operation, attempt, trace, self.clock.now())
-        keys = {key: payload[f] for f, key in BUSINESS_ID_FIELDS if f in payload}
+        keys = {
+            key: value for f, key in BUSINESS_ID_FIELDS
+            if type(value := payload.get(f)) in (str, int)  # what the request has not checked
+        }  # fmt: skip
         exchange.record("invoke", idem_key=idem_key, keys=keys)
         decision = self.behaviour.decide(exchange.started, operation not in self.system.reads)
         if decision.fate in ("lost", "refuse"):
@@ -262,7 +272,7 @@ def event_from_webhook(body: Mapping[str, Any]) -> DomainEvent:
         raise ValueError("payload and keys must be objects")
     try:
         occurred_at, delivery = float(body.get("occurred_at", 0.0)), int(body.get("delivery", 1))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError("occurred_at and delivery must be numbers") from None
     return DomainEvent(str(body["event_id"]), str(body["type"]), str(body["system"]),
                        occurred_at, body["payload"], body["keys"], delivery)  # fmt: skip
@@ -298,8 +308,43 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(live: LiveSystem, control: Control) -> FastAPI:
+#: Headers an operation reads, for the OpenAPI description.
+HEADERS = [
+    {"name": "Idempotency-Key", "in": "header", "required": False,
+     "schema": {"type": "string", "maxLength": 255}},
+    {"name": "X-Syncline-Attempt", "in": "header", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+    {"name": "X-Syncline-Trace", "in": "header", "required": False,
+     "schema": {"type": "string", "maxLength": 200}},
+]  # fmt: skip
+
+
+def _header_problem(headers: Mapping[str, str]) -> str | None:
+    """Why an operation's own headers (`HEADERS`) cannot be taken, or None."""
+    if len(headers.get("idempotency-key", "")) > 255:
+        return "Idempotency-Key is longer than 255 characters"
+    attempt = headers.get("x-syncline-attempt", "1")
+    if not (attempt.isascii() and attempt.isdigit() and 1 <= int(attempt) <= 1000):
+        return "X-Syncline-Attempt must be a whole number from 1 to 1000"
+    if len(headers.get("x-syncline-trace", "")) > 200:
+        return "X-Syncline-Trace is longer than 200 characters"
+    return None
+
+
+async def read_json(request: Request, limits: Limits) -> tuple[Any, JSONResponse | None]:
+    """A request's body as strict JSON within `limits`, or the 4xx answer refusing it."""
+    try:
+        raw = await read_body(request.stream(), limits.body_bytes)
+        return (decode(raw) if raw.strip() else {}), None
+    except TooLarge as large:
+        return None, JSONResponse(_error("body_too_large", str(large)), 413)
+    except Malformed as malformed:
+        return None, JSONResponse(_error("invalid_request", str(malformed)), 400)
+
+
+def create_app(live: LiveSystem, control: Control, limits: Limits | None = None) -> FastAPI:
     """The ASGI app for one system: its operations, health, and the admin endpoints."""
+    limits = limits or Limits()
     app = FastAPI(
         title=f"Syncline simulated {live.name}",
         version="1",
@@ -310,24 +355,31 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
     )
 
     def add_operation(operation: str) -> None:
-        async def call(
-            payload: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
-            authorization: str | None = Header(default=None),
-            idempotency_key: str | None = Header(default=None),
-            x_syncline_attempt: int = Header(default=1, ge=1),
-            x_syncline_trace: str | None = Header(default=None),
-        ) -> JSONResponse:
-            if _bearer(authorization) != live.token:
+        async def call(request: Request) -> JSONResponse:
+            headers = request.headers
+            if _bearer(headers.get("authorization")) != live.token:
                 return JSONResponse(_error("unauthorized", "a valid bearer token is needed"), 401)
-            status, body, headers = await live.serve(
-                operation, payload, idempotency_key, x_syncline_attempt, x_syncline_trace
-            )
-            return JSONResponse(body, status, headers)
+            payload, refused = await read_json(request, limits)
+            if refused is not None:
+                return refused
+            problem = _header_problem(headers)
+            if problem is None and not isinstance(payload, dict):
+                problem = "the request must be a JSON object"
+            if problem is not None:
+                return JSONResponse(_error("invalid_request", problem), 400)
+            attempt = int(headers.get("x-syncline-attempt", "1"))
+            status, body, answer = await live.serve(
+                operation, payload, headers.get("idempotency-key"), attempt,
+                headers.get("x-syncline-trace"),
+            )  # fmt: skip
+            return JSONResponse(body, status, answer)
 
+        schema = live.system.requests[operation].schema()
+        body = {"content": {"application/json": {"schema": schema}}}
         app.post(
             f"/v1/{operation}", name=operation, operation_id=operation,
-            summary=operation.replace("_", " "),
-            responses=ANSWERS,
+            summary=operation.replace("_", " "), responses=ANSWERS,
+            openapi_extra={"requestBody": body, "parameters": HEADERS},
         )(call)  # fmt: skip
 
     for operation in live.system.operations:
@@ -349,14 +401,16 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
             return JSONResponse(_error("unauthorized", "the admin token is needed"), 401)
         return None
 
-    @app.post("/admin/faults/{kind}/{action}", operation_id="fault")
-    async def fault(
-        kind: str,
-        action: str,
-        params: dict[str, Any] = Body(default_factory=dict),  # noqa: B008
-        authorization: str | None = Header(default=None),
-    ) -> JSONResponse:
-        refused = admin(authorization)
+    @app.post(
+        "/admin/faults/{kind}/{action}", operation_id="fault",
+        openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": {"type": "number"}}}}}},
+    )  # fmt: skip
+    async def fault(kind: str, action: str, request: Request) -> JSONResponse:
+        refused = admin(request.headers.get("authorization"))
+        if refused is not None:
+            return refused
+        params, refused = await read_json(request, limits)
         if refused is not None:
             return refused
         if action not in ("start", "stop"):
@@ -364,6 +418,9 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
         if kind not in Conditions.KINDS:
             known = ", ".join(sorted(Conditions.KINDS))
             return JSONResponse(_error("unknown_fault", f"a live fault is one of: {known}"), 400)
+        problem = Conditions.problem(kind, params)
+        if problem is not None:
+            return JSONResponse(_error("invalid_request", problem), 400)
         live.fault(kind, params, action == "start")
         return JSONResponse({"system": live.name, "fault": kind, "phase": action})
 
@@ -382,8 +439,28 @@ def create_app(live: LiveSystem, control: Control) -> FastAPI:
         control.reset()
         return JSONResponse({"reset": True})
 
+    app.add_middleware(Limited, limits=limits)
     return app
 
 
+#: A history line longer than this has its long strings cut (rule 4).
+LONG_LINE = 8192
+#: What is kept of a string that is cut, and the marker after it.
+KEPT = 256
+
+
 def to_line(record: Record) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    line = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    if len(line) <= LONG_LINE:
+        return line
+    return json.dumps(_cut(record), separators=(",", ":"), ensure_ascii=False)
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > KEPT:
+        return f"{value[:KEPT]}...[{len(value) - KEPT} more characters cut]"
+    if isinstance(value, dict):
+        return {key: _cut(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cut(inner) for inner in value]
+    return value

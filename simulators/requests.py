@@ -31,6 +31,14 @@ MAX_SECONDS = 10.0**11
 MAX_ITEMS = 1_000
 
 
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
     max_length: int = 64
@@ -44,6 +52,8 @@ class Text:
             return f"must be {self.min_length} to {self.max_length} characters"
         if self.choices and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}"
+        if not value.isascii() and not _unicode(value):
+            return "must be Unicode text (it holds a lone surrogate)"
         return None
 
     def schema(self) -> dict[str, Any]:
@@ -131,7 +141,7 @@ class Lines:
                 if found is not None:
                     return f"[{index}].{name} {'is required' if name not in line else found}"
             for key, inner in line.items():
-                if not isinstance(inner, SCALAR) or isinstance(inner, str) and len(inner) > 256:
+                if not isinstance(inner, SCALAR) or (isinstance(inner, str) and len(inner) > 256):
                     return f"[{index}].{key} must be a number or a short text"
         return None
 
@@ -175,9 +185,9 @@ class Request:
         properties: dict[str, Any] = {}
         for name, kind in self.fields.items():
             described = kind.schema()
-            properties[name] = described if name in self.required else {
-                "anyOf": [described, {"type": "null"}]
-            }
+            properties[name] = (
+                described if name in self.required else {"anyOf": [described, {"type": "null"}]}
+            )
         found: dict[str, Any] = {"type": "object", "properties": properties}
         if self.required:
             found["required"] = sorted(self.required)

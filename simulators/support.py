@@ -10,10 +10,11 @@ emits `case.escalated`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
-from simulators.requests import ID, SECONDS, VERSION, Text, Whole, request
+from simulators.requests import ID, SECONDS, VERSION, Request, Text, Whole, request
 
 LEVELS = ("none", "standard", "premium")
 SEVERITIES = (1, 2, 3, 4)
@@ -23,19 +24,18 @@ class Support(SystemOfRecord):
     name = "support"
     reads = frozenset({"check_entitlement", "get_entitlement", "get_case"})
     archived = frozenset({"case"})
-    requests = {
+    requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         "upsert_entitlement": request(
-            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID,
-             "level": Text(32)},
-            valid_from=SECONDS, valid_to=SECONDS, covered_units=Whole(0, 10**9),
-        ),  # fmt: skip
+            {"contract_id": ID, "contract_version": VERSION, "customer_id": ID, "level": Text(32)},
+            valid_from=SECONDS,
+            valid_to=SECONDS,
+            covered_units=Whole(0, 10**9),
+        ),
         "cancel_entitlement": request({"contract_id": ID, "contract_version": VERSION}),
         "get_entitlement": request({"contract_id": ID}),
         "check_entitlement": request({"customer_id": ID}, at=SECONDS),
-        "open_case": request(
-            {"customer_id": ID}, severity=Whole(1, 4), subject=Text(1000, 0)
-        ),
+        "open_case": request({"customer_id": ID}, severity=Whole(1, 4), subject=Text(1000, 0)),
         "escalate_case": request({"case_id": ID}, reason=Text(1000, 0)),
         "close_case": request({"case_id": ID}),
         "get_case": request({"case_id": ID}),

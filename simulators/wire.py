@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,3 +98,62 @@ def _reason(error: Exception) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"{error.msg} at character {error.pos}"
     return str(error)[:120]
+
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class TooLarge(Exception):
+    """More body arrived than `Limits.body_bytes`."""
+
+
+class Limited:
+    """ASGI middleware for rule 1: headers over the limit are answered 431 and a body whose
+    Content-Length is over it 413, before the app sees the request (the body is never read).
+    A body sent without a length is counted as it is read (`read_body`)."""
+
+    def __init__(self, app: ASGIApp, limits: Limits) -> None:
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        if sum(len(name) + len(value) + 4 for name, value in headers) > self.limits.header_bytes:
+            message = f"the request's headers are over {self.limits.header_bytes} bytes"
+            await answer(send, 431, "headers_too_large", message)
+            return
+        for name, value in headers:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.limits.body_bytes:
+                    message = f"the request's body is over {self.limits.body_bytes} bytes"
+                    await answer(send, 413, "body_too_large", message)
+                    return
+                break
+        await self.app(scope, receive, send)
+
+
+async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The body from its chunks, or `TooLarge` as soon as more than `limit` bytes arrived."""
+    parts, size = [], 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the request's body is over {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def answer(send: Send, status: int, code: str, message: str) -> None:
+    """A vendor-shaped error answer, straight to the ASGI server."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body})

@@ -47,6 +47,7 @@ from harness.seeds import streams
 from simulators.base import DomainEvent
 from simulators.http import event_from_webhook
 from simulators.webhooks import DEFAULT_TOLERANCE_S, verify_raw
+from simulators.wire import Limited, Limits, Malformed, TooLarge, decode, read_body
 
 #: What an operator may decide about a parked or dead-lettered workflow.
 ACTIONS = ("resolve", "replay", "skip", "compensate")
@@ -84,6 +85,7 @@ class Orchestrator:
     admin_token: str
     unix: Callable[[], float]
     tolerance_s: float = DEFAULT_TOLERANCE_S
+    limits: Limits = field(default_factory=Limits)
     operator_events: int = 0
     #: Seconds from a webhook's arrival to its answer (verified, committed), the latest 10,000.
     accept_latencies: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
@@ -112,12 +114,13 @@ class Orchestrator:
             self._note("webhook_rejected", system, {"reason": reason})
             return 401, reason
         try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):  # not JSON, or nested past any sane depth
-            body = None
+            body = decode(raw)  # strict JSON: finite numbers, bounded depth, Unicode text
+        except Malformed as malformed:
+            self._note("webhook_rejected", system, {"reason": str(malformed)})
+            return 400, str(malformed)
         if not isinstance(body, dict):
-            self._note("webhook_rejected", system, {"reason": "malformed"})
-            return 400, "malformed"
+            self._note("webhook_rejected", system, {"reason": "not a JSON object"})
+            return 400, "not a JSON object"
         try:
             event_from_webhook(body)
         except ValueError as malformed:
@@ -192,6 +195,19 @@ def _why(signature: str | None) -> str:
     return "unsigned" if not signature else "bad or stale signature"
 
 
+#: A webhook's body (`simulators.http.webhook_body`), for the OpenAPI description.
+WEBHOOK_SCHEMA = {
+    "type": "object",
+    "required": ["event_id", "type", "system", "payload", "keys"],
+    "properties": {
+        "event_id": {"type": "string"}, "type": {"type": "string"},
+        "system": {"type": "string"}, "occurred_at": {"type": "number"},
+        "payload": {"type": "object"}, "keys": {"type": "object"},
+        "delivery": {"type": "integer", "minimum": 1},
+    },
+}  # fmt: skip
+
+
 def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
     app = FastAPI(
         title="Syncline orchestrator",
@@ -199,14 +215,22 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
         description="A design under test as a service: signed webhooks in, calls out.",
     )
 
-    @app.post("/webhooks/{system}", status_code=202, operation_id="webhook")
+    @app.post(
+        "/webhooks/{system}", status_code=202, operation_id="webhook",
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+            "schema": WEBHOOK_SCHEMA}}}},
+    )  # fmt: skip
     async def webhook(
         system: str,
         request: Request,
         syncline_signature: str | None = Header(default=None),
     ) -> JSONResponse:
         arrived = time.perf_counter()
-        status, reason = orchestrator.receive(system, await request.body(), syncline_signature)
+        try:
+            raw = await read_body(request.stream(), orchestrator.limits.body_bytes)
+        except TooLarge as large:
+            return JSONResponse({"error": {"code": "body_too_large", "message": str(large)}}, 413)
+        status, reason = orchestrator.receive(system, raw, syncline_signature)
         orchestrator.accept_latencies.append(time.perf_counter() - arrived)
         return JSONResponse({"status": reason}, status)
 
@@ -249,6 +273,7 @@ def create_orchestrator_app(orchestrator: Orchestrator) -> FastAPI:
             },
         }
 
+    app.add_middleware(Limited, limits=orchestrator.limits)
     return app
 
 

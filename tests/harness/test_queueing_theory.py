@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Generator, Mapping
+from typing import Any, ClassVar
 
 import pytest
 import simpy
@@ -17,12 +17,12 @@ from simulators.base import Payload, SystemOfRecord
 from simulators.latency import Exponential
 from simulators.limits import ConcurrencyCap
 from simulators.profiles import Profile
-from simulators.requests import request
+from simulators.requests import Request, request
 
 
 class Worker(SystemOfRecord):
     name = "worker"
-    requests = {"work": request()}
+    requests: ClassVar[Mapping[str, Request]] = {"work": request()}
 
     def op_work(self, payload: Payload, now: float) -> Payload:
         return {}

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
-from simulators.requests import Text, Whole, request
+from simulators.requests import Request, Text, Whole, request
 
 
 class Ledger(SystemOfRecord):
     name = "ledger"
-    requests = {
+    requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         "post": request({"amount": Whole(-100, 100)}),
         "write_then_fail": request(),
@@ -129,7 +130,11 @@ class Archiving(Ledger):
 
     name = "archiving"
     archived = frozenset({"entry"})
-    requests = {**Ledger.requests, "post": request(), "touch": request({"entry_id": Text()})}
+    requests: ClassVar[Mapping[str, Request]] = {
+        **Ledger.requests,
+        "post": request(),
+        "touch": request({"entry_id": Text()}),
+    }
 
     def op_touch(self, payload: Payload, now: float) -> Payload:
         entry = self.get("entry", payload["entry_id"])

@@ -133,7 +133,8 @@ def test_bad_tokens_and_business_refusals(tmp_path: Path) -> None:
     assert no_token.status_code == wrong_system.status_code == 401
     assert business.status_code == 400 and business.json()["error"]["code"] == "INVALID_ACCOUNT"
     assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "invalid_request"
-    assert not_an_object.status_code == 422  # FastAPI's validation of the body's shape
+    assert not_an_object.status_code == 400
+    assert not_an_object.json()["error"]["message"] == "the request must be a JSON object"
 
 
 def test_a_fault_started_by_the_admin_refuses_calls_until_stopped(tmp_path: Path) -> None:
