@@ -53,6 +53,11 @@ Record = dict[str, Any]
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 #: Sends one webhook: (url, body, headers) -> the receiver's status code (0: unreachable).
 Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
+#: Told of each request a system handled, before it is answered: (system, operation, payload,
+#: scenario time, idempotency key) — what the host keeps to rebuild the system after a crash.
+Applied = Callable[[str, str, Mapping[str, Any], float, str | None], None]
+#: Refusals that change nothing, not even an idempotency key (the request was malformed).
+NOTHING_APPLIED = frozenset({"invalid_request", "unknown_operation"})
 
 
 class Clock(Protocol):
@@ -78,6 +83,7 @@ class LiveSystem:
     signing_secret: str
     subscribers: list[str] = field(default_factory=list)  # webhook URLs
     send: Send | None = None
+    applied: Applied | None = None
     calls: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -122,7 +128,12 @@ class LiveSystem:
         finally:
             self.behaviour.in_service -= 1
             self.system.release(operation, idem_key)
-        outcome = self.system.handle(operation, payload, self.clock.now(), idem_key)
+        now = self.clock.now()
+        outcome = self.system.handle(operation, payload, now, idem_key)
+        if self.applied is not None and not (
+            outcome.error is not None and outcome.error.code in NOTHING_APPLIED and not idem_key
+        ):
+            self.applied(self.name, operation, payload, now, idem_key)
         self.commit(outcome)
         if decision.fate == "ghost":  # applied, but the answer never reaches the client
             timeout = self.behaviour.profile.client_timeout_s
@@ -163,10 +174,15 @@ class LiveSystem:
             self.record(record)
         for event in outcome.events:
             self._event(event, "emitted", 0)
-            for url in self.subscribers:
-                task = asyncio.get_running_loop().create_task(self._deliver(event, url))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+            self.deliver(event)
+
+    def deliver(self, event: DomainEvent) -> None:
+        """Deliver `event` to every subscriber, on its own (an emitted event, or one whose
+        delivery a crash of the services cut short)."""
+        for url in self.subscribers:
+            task = asyncio.get_running_loop().create_task(self._deliver(event, url))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def _deliver(self, event: DomainEvent, url: str) -> None:
         """At least once, as the vendor's profile says: delay, retries, duplicates, loss."""
@@ -335,7 +351,7 @@ async def read_json(request: Request, limits: Limits) -> tuple[Any, JSONResponse
     """A request's body as strict JSON within `limits`, or the 4xx answer refusing it."""
     try:
         raw = await read_body(request.stream(), limits.body_bytes)
-        return (decode(raw) if raw.strip() else {}), None
+        return (decode(raw) if raw else {}), None  # no body: no fields
     except TooLarge as large:
         return None, JSONResponse(_error("body_too_large", str(large)), 413)
     except Malformed as malformed:

@@ -20,10 +20,13 @@ from harness.live.orchestrator import NeedsBroker, read_services, run_orchestrat
 from harness.live.reach import ServicesGone, not_answering
 from harness.live.redis_server import RedisServer
 from harness.live.serve import (
+    CannotResume,
     PortInUse,
+    Services,
     check_ports,
     plan_services,
     ports_for,
+    resume_services,
     serve,
     unenactable,
     write_tokens,
@@ -79,7 +82,7 @@ _START = defaultdict(
 
 
 @click.command("serve")
-@click.argument("scenario")
+@click.argument("scenario", required=False)
 @click.option("--seed", default=0, show_default=True, help="Seeds the world and the profiles.")
 @click.option(
     "--time-scale",
@@ -120,16 +123,41 @@ _START = defaultdict(
     "starts redis-server on PORT+8 when it is installed.",
 )
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--resume",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Resume the services DIR held (runs/live after a crash): the same world, tokens, "
+    "clock and orchestrator, the vendors' records rebuilt from DIR's vendor log. Takes "
+    "everything else from DIR.",
+)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="Override a scenario field (read as YAML; repeatable).")  # fmt: skip
 def serve_command(
-    scenario: str, seed: int, time_scale: float, host: str, port: int, webhooks: str | None,
-    design: str | None, command: str | None, orchestrator_port: int, broker: str | None,
-    out: str, overrides: tuple[str, ...],
+    scenario: str | None, seed: int, time_scale: float, host: str, port: int,
+    webhooks: str | None, design: str | None, command: str | None, orchestrator_port: int,
+    broker: str | None, out: str, overrides: tuple[str, ...], resume: Path | None,
 ) -> None:  # fmt: skip
-    """Serve SCENARIO's CPQ, ERP, billing and support over HTTP until Ctrl-C."""
-
-    loaded = load(scenario, overrides)
+    """Serve SCENARIO's CPQ, ERP, billing and support over HTTP until Ctrl-C (or, with
+    --resume DIR, the services DIR held when they stopped)."""
+    if resume is not None:
+        if scenario is not None:
+            raise LiveUsageError("give SCENARIO (a new world) or --resume DIR, not both")
+        try:
+            services = resume_services(resume.resolve())
+        except CannotResume as cannot:
+            raise LiveUsageError(str(cannot)) from None
+        options = services.options
+        host, port, webhooks = options["host"], int(options["port"]), options.get("webhooks")
+        design, command = options.get("design"), options.get("command")
+        orchestrator_port, broker = int(options["orchestrator_port"]), options.get("broker")
+        out = str(services.directory.parent.parent.parent)
+        loaded = services.scenario
+    elif scenario is None:
+        raise LiveUsageError("give a SCENARIO to serve, or --resume DIR to resume a crashed one")
+    else:
+        loaded = load(scenario, overrides)
+        services = None
     ports = ports_for(loaded, port)
     runs = design is not None or command is not None
     supervised = f"http://{host}:{orchestrator_port}"
@@ -156,14 +184,22 @@ def serve_command(
         check_ports(host, ports)
     except (PortInUse, DesignError) as bad:
         raise LiveUsageError(str(bad)) from None
-    refused = unenactable(loaded, seed, supervised=runs)
+    refused = unenactable(loaded, seed if services is None else services.seed, supervised=runs)
     if refused is not None:
         raise LiveUsageError(refused)
     os.umask(0o077)  # the run's files (history, tokens, journal) are the user's alone
-    directory = new_directory(Path(out) / loaded.name / "live", seed)
-    services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
+    if services is None:
+        _hint_resume(Path(out))
+        directory = new_directory(Path(out) / loaded.name / "live", seed)
+        services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
+        services.options = {
+            "host": host, "port": port, "webhooks": webhooks, "design": design,
+            "command": command, "orchestrator_port": orchestrator_port, "broker": broker,
+        }  # fmt: skip
+    directory = services.directory
     if redis is not None:
         redis.log = directory / "redis.log"
+        redis.data = directory
         try:
             redis.start()
         except RuntimeError as failed:
@@ -181,30 +217,53 @@ def serve_command(
         )
         supervisor = Supervisor(argv, supervised, directory / "orchestrator.log")
     point_live(Path(out), directory)
-    click.echo(f"Serving {loaded.name} (seed {seed}, time scale {time_scale:g}):")
-    for name in services.live:
-        click.echo(f"  {name:<10} {services.url(name)}  token {services.tokens[name]}")
-        click.echo(f"  {'':<10} {services.url(name)}/docs (OpenAPI)")
-    click.echo(f"  admin token    {services.admin_token}")
-    click.echo(f"  tokens:        {tokens}  ({Path(out) / 'live'} points here)")
-    click.echo(f"  history:       {directory / 'history.jsonl'}")
-    if webhooks:
-        click.echo(f"  webhooks to:   {webhooks.rstrip('/')}/webhooks/<system>")
-    if services.broker:
-        started = " (redis-server, started here)" if redis is not None else ""
-        click.echo(f"  broker:        {services.broker}{started}")
-    if supervisor is not None:
-        click.echo(f"  orchestrator:  {design or command} at {supervisor.url} (log: "
-                   f"{directory / 'orchestrator.log'})")  # fmt: skip
-    click.echo("Ctrl-C stops.")
+    _tell_served(services, supervisor, tokens, Path(out), redis is not None, design or command)
+    (directory / "running").touch()  # gone after a clean stop: a crash leaves it
     try:
         with contextlib.suppress(KeyboardInterrupt):
             run_service(serve(services, supervisor))
+        (directory / "running").unlink(missing_ok=True)
     except OrchestratorFailed as failed:
         raise LiveUsageError(str(failed)) from None
     finally:
         if redis is not None:
             redis.stop()
+
+
+def _tell_served(
+    services: Services, supervisor: Supervisor | None, tokens: Path, out: Path,
+    redis_here: bool, orchestrator: str | None,
+) -> None:  # fmt: skip
+    directory, loaded = services.directory, services.scenario
+    if services.resumed_at is not None:
+        click.echo(f"Resumed {directory} at {format_duration(services.resumed_at)} of scenario "
+                   f"time: {len(services.vendor_log or ())} vendor changes replayed, "
+                   f"{len(services.redeliver)} webhook deliveries to start again.")  # fmt: skip
+    click.echo(f"Serving {loaded.name} (seed {services.seed}, time scale "
+               f"{services.clock.time_scale:g}):")  # fmt: skip
+    for name in services.live:
+        click.echo(f"  {name:<10} {services.url(name)}  token {services.tokens[name]}")
+        click.echo(f"  {'':<10} {services.url(name)}/docs (OpenAPI)")
+    click.echo(f"  admin token    {services.admin_token}")
+    click.echo(f"  tokens:        {tokens}  ({out / 'live'} points here)")
+    click.echo(f"  history:       {directory / 'history.jsonl'}")
+    if services.webhooks:
+        click.echo(f"  webhooks to:   {services.webhooks.rstrip('/')}/webhooks/<system>")
+    if services.broker:
+        started = " (redis-server, started here)" if redis_here else ""
+        click.echo(f"  broker:        {services.broker}{started}")
+    if supervisor is not None:
+        click.echo(f"  orchestrator:  {orchestrator} at {supervisor.url} (log: "
+                   f"{directory / 'orchestrator.log'})")  # fmt: skip
+    click.echo(f"Ctrl-C stops; after a crash, `syncline serve --resume {directory}` resumes.")
+
+
+def _hint_resume(out: Path) -> None:
+    """Say so when the services `out/live` points at crashed: they can be resumed."""
+    previous = out / "live"
+    if (previous / "running").exists():
+        click.echo(f"Note: the services in {previous.resolve()} did not stop cleanly; `syncline "
+                   f"serve --resume {previous}` resumes them. Starting a new world.")  # fmt: skip
 
 
 @click.command("orchestrator")
@@ -286,6 +345,8 @@ def load_command(
 
     described = _serving(services, scenario)
     _answering({**_systems(described), "the orchestrator": orchestrator})
+    # The world it started on, even if runs/live is pointed at another one meanwhile.
+    services = services.resolve()
     plan = LoadPlan(services, users, spawn_rate, duration, orchestrator, settle, locust_args)
     click.echo(
         f"Locust: {users} users (+{spawn_rate:g}/s) for {format_duration(duration)} "
@@ -349,7 +410,8 @@ def conform_command(
                f"{format_duration(duration)}, forged and replayed webhooks, the scenario's "
                "faults")  # fmt: skip
     try:
-        result = run_conform(ConformPlan(services, orchestrator_url, duration, rate, settle))
+        plan = ConformPlan(services.resolve(), orchestrator_url, duration, rate, settle)
+        result = run_conform(plan)
     except ServicesGone as gone:
         raise LiveUsageError(str(gone)) from None
     _print_result(result)

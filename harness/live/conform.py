@@ -61,12 +61,12 @@ def run_conform(plan: ConformPlan) -> RunResult:
         settled = asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
         listed = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
         _note_exceptions(listed, notes, clock)
-        exported = asyncio.run(export_history(plan.services_dir, run_dir))
+        exported, lost = asyncio.run(export_history(plan.services_dir, run_dir))
     finally:
         notes.close()
     return judge(plan.services_dir, run_dir, [exported, run_dir / "conformance.jsonl"],
                  design="conform", extra_checkers=[Security()], held=listed,
-                 unsettled=settled.why_not)  # fmt: skip
+                 unsettled=lost or settled.why_not)  # fmt: skip
 
 
 async def _drive(

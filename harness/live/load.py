@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -57,10 +58,10 @@ def run_load(plan: LoadPlan, seed: int) -> tuple[RunResult, int]:
     settled = asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
     described = json.loads((plan.services_dir / "tokens.json").read_text(encoding="utf-8"))
     held = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
-    exported = asyncio.run(export_history(plan.services_dir, run_dir))
+    exported, lost = asyncio.run(export_history(plan.services_dir, run_dir))
     orchestrator_history = plan.services_dir / "orchestrator" / "history.jsonl"
     result = judge(plan.services_dir, run_dir, [exported, orchestrator_history], held=held,
-                   unsettled=settled.why_not)  # fmt: skip
+                   unsettled=lost or settled.why_not)  # fmt: skip
     return result, locust.returncode
 
 
@@ -125,8 +126,10 @@ async def _figures(client: httpx.AsyncClient, base: str, names: tuple[str, ...])
     return sum(int(answer.get(name) or 0) for name in names)
 
 
-async def export_history(services_dir: Path, run_dir: Path) -> Path:
-    """The services' history, as their admin endpoint gives it."""
+async def export_history(services_dir: Path, run_dir: Path) -> tuple[Path, str | None]:
+    """The services' history, as their admin endpoint gives it; if they no longer answer, as
+    they wrote it to their directory, with the finding that they were lost (None: they
+    answered)."""
     described = json.loads((services_dir / "tokens.json").read_text(encoding="utf-8"))
     any_system = next(iter(described["systems"].values()))
     exported = run_dir / "services-history.jsonl"
@@ -135,9 +138,17 @@ async def export_history(services_dir: Path, run_dir: Path) -> Path:
             answer = await client.get("/admin/history")
             answer.raise_for_status()
         except httpx.HTTPError as error:
-            raise ServicesGone(
-                f"the services at {any_system['url']} did not give their history "
-                f"({type(error).__name__}): is `syncline serve` still running?"
-            ) from None
+            written = services_dir / "history.jsonl"
+            if not written.is_file():
+                raise ServicesGone(
+                    f"the services at {any_system['url']} did not give their history "
+                    f"({type(error).__name__}) and {written} is gone"
+                ) from None
+            shutil.copyfile(written, exported)
+            return exported, (
+                f"the services at {any_system['url']} were lost: they did not answer at the "
+                f"end ({type(error).__name__}); judged on the history they had written, and "
+                f"`syncline serve --resume {services_dir}` would bring them back"
+            )
         exported.write_text(answer.text, encoding="utf-8")
-    return exported
+    return exported, None

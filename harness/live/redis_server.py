@@ -1,7 +1,10 @@
 """The broker `syncline serve` starts: Debian's `redis-server`, on loopback, beside the services.
 
-It keeps nothing on disk (the run's history is the record); it lives as long as serve, so the
-orchestrator can be killed and restarted under it and find its pending deliveries again.
+It lives as long as serve (it dies with it, even with serve's `kill -9`), so the orchestrator
+can be killed and restarted under it and find its pending deliveries again. Given the run's
+directory (`data`), it keeps an append-only file there, so `serve --resume` finds the streams,
+pending deliveries and dead letters as they were (written before each answer; only an OS
+crash could lose the last second).
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from harness.live.supervisor import die_with_parent
+
 
 class RedisServer:
     def __init__(self, host: str, port: int, log: Path) -> None:
         self.host, self.port, self.log = host, port, log
         self.process: subprocess.Popen[bytes] | None = None
+        self.data: Path | None = None  # where its append-only file goes, if anywhere
 
     @staticmethod
     def available() -> bool:
@@ -27,11 +33,15 @@ class RedisServer:
         return f"redis://{self.host}:{self.port}/0"
 
     def start(self, timeout_s: float = 10.0) -> None:
+        kept = ["--appendonly", "no"]
+        if self.data is not None:
+            kept = ["--dir", str(self.data), "--appendonly", "yes", "--appendfsync", "everysec"]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 ["redis-server", "--port", str(self.port), "--bind", self.host, "--save", "",
-                 "--appendonly", "no", "--protected-mode", "no"],
+                 *kept, "--protected-mode", "no"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,  # noqa: PLW1509 (one preloaded libc call)
             )  # fmt: skip
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -6,6 +6,10 @@ the wall clock, so a 4 h maintenance window lasts 4 min at `--time-scale 60`. Th
 schedule (maintenance, outages, brownouts...) opens and closes on that clock. Every record goes
 to `history.jsonl` in the service's directory, with `tokens.json` (the URLs, a bearer token per
 system, the admin token and the webhook signing secret).
+
+What the vendors hold is logged as it changes (`harness.live.vendor_log`), so `serve --resume`
+on the same directory after a crash rebuilds the same world: same tokens, same scenario clock,
+same records, and the webhook deliveries the crash cut short start again.
 """
 
 from __future__ import annotations
@@ -28,17 +32,20 @@ import httpx
 import uvicorn
 
 from harness.enactment import SystemFaults
-from harness.faults import build_schedule
-from harness.history import SCHEMA, FaultRecord, to_json
+from harness.faults import FaultWindow, build_schedule
+from harness.history import SCHEMA, FaultRecord, PolicyRecord, to_json
 from harness.history import Record as TypedRecord
 from harness.live.client import CONNECTIONS, http_client
 from harness.live.loopback import LoopbackTransport
 from harness.live.operations import LiveOperations
 from harness.live.supervisor import Supervisor
-from harness.scenario import Scenario
+from harness.live.vendor_log import FILE as VENDOR_LOG
+from harness.live.vendor_log import VendorLog
+from harness.scenario import Scenario, ScenarioError, load
 from harness.scenario.fault_kinds import BY_NAME as FAULT_KINDS
 from harness.seeds import streams
 from harness.systems import build_systems
+from simulators.base import DomainEvent
 from simulators.http import Control, LiveSystem, Record, create_app, to_line
 
 #: The order systems take ports in, from the first port.
@@ -147,21 +154,33 @@ class Services:
     system_faults: SystemFaults | None = None
     operations: LiveOperations | None = None
     broker: str | None = None  # redis://... the broker designs publish to and consume from
+    #: How serve was started (the orchestrator it runs, where), for `serve --resume`.
+    options: dict[str, Any] = field(default_factory=dict)
+    vendor_log: VendorLog | None = None
+    #: The `systems` fault edges (window, starts) already enacted, as the vendor log says.
+    enacted: set[tuple[int, bool]] = field(default_factory=set)
+    #: On resume: the scenario time it resumed at, and deliveries the crash cut short.
+    resumed_at: float | None = None
+    redeliver: list[tuple[str, DomainEvent]] = field(default_factory=list)
 
-    def build(self) -> None:
-        """(Re)build the systems from the scenario's world: a fresh start, as after `reset`."""
+    def build(self, resuming: bool = False) -> None:
+        """(Re)build the systems from the scenario's world: a fresh start, as after `reset`
+        (or, `resuming`, the start of a replay of the vendor log)."""
         built = build_systems(self.scenario, self.seed, streams(self.seed))
         self.system_faults = SystemFaults(built.world, built.by_name, built.behaviours, built.erps)
         if self.history is None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            scenario_file = self.directory / "scenario.yaml"
-            scenario_file.write_text(self.scenario.to_yaml(), encoding="utf-8")
+            if not resuming:
+                scenario_file = self.directory / "scenario.yaml"
+                scenario_file.write_text(self.scenario.to_yaml(), encoding="utf-8")
             self.history = HistoryLog(self.directory / "history.jsonl")
-        self.history({
-            "kind": "run_started", "t": 0.0, "scenario": self.scenario.name, "design": "live",
-            "seed": self.seed, "start": self.scenario.start.isoformat(),
-            "horizon": self.scenario.horizon_s, "schema": SCHEMA,
-        })  # fmt: skip
+            self.vendor_log = VendorLog(self.directory / VENDOR_LOG)
+        if not resuming:
+            self.history({
+                "kind": "run_started", "t": 0.0, "scenario": self.scenario.name,
+                "design": "live", "seed": self.seed, "start": self.scenario.start.isoformat(),
+                "horizon": self.scenario.horizon_s, "schema": SCHEMA,
+            })  # fmt: skip
         for name, system in built.by_name.items():
             system.keep_feed()  # designs may poll, or replay a change stream (72 h)
             if name in self.live:  # the apps serve these objects: renew them in place
@@ -172,7 +191,42 @@ class Services:
             self.live[name] = LiveSystem(
                 system, built.behaviours[name], self.clock, self.history, token,
                 self.signing_secret, subscribers,
+                applied=self.vendor_log.request if self.vendor_log is not None else None,
             )  # fmt: skip
+
+    def resume(self) -> None:
+        """Apply the vendor log to the freshly built world: the vendors as they were at the
+        crash. Events whose delivery never ended (delivered, dropped or lost) go out again."""
+        assert self.vendor_log is not None and self.system_faults is not None
+        self.resumed_at = self.clock.now()
+        windows = build_schedule(self.scenario, self.seed).windows
+        emitted: dict[str, tuple[str, DomainEvent]] = {}
+        replayed = 0
+        for system, kind, body in self.vendor_log.entries():
+            replayed += 1
+            if kind == "request":
+                outcome = self.live[system].system.handle(
+                    body["operation"], body["payload"], body["now"], body["key"]
+                )
+                emitted.update((event.event_id, (system, event)) for event in outcome.events)
+            elif kind == "enact":
+                index, starts = int(body["index"]), bool(body["starts"])
+                self.system_faults.enact(index, windows[index], starts)
+                self.enacted.add((index, starts))
+            elif kind == "repair":
+                self.system_faults.repair_master_data()
+        ended = _deliveries_ended(self.directory / "history.jsonl")
+        self.redeliver = [pair for event_id, pair in emitted.items() if event_id not in ended]
+        assert self.history is not None
+        details = {"replayed": replayed, "redelivering": len(self.redeliver)}
+        self.history(PolicyRecord(self.resumed_at, "services", "serve", "restarted", details))
+
+    def repair_master_data(self) -> None:
+        """The operations team's repair, logged so that a restart repeats it."""
+        assert self.system_faults is not None
+        self.system_faults.repair_master_data()
+        if self.vendor_log is not None:
+            self.vendor_log.repair()
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
@@ -187,6 +241,7 @@ class Services:
             "started_unix": self.clock.started,
             "history": str(self.directory / "history.jsonl"),
             "seed": self.seed,
+            "serve": self.options,
             **({"broker": self.broker, "broker_namespace": f"syncline:{self.directory.name}"}
                if self.broker else {}),
         }  # fmt: skip
@@ -197,9 +252,53 @@ class Services:
         self.clock.started = time.time()
         assert self.history is not None
         self.history.archive()
+        if self.vendor_log is not None:
+            self.vendor_log.clear()
         self.build()
         if (self.directory / "tokens.json").exists():
             write_tokens(self)  # the clock restarted: the orchestrator must read it again
+
+
+class CannotResume(Exception):
+    """A directory `serve --resume` cannot rebuild a world from; the message says why."""
+
+
+def resume_services(directory: Path) -> Services:
+    """The services `directory` held when they stopped or crashed, rebuilt: the same scenario,
+    seed, ports, tokens and scenario clock, and the vendors' state from the vendor log."""
+    tokens = directory / "tokens.json"
+    if not tokens.is_file():
+        raise CannotResume(
+            f"{directory} holds no services to resume (no tokens.json): give the directory "
+            "`syncline serve` printed, or start a new world with `syncline serve SCENARIO`"
+        )
+    try:
+        described = json.loads(tokens.read_text(encoding="utf-8"))
+        options = described["serve"]
+        scenario = load(str(directory / "scenario.yaml"))
+    except (ValueError, KeyError, ScenarioError, OSError) as broken:
+        raise CannotResume(
+            f"{directory} cannot be resumed ({type(broken).__name__}: {broken}): it was served "
+            "by an earlier Syncline or its files were changed; start a new world with "
+            "`syncline serve SCENARIO`"
+        ) from None
+    if not (directory / VENDOR_LOG).is_file():
+        raise CannotResume(
+            f"{directory} has no {VENDOR_LOG} (the vendors' state), so its world cannot be "
+            "rebuilt; start a new world with `syncline serve SCENARIO`"
+        )
+    systems = described["systems"]
+    ports = {name: int(system["url"].rsplit(":", 1)[1]) for name, system in systems.items()}
+    services = Services(
+        scenario, int(described["seed"]), directory,
+        RealClock(float(described["time_scale"]), float(described["started_unix"])),
+        str(options["host"]), ports, options.get("webhooks"), admin_token=described["admin_token"],
+        signing_secret=described["signing_secret"],
+        tokens={name: s["token"] for name, s in systems.items()}, options=dict(options),
+    )  # fmt: skip
+    services.build(resuming=True)
+    services.resume()
+    return services
 
 
 def ports_for(scenario: Scenario, first_port: int) -> dict[str, int]:
@@ -293,6 +392,9 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
                         task.result()  # a server failed to start: say why
                         raise RuntimeError("a service stopped while starting")
                 await asyncio.sleep(0.02)
+            for system, event in services.redeliver:  # what a crash cut short goes out again
+                services.live[system].deliver(event)
+            services.redeliver.clear()
             if supervisor is not None:
                 await supervisor.start()
             tasks.add(asyncio.create_task(_enact_faults(services, supervisor)))
@@ -316,18 +418,15 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
                 task.cancel()
             if services.history is not None:
                 services.history.close()
+            if services.vendor_log is not None:
+                services.vendor_log.close()
 
 
 async def _operations(services: Services, orchestrator: str) -> None:
     async with http_client(orchestrator, services.admin_token, timeout=10.0) as client:
-
-        def repair() -> None:
-            assert services.system_faults is not None
-            services.system_faults.repair_master_data()
-
         record = services.history if services.history is not None else (lambda _: None)
         services.operations = LiveOperations(
-            services.scenario, services.clock, client, repair, record
+            services.scenario, services.clock, client, services.repair_master_data, record
         )
         await services.operations.run()
 
@@ -337,8 +436,11 @@ async def _enact_faults(services: Services, supervisor: Supervisor | None) -> No
     schedule = build_schedule(services.scenario, services.seed)
     for at, index, starts in schedule.edges():
         window = schedule.windows[index]
-        await services.clock.sleep(at - services.clock.now())
         kind = FAULT_KINDS[window.kind]
+        if services.resumed_at is not None and at <= services.resumed_at:
+            _catch_up(services, index, window, starts)
+            continue
+        await services.clock.sleep(at - services.clock.now())
         if kind.enacted_by == "condition":
             services.live[window.party].fault(window.kind, window.params, starts)
             continue  # the system records it
@@ -350,6 +452,8 @@ async def _enact_faults(services: Services, supervisor: Supervisor | None) -> No
         else:
             assert services.system_faults is not None
             services.system_faults.enact(index, window, starts)
+            if services.vendor_log is not None:
+                services.vendor_log.enactment(index, starts)
         if services.history is not None:
             phase = "start" if starts else "stop"
             params = dict(window.params) or None
@@ -357,6 +461,36 @@ async def _enact_faults(services: Services, supervisor: Supervisor | None) -> No
             services.history(FaultRecord(now, window.party, window.kind, phase, params))
         if kind.enacted_by == "orchestrator" and supervisor is not None and not starts:
             await supervisor.start()  # the window is over: the harness restarts it
+
+
+def _catch_up(services: Services, index: int, window: FaultWindow, starts: bool) -> None:
+    """A window edge that passed before a resume: a condition still open is opened again (its
+    start is in the history already); a `systems` edge the log has not seen is enacted now;
+    an orchestrator crash that passed is over."""
+    kind = FAULT_KINDS[window.kind]
+    assert services.resumed_at is not None
+    if kind.enacted_by == "condition":
+        if starts and window.end > services.resumed_at:
+            services.live[window.party].behaviour.conditions.open(window.kind, window.params)
+    elif kind.enacted_by == "systems" and (index, starts) not in services.enacted:
+        assert services.system_faults is not None
+        services.system_faults.enact(index, window, starts)
+        if services.vendor_log is not None:
+            services.vendor_log.enactment(index, starts)
+
+
+def _deliveries_ended(history: Path) -> set[str]:
+    """Events whose delivery ended, as the history says: delivered, dropped, or lost."""
+    ended: set[str] = set()
+    with history.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith('{"kind":"event"') and (
+                '"type":"delivered"' in line or '"type":"dropped"' in line
+                or '"type":"lost"' in line
+            ):  # fmt: skip
+                with contextlib.suppress(ValueError):
+                    ended.add(str(json.loads(line)["event_id"]))
+    return ended
 
 
 def write_tokens(services: Services) -> Path:

@@ -9,6 +9,7 @@ directory when it closes, which recovers from its SQLite journal as after any cr
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import signal
 import subprocess
@@ -20,6 +21,18 @@ from typing import IO
 import httpx
 
 from harness.live.client import http_client
+
+
+def die_with_parent() -> None:
+    """In a child, before it runs: SIGKILL when serve dies, however it dies (Linux's
+    PR_SET_PDEATHSIG), so a `kill -9` of serve leaves no orchestrator or broker holding its
+    port, and `serve --resume` can start them again. Elsewhere nothing."""
+    if _LIBC is not None:  # loaded beforehand: the child only makes the call
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
 
 class OrchestratorFailed(Exception):
@@ -52,6 +65,7 @@ class Supervisor:
             self.process = subprocess.Popen(
                 self.command, stdout=self._log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                preexec_fn=die_with_parent,  # noqa: PLW1509 (one preloaded libc call)
             )  # fmt: skip
         except OSError as error:
             raise OrchestratorFailed(
