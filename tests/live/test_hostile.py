@@ -97,6 +97,8 @@ def test_hostile_requests_get_a_4xx_change_nothing_and_keep_the_connection(tmp_p
         )  # fmt: skip
         assert told["error"]["code"] == "body_too_large"
         answers["10 MB body, no token"], _ = cpq.post("/v1/create_quote", b" " * 10_000_000, {})
+        answers["wrong token"], _ = cpq.post("/v1/create_quote", quote(), auth("erp"))
+        answers["no such operation"], _ = cpq.post("/v1/drop_everything", "{}", auth("cpq"))
         padded = {**auth("cpq"), "X-Padding": "x" * 66_000}
         answers["66 KB header"], told = cpq.post("/v1/get_quote", "{}", padded)
         assert told["error"]["code"] == "headers_too_large"
