@@ -22,7 +22,7 @@ from simulators.requests import Request, request
 
 class Worker(SystemOfRecord):
     name = "worker"
-    requests: ClassVar[Mapping[str, Request]] = {"work": request()}
+    requests: ClassVar[Mapping[str, Request]] = {**SystemOfRecord.requests, "work": request()}
 
     def op_work(self, payload: Payload, now: float) -> Payload:
         return {}
