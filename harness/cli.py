@@ -23,6 +23,7 @@ import yaml
 from harness import checkers, runner
 from harness.checkers.base import Verdict
 from harness.designs import SHIPPED, DesignError
+from harness.diff_command import diff_command
 from harness.history import read_history
 from harness.pool import Task
 from harness.runner import EXIT_CODES, RunResult
@@ -478,3 +479,4 @@ _add_live_commands()
 main.add_command(sweep_command)
 main.add_command(swarm_command)
 main.add_command(shrink_command)
+main.add_command(diff_command)
