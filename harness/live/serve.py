@@ -215,8 +215,10 @@ class Services:
                 self.enacted.add((index, starts))
             elif kind == "repair":
                 self.system_faults.repair_master_data()
-        ended = _deliveries_ended(self.directory / "history.jsonl")
+        ended, calls = _history_so_far(self.directory / "history.jsonl")
         self.redeliver = [pair for event_id, pair in emitted.items() if event_id not in ended]
+        for name, live in self.live.items():  # call numbers go on: a history names each once
+            live.calls = calls.get(name, 0)
         assert self.history is not None
         details = {"replayed": replayed, "redelivering": len(self.redeliver)}
         self.history(PolicyRecord(self.resumed_at, "services", "serve", "restarted", details))
@@ -479,9 +481,11 @@ def _catch_up(services: Services, index: int, window: FaultWindow, starts: bool)
             services.vendor_log.enactment(index, starts)
 
 
-def _deliveries_ended(history: Path) -> set[str]:
-    """Events whose delivery ended, as the history says: delivered, dropped, or lost."""
+def _history_so_far(history: Path) -> tuple[set[str], dict[str, int]]:
+    """From the history before a crash: the events whose delivery ended (delivered, dropped or
+    lost), and the last call number each system gave."""
     ended: set[str] = set()
+    calls: dict[str, int] = {}
     with history.open(encoding="utf-8") as lines:
         for line in lines:
             if line.startswith('{"kind":"event"') and (
@@ -490,7 +494,12 @@ def _deliveries_ended(history: Path) -> set[str]:
             ):  # fmt: skip
                 with contextlib.suppress(ValueError):
                     ended.add(str(json.loads(line)["event_id"]))
-    return ended
+            elif line.startswith('{"kind":"call"') and '"type":"invoke"' in line:
+                with contextlib.suppress(ValueError, KeyError):
+                    record = json.loads(line)
+                    system = str(record["system"])
+                    calls[system] = max(calls.get(system, 0), int(record["call"]))
+    return ended, calls
 
 
 def write_tokens(services: Services) -> Path:

@@ -63,6 +63,7 @@ def test_a_resumed_world_holds_what_the_crashed_one_held(tmp_path: Path) -> None
     again = resume_services(built.directory)
     assert again.tokens == built.tokens and again.admin_token == built.admin_token
     assert {name: held(again, name) for name in again.live} == crashed
+    assert again.live["cpq"].calls == built.live["cpq"].calls == 9  # numbering goes on
     assert (window, True) in again.enacted
     assert len(again.vendor_log or ()) == logged
     kinds = [kind for _, kind, _ in again.vendor_log.entries()] if again.vendor_log else []
