@@ -31,7 +31,10 @@ MAX_SECONDS = 10.0**11
 MAX_ITEMS = 1_000
 
 
-def _unicode(text: str) -> bool:
+def unicode_text(text: str) -> bool:
+    """Whether `text` is Unicode text (no lone surrogate, which no file or wire can carry)."""
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -52,7 +55,7 @@ class Text:
             return f"must be {self.min_length} to {self.max_length} characters"
         if self.choices and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}"
-        if not value.isascii() and not _unicode(value):
+        if not unicode_text(value):
             return "must be Unicode text (it holds a lone surrogate)"
         return None
 

@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from simulators.requests import unicode_text
+
 #: Deeper than any vendor's request or event (Salesforce's composite graph nests 5 levels).
 MAX_DEPTH = 32
 
@@ -86,12 +88,8 @@ def check(value: Any) -> None:
 
 
 def _unicode(text: str) -> None:
-    if text.isascii():
-        return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Malformed("a string holds a lone surrogate (not Unicode text)") from None
+    if not unicode_text(text):
+        raise Malformed("a string holds a lone surrogate (not Unicode text)")
 
 
 def _reason(error: Exception) -> str:
