@@ -283,7 +283,9 @@ def analyze_command(run_dir: Path) -> None:
     for required in (history, scenario_file):
         if not required.is_file():
             raise UserError(f"{run_dir} is not a run directory: {required.name} is missing")
-    scenario = parse(scenario_file.read_text(encoding="utf-8"), str(scenario_file))
+    scenario = parse(
+        scenario_file.read_text(encoding="utf-8"), str(scenario_file), strict_units=False
+    )
     try:
         verdicts = checkers.check(read_history(history), scenario)
     except (ValueError, KeyError, TypeError) as error:

@@ -54,7 +54,9 @@ def judge(
     integration had not settled when judged: the verdicts that judge at quiescence cannot fail
     then, only be `unknown`."""
     scenario_file = services_dir / "scenario.yaml"
-    scenario = parse(scenario_file.read_text(encoding="utf-8"), str(scenario_file))
+    scenario = parse(
+        scenario_file.read_text(encoding="utf-8"), str(scenario_file), strict_units=False
+    )
     lines: list[dict[str, Any]] = []
     for path in sources or [services_dir / source for source in SOURCES]:
         if path.is_file():

@@ -10,10 +10,18 @@ import contextlib
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PositiveInt, model_validator
+from pydantic import (
+    BeforeValidator,
+    PlainSerializer,
+    PositiveInt,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
 
 from harness.scenario.fault_kinds import BY_NAME, PARAMETERS, SCENARIO_KINDS
 from harness.scenario.types import (
+    DURATION_PATTERN,
     OPTIONAL_SYSTEMS,
     ORCHESTRATOR,
     SYSTEMS,
@@ -24,7 +32,7 @@ from harness.scenario.types import (
     Sku,
     Spec,
 )
-from harness.units import parse_duration
+from harness.units import DURATION_FORMS, format_exact_duration, parse_duration, require_unit
 
 
 def _known_kind(value: object) -> object:
@@ -33,7 +41,7 @@ def _known_kind(value: object) -> object:
     return value
 
 
-def _start(value: object) -> datetime | float:
+def _start(value: object, info: ValidationInfo) -> datetime | float:
     if isinstance(value, str) and "T" in value:  # a calendar time written as text, as a
         with contextlib.suppress(ValueError):  # resolved scenario.yaml writes it
             value = datetime.fromisoformat(value)
@@ -41,14 +49,35 @@ def _start(value: object) -> datetime | float:
         if value.tzinfo is None:
             raise ValueError("a fault's start needs a time zone, e.g. 2026-03-03T10:00:00Z")
         return value
+    if info.context and info.context.get("units") == "strict":
+        require_unit(value, "a fault's start offset", DURATION_FORMS)
     return parse_duration(value)
+
+
+def _written_start(start: datetime | float) -> str:
+    return start.isoformat() if isinstance(start, datetime) else format_exact_duration(start)
 
 
 class FaultSpec(Spec):
     kind: Annotated[str, BeforeValidator(_known_kind)]
     target: str | None = None
     between: tuple[str, str] | None = None
-    start: Annotated[datetime | float, BeforeValidator(_start)]
+    start: Annotated[
+        datetime | float,
+        BeforeValidator(_start),
+        PlainSerializer(_written_start, when_used="json"),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "format": "date-time", "pattern": "T"},
+                    {"type": "string", "pattern": DURATION_PATTERN},
+                    {"const": 0},
+                ],
+                "description": "A calendar time with a zone (2026-03-03T10:00:00Z), or an offset "
+                f"from the scenario's start: {DURATION_FORMS}.",
+            }
+        ),
+    ]
     duration: PositiveDuration | None = None
     latency_factor: Positive | None = None
     error_rate: Probability | None = None

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.scenario.model import Scenario
+from harness.scenario.types import STRICT_UNITS
 
 
 class ScenarioError(Exception):
@@ -60,7 +61,10 @@ def parse(
     source: str = "<scenario>",
     default_name: str = "scenario",
     overrides: Sequence[str] = (),
+    strict_units: bool = True,
 ) -> Scenario:
+    """Validate scenario YAML. `strict_units=False` reads bare numbers as seconds (or per hour,
+    for rates): for run directories written before scenario files had to state their units."""
     data, lines = _read_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario must be a mapping of fields, not {data!r}")
@@ -68,7 +72,7 @@ def parse(
     for override in overrides:
         _override(data, override)
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context=STRICT_UNITS if strict_units else None)
     except ValidationError as error:
         raise ScenarioError(_explain(error, source, lines, overrides)) from None
 
@@ -146,35 +150,80 @@ def _explain(
     lines: Mapping[tuple[str | int, ...], int],
     overrides: Sequence[str] = (),
 ) -> str:
+    """Every problem, one line each with its place: one sentence when there is one."""
     problems = error.errors(include_url=False)
-    first = problems[0]
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
-    line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-    where = f"{source}:{line}" if line is not None else source
-    dotted = ".".join(map(str, loc))
-    for override in overrides:  # a mistake in an override is pointed at on the command line
-        path = override.partition("=")[0].strip()
-        if dotted.startswith(path) or path.startswith(dotted + ".") or not dotted:
-            where = f"--set {override}"
-    if first["type"] == "extra_forbidden":
+    unknown = {
+        _location(p): str(_location(p)[-1]) for p in problems if p["type"] == "extra_forbidden"
+    }
+    found: list[tuple[int, str]] = []
+    for problem in problems:
+        loc = _location(problem)
+        if problem["type"] == "missing" and _misspelt(loc, unknown):
+            continue  # said once, as "did you mean" on the misspelt field
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
+        where = f"{source}:{line}" if line is not None else source
+        dotted = ".".join(map(str, loc))
+        for override in overrides:  # a mistake in an override is pointed at on the command line
+            path = override.partition("=")[0].strip()
+            if dotted.startswith(path) or path.startswith(dotted + ".") or not dotted:
+                where = f"--set {override}"
+        message = f"{where}: {_sentence(problem, loc, unknown)}"
+        if message not in (text for _, text in found):
+            found.append((line or 0, message))
+    found.sort(key=lambda item: item[0])
+    if len(found) == 1:
+        return found[0][1]
+    listed = "\n".join(f"  {text}" for _, text in found)
+    return f"{source} has {len(found)} problems:\n{listed}"
+
+
+def _location(problem: Any) -> tuple[str | int, ...]:
+    return tuple(p for p in problem["loc"] if not (isinstance(p, str) and "[" in p))
+
+
+def _misspelt(
+    loc: tuple[str | int, ...], unknown: Mapping[tuple[str | int, ...], str]
+) -> str | None:
+    """The unknown field beside a missing required one that looks like its misspelling."""
+    siblings = [field for place, field in unknown.items() if place[:-1] == loc[:-1]]
+    close = difflib.get_close_matches(str(loc[-1]), siblings, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _sentence(
+    problem: Any, loc: tuple[str | int, ...], unknown: Mapping[tuple[str | int, ...], str]
+) -> str:
+    if problem["type"] == "extra_forbidden":
         field, parent = str(loc[-1]), loc[:-1]
         known = _fields_at(parent)
         close = difflib.get_close_matches(field, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(known)}"
-        message = f"unknown field {field!r} in {_dotted(parent) or 'the scenario'} ({hint})"
-    elif first["type"] == "missing":
+        if close:
+            missing = close[0] in _required_at(parent)
+            hint = f"did you mean {close[0]!r}{', a required field' if missing else ''}?"
+        else:
+            hint = f"known fields: {', '.join(known)}"
+        return f"unknown field {field!r} in {_dotted(parent) or 'the scenario'} ({hint})"
+    if problem["type"] == "missing":
         owner = _dotted(loc[:-1]) or "the scenario"
-        message = f"{owner} is missing the required field {str(loc[-1])!r}"
-    else:
-        text = first["msg"].removeprefix("Value error, ")
-        message = f"{_dotted(loc) or 'the scenario'}: {text}"
-    more = len(problems) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}: {message}{suffix}"
+        return f"{owner} is missing the required field {str(loc[-1])!r}"
+    text = problem["msg"].removeprefix("Value error, ")
+    return f"{_dotted(loc) or 'the scenario'}: {text}"
+
+
+def _required_at(path: tuple[str | int, ...]) -> set[str]:
+    model = _model_at(path)
+    if model is None:
+        return set()
+    return {name for name, field in model.model_fields.items() if field.is_required()}
 
 
 def _fields_at(path: tuple[str | int, ...]) -> list[str]:
     """The field names a scenario allows at `path`, for did-you-mean hints."""
+    model = _model_at(path)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_at(path: tuple[str | int, ...]) -> Any:
     model: Any = Scenario
     skip_container_key = False
     for part in path:
@@ -182,9 +231,9 @@ def _fields_at(path: tuple[str | int, ...]) -> list[str]:
             skip_container_key = False
             continue
         if not _is_model(model) or part not in model.model_fields:
-            return []
+            return None
         model, skip_container_key = _inner_model(model.model_fields[part].annotation)
-    return list(model.model_fields) if _is_model(model) else []
+    return model if _is_model(model) else None
 
 
 def _is_model(candidate: Any) -> bool:

@@ -28,7 +28,8 @@ def error_for(source: str | Path) -> str:
     with pytest.raises(ScenarioError) as caught:
         load(str(source))
     message = str(caught.value)
-    assert "\n" not in message and "Traceback" not in message
+    assert "Traceback" not in message
+    assert "\n" not in message or message.splitlines()[0].endswith(" problems:")
     return message
 
 
@@ -218,3 +219,41 @@ def test_slo_units_are_validated_with_clear_errors(override: str, message: str) 
 
     with pytest.raises(ScenarioError, match=re.escape(message)):
         load("subscription_amendment", [override])
+
+
+def test_every_problem_is_listed_at_once_each_with_its_line(tmp_path: Path) -> None:
+    path = broken(tmp_path, "duration: 7d", "duration: 48")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  amendments: 12/h", "  ammendments: 12/h", 1)
+    text = text.replace("new_subscriptions: 4/h", "new_subscriptions: 4/hx", 1)
+    path.write_text(text, encoding="utf-8")
+    message = error_for(path)
+    head, *problems = message.splitlines()
+    assert head == f"{path} has 3 problems:"
+    duration, rate, typo = problems  # in the file's order
+    assert duration.startswith(f"  {path}:{line_of(path, 'duration: 48')}: duration: 48 is a bare")
+    assert "needs a unit" in duration and "15m, 2h" in duration
+    assert typo.startswith(f"  {path}:{line_of(path, 'ammendments')}: unknown field 'ammendments'")
+    assert "did you mean 'amendments', a required field?" in typo
+    assert "missing the required field" not in message  # said once, as the did-you-mean
+    assert f":{line_of(path, '4/hx')}: " in rate and "did you mean 'h'?" in rate
+    assert "6/h, 0.5/min, 100/d" in rate
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("duration: 7d", "duration: 48"),
+        ("drain: 1d", "drain: 3600"),
+        ("amendments: 12/h", "amendments: 12"),
+    ],
+)
+def test_a_bare_number_where_a_unit_belongs_is_refused(tmp_path: Path, old: str, new: str) -> None:
+    assert "is a bare number" in error_for(broken(tmp_path, old, new))
+
+
+def test_zero_needs_no_unit_and_run_directories_may_hold_bare_seconds() -> None:
+    text = SEED.read_text(encoding="utf-8").replace("drain: 1d", "drain: 0", 1)
+    assert parse(text).drain == 0
+    old_style = SEED.read_text(encoding="utf-8").replace("duration: 7d", "duration: 604800", 1)
+    assert parse(old_style, strict_units=False).duration == 604800
