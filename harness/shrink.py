@@ -26,7 +26,7 @@ from typing import Any
 from harness.designs import DesignFactory
 from harness.runner import simulate
 from harness.scenario import Scenario, ScenarioError
-from harness.units import format_duration
+from harness.units import format_duration, parse_duration
 
 Data = dict[str, Any]
 #: Workload rates a step may lower, as the resolved scenario writes them (`4.0/h`).
@@ -119,7 +119,7 @@ class Shrinker:
 
     def _duration(self) -> None:
         data = self.state.data
-        longest = float(data["duration"])
+        longest = parse_duration(data["duration"])
         failing, passing = longest, None
         while failing / 2 >= SHORTEST_S:
             half = failing / 2

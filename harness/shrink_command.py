@@ -14,7 +14,7 @@ from harness.designs import SHIPPED
 from harness.runner import resolve_design, run
 from harness.scenario import Scenario, ScenarioError, parse
 from harness.shrink import Data, Shrinker
-from harness.units import format_duration
+from harness.units import format_duration, parse_duration
 
 
 @click.command("shrink")
@@ -76,14 +76,15 @@ def shrink_command(run_dir: Path, checker: str | None, design: str | None, max_r
     shrunk = shrinker.shrink()
     folder = run_dir / "shrunk"
     folder.mkdir(exist_ok=True)
-    (folder / "scenario.yaml").write_text(
-        yaml.safe_dump(shrunk.data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    (folder / "scenario.yaml").write_text(  # with units, so `syncline run` takes it as it is
+        _parse(shrunk.data).to_yaml(), encoding="utf-8"
     )
     result = run(_parse(shrunk.data), spec, seed, run_dir=folder / "run")
     verdict = next(v for v in result.verdicts if v.checker == checker)
     click.echo()
     faults = f"{len(data.get('faults') or [])} faults → {len(shrunk.data.get('faults') or [])}"
-    duration = f"{format_duration(data['duration'])} → {format_duration(shrunk.data['duration'])}"
+    before, after = parse_duration(data["duration"]), parse_duration(shrunk.data["duration"])
+    duration = f"{format_duration(before)} → {format_duration(after)}"
     click.echo(f"  shrunk in {shrunk.runs} runs: {faults}, {duration}, "
                f"{quotes:,} quotes → {_quotes(result.summary):,}")  # fmt: skip
     for step in shrunk.steps:
@@ -106,7 +107,9 @@ def _read_run(run_dir: Path) -> tuple[dict[str, Any], Data]:
 
 
 def _parse(data: Data) -> Scenario:
-    return parse(yaml.safe_dump(data, sort_keys=False), "the shrunk scenario")
+    """The shrinker writes durations in seconds as it halves them."""
+    text = yaml.safe_dump(data, sort_keys=False)
+    return parse(text, "the shrunk scenario", strict_units=False)
 
 
 def _quotes(summary: dict[str, Any]) -> int:

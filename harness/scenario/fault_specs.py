@@ -60,8 +60,11 @@ def _written_start(start: datetime | float) -> str:
 
 class FaultSpec(Spec):
     kind: Annotated[str, BeforeValidator(_known_kind)]
+    """The fault: `syncline faults` lists the kinds, their targets and parameters."""
     target: str | None = None
+    """The system (or orchestrator) it acts on."""
     between: tuple[str, str] | None = None
+    """For a partition: [orchestrator, <system>]."""
     start: Annotated[
         datetime | float,
         BeforeValidator(_start),
@@ -78,14 +81,24 @@ class FaultSpec(Spec):
             }
         ),
     ]
+    """When it starts: a calendar time with a zone, or an offset from the scenario's start (e.g.
+    36h)."""
     duration: PositiveDuration | None = None
+    """How long it lasts (a duration)."""
     latency_factor: Positive | None = None
+    """Brownout: latency is multiplied by this."""
     error_rate: Probability | None = None
+    """Brownout: the share of calls failing."""
     probability: Probability | None = None
+    """Ghost writes, lost requests, duplicate or reordered webhooks: the share affected."""
     factor: Positive | None = None
+    """Rate-limit squeeze: the limits are divided by this."""
     tax_code: RegionCode | None = None
+    """master_data_gap: the region whose tax code goes missing."""
     sku: Sku | None = None
+    """master_data_gap: the SKU whose ERP item mapping goes missing."""
     schema_version: PositiveInt | None = None
+    """vendor_upgrade: the API schema version the vendor switches to."""
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> FaultSpec:

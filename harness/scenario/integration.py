@@ -24,11 +24,17 @@ from simulators.latency import Latency
 
 class BrokerSpec(Spec):
     latency: LatencySpec = LatencySpec(p50=0.02, p99=0.25)
+    """From publish to delivery (a latency model)."""
     duplicate_probability: Probability = 0.0
+    """The share of messages delivered twice (an acknowledgement lost)."""
     reorder_probability: Probability = 0.0
+    """The share of messages held back by `reorder_delay`, so later ones pass them."""
     reorder_delay: LatencySpec = LatencySpec(exponential=30.0)
+    """How long a reordered message is held back (a latency model)."""
     redeliver_after: PositiveDuration = 30.0
+    """An unacknowledged delivery comes back after this (a duration)."""
     max_deliveries: PositiveInt = 5
+    """Deliveries of one message before it goes to the consumer group's dead letters."""
 
     def latency_model(self) -> Latency:
         return self.latency.model()

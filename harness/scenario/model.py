@@ -30,26 +30,37 @@ class GapsSpec(Spec):
     """Master-data gaps in ERP from the start: what breaks mappings in practice."""
 
     missing_tax_codes: list[RegionCode] = []
+    """Regions with no tax code in ERP at the start: their orders stop at ERP validation
+    (TAX_CODE_MISSING)."""
     inactive_tax_codes: list[RegionCode] = []
+    """Regions whose tax code exists in ERP but is inactive (TAX_CODE_INACTIVE)."""
     unmapped_skus: list[Sku] = []
-    unpriced_skus: list[Sku] = []  # no billing rate plan: billing refuses what ERP accepted
-    # An acquired legal entity: its subsidiary and customers are not yet set up in ERP.
+    """SKUs CPQ sells that ERP has no item for (ITEM_NOT_MAPPED)."""
+    unpriced_skus: list[Sku] = []
+    """SKUs billing has no rate plan for: billing refuses what ERP accepted."""
     unonboarded_regions: list[RegionCode] = []
+    """Regions of an acquired legal entity: its subsidiary and customers are not yet in ERP."""
 
 
 class WorldSpec(Spec):
     customers: PositiveInt
+    """How many customers the world has (made by Faker in their region's locale)."""
     regions: dict[RegionCode, Positive]
+    """Region code -> relative weight of customers there, e.g. {US: 35, DE: 15}."""
     gaps: GapsSpec = GapsSpec()
-    # During a cloud ERP migration: regions already live on the cloud ERP (`systems.erp_cloud`);
-    # the legacy ERP keeps the others. Both run side by side for the whole scenario.
+    """Master-data gaps in ERP from the start: what breaks mappings in practice."""
     cloud_erp_regions: list[RegionCode] = []
+    """During a cloud ERP migration: regions already live on the cloud ERP (`systems.erp_cloud`);
+    the legacy ERP keeps the others."""
 
 
 class AmendmentMix(Spec):
     upgrade: Annotated[float, Field(ge=0)] = 0.5
+    """Relative weight of upgrades (more of a product, or a higher tier)."""
     add_on: Annotated[float, Field(ge=0)] = 0.3
+    """Relative weight of add-ons (a new product on the contract)."""
     downgrade: Annotated[float, Field(ge=0)] = 0.2
+    """Relative weight of downgrades (less of a product)."""
 
     @model_validator(mode="after")
     def _some(self) -> AmendmentMix:
@@ -62,36 +73,71 @@ class PaymentsSpec(Spec):
     """Customers pay a `share` of invoices, `delay` after they are posted."""
 
     share: Probability = 0.9
+    """The share of invoices customers pay (0.9 or 90%)."""
     delay: LatencySpec = LatencySpec(p50=2 * 86400.0, p99=6 * 86400.0)
+    """How long after an invoice is posted the customer pays (a latency model, e.g. {p50: 2d, p99:
+    6d})."""
 
 
 class WorkloadSpec(Spec):
     new_subscriptions: Rate
+    """New subscription quotes approved in CPQ (a rate, e.g. 4/h)."""
     amendments: Rate
+    """Amendment quotes on active contracts (a rate, e.g. 12/h)."""
     amendment_mix: AmendmentMix = AmendmentMix()
+    """How amendments divide between upgrades, add-ons and downgrades (relative weights)."""
     renewals: Rate = 0.0
+    """Renewal quotes for active contracts (a rate, e.g. 2/d)."""
     cancellations: Rate = 0.0
+    """Contract cancellations (a rate, e.g. 1/d)."""
     payments: PaymentsSpec | None = None
-    invoice_reversals: Probability = 0.0  # share of invoices billing reverses (disputes)
-    cases: Rate = 0.0  # support cases customers open
+    """Customers paying invoices; none when absent."""
+    invoice_reversals: Probability = 0.0
+    """The share of invoices billing reverses with a credit memo (disputes)."""
+    cases: Rate = 0.0
+    """Support cases customers open (a rate, e.g. 3/h)."""
 
 
 class Scenario(Spec):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    title: str = ""  # one line, for listings
+    """The scenario's name: letters, digits, `_`, `.` and `-`; names run directories (default: the
+    file's name)."""
+    title: str = ""
+    """One line for listings (`syncline scenarios`)."""
     description: str = ""
+    """What the scenario is about, in a paragraph: the story the report tells."""
     start: AwareDatetime
+    """When the run begins: a calendar time with a time zone (2026-03-02T00:00:00Z); maintenance
+    windows and month-end peaks fall on real dates from here."""
     duration: PositiveDuration
+    """How long sales arrive (a duration, e.g. 7d)."""
     drain: Duration = 86400.0
+    """How long the run goes on after arrivals stop, for work in flight to settle (a duration, e.g.
+    1d)."""
     world: WorldSpec
+    """The business: customers, regions and the master-data gaps ERP starts with."""
     workload: WorkloadSpec
+    """What arrives: new subscriptions, amendments, renewals, cancellations, payments, cases."""
     systems: SystemsSpec
+    """How each vendor system behaves: latency, maintenance, outages, limits, idempotency, webhooks
+    (each from a preset, overridden field by field)."""
     faults: list[FaultSpec] = []
+    """Faults at given times: outages, maintenance, duplicate storms, ghost writes, master-data
+    gaps, vendor upgrades, orchestrator crashes, partitions."""
     operations: OperationsSpec = OperationsSpec()
+    """How the simulated operations team handles what a design parks: business hours and rules per
+    error code."""
     broker: BrokerSpec = BrokerSpec()
-    design: str = "reference"  # what `syncline gate` runs this scenario against
+    """The message broker the event-driven designs publish to: latency, duplicates, reordering,
+    redelivery."""
+    design: str = "reference"
+    """The design `syncline gate` runs this scenario against (a shipped name or
+    package.module:factory)."""
     designs: DesignOptions = {}
+    """Options per design name, passed to its factory as keyword arguments, e.g. {batch-esb:
+    {interval: 4h}}."""
     slo: SLOSpec
+    """What the checkers hold the run to: each checker's thresholds, with units."""
 
     @model_validator(mode="after")
     def _cloud_erp_is_there(self) -> Scenario:

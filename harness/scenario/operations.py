@@ -28,9 +28,13 @@ OPERATOR_EVENT_PREFIX = "OPS-"
 
 class BusinessHours(Spec):
     days: str = "mon-fri"
+    """The working days, like mon-fri."""
     start: str = "08:00"
+    """When the working day starts, HH:MM local time."""
     end: str = "18:00"
+    """When it ends, HH:MM local time."""
     tz: str = "UTC"
+    """The IANA time zone of the operations team, e.g. Europe/Berlin."""
 
     @model_validator(mode="after")
     def _readable(self) -> BusinessHours:
@@ -56,20 +60,29 @@ class BusinessHours(Spec):
 
 class ExceptionRule(Spec):
     code: str = "*"
+    """The error code the design parked with ("*" for any)."""
     fix: Literal["master_data", "none"] = "none"
+    """master_data: repair ERP's master data first; none: change nothing."""
     within: PositiveDuration = 4 * 3600.0
+    """Business time after the exception was parked that the team acts (a duration, e.g. 4h)."""
     then: Literal["resume", "skip", "compensate"] = "resume"
+    """resume the workflow, skip it, or compensate (undo what was done, close it)."""
 
 
 class DeadLetterRule(Spec):
     replay_after: PositiveDuration = 3600.0
+    """Business time after a message dead-lettered that the team acts (a duration)."""
     then: Literal["replay", "compensate"] = "replay"
+    """replay the dead letters, or compensate."""
 
 
 class OperationsSpec(Spec):
     business_hours: BusinessHours = BusinessHours()
+    """When the operations team works: its actions wait for these hours."""
     exceptions: list[ExceptionRule] = []
+    """What the team does with each parked exception, by error code (the first rule matching)."""
     dead_letters: DeadLetterRule | None = None
+    """What the team does with dead-lettered messages; none: nobody looks."""
 
     def rule_for(self, code: str) -> ExceptionRule | None:
         for rule in self.exceptions:

@@ -35,8 +35,11 @@ from harness.scenario.types import (
 
 class WindowSLO(Spec):
     p50: Duration
+    """The median window must not exceed this (a duration)."""
     p95: Duration
+    """The 95th percentile must not exceed this (a duration)."""
     max: Duration
+    """No window may exceed this (a duration)."""
 
 
 class InvoicedBeforeEntitledSLO(Spec):
@@ -46,7 +49,9 @@ class InvoicedBeforeEntitledSLO(Spec):
     """
 
     max_share: Probability = 0.0
+    """The largest tolerated share of invoices, e.g. 0% or 1%."""
     invoice_delivery: Duration = 600.0
+    """How long after posting a customer can read an invoice (a duration)."""
 
 
 class CasesSLO(Spec):
@@ -54,11 +59,15 @@ class CasesSLO(Spec):
     than `grace` (changes take seconds to propagate; an agent cannot expect less)."""
 
     max_share: Probability = 0.01
+    """The largest tolerated share of cases opened on a stale entitlement."""
     grace: Duration = 300.0
+    """How long support may lag billing before a case counts (a duration)."""
 
 
 class NothingLostSLO(Spec):
     deadline: PositiveDuration = 86400.0
+    """Every input must be accounted for within this, time waiting on people not counted (a
+    duration)."""
 
 
 #: Systems a consistency window can start from (CPQ: its approval) and end at.
@@ -68,66 +77,93 @@ WINDOW_TARGETS = ("erp", "billing", "support")
 
 class EffectOnceSLO(Spec):
     max_duplicates: NonNegativeInt = 0
+    """Business effects allowed to happen twice (0: none)."""
 
 
 class PartialUpdatesSLO(Spec):
     """Contracts left partial at the end, and how long a partial state may last meanwhile."""
 
     max_partial: NonNegativeInt = 0
+    """Contracts allowed to end with ERP, billing and support disagreeing."""
     max_exposure: PositiveDuration | None = None
+    """The longest a partial state may last meanwhile (a duration); none: not judged."""
 
 
 class MonotonicVersionsSLO(Spec):
     max_stale_overwrites: NonNegativeInt = 0
+    """Times a system's copy of a contract may go back to an older version."""
 
 
 class ConvergenceSLO(Spec):
     """Contracts whose systems did not all end on CPQ's latest approved version."""
 
     max_diverged: NonNegativeInt = 0
+    """Contracts allowed to end off CPQ's latest approved version."""
 
 
 class LineageSLO(Spec):
     """The share of invoices traceable back to their quote through ERP's order and contract."""
 
     min_traceable: Probability = 1.0
+    """The share of invoices that must trace back to their quote (e.g. 100%)."""
 
 
 class RetryHygieneSLO(Spec):
     max_business_retries: NonNegativeInt = 0
+    """Retries of business refusals allowed (an operator's resume is not one)."""
     max_retry_after_violations: NonNegativeInt = 0
-    max_amplification: Positive = 3.0  # attempts per logical call, for any system
+    """Retries allowed before the Retry-After a vendor sent."""
+    max_amplification: Positive = 3.0
+    """Attempts per logical call allowed, for any system."""
 
 
 class ReconciliationSLO(Spec):
     """Contracts whose quote, ERP order and billing subscription disagree on money."""
 
     max_mismatched: NonNegativeInt = 0
+    """Contracts allowed to disagree on money between quote, ERP order and billing subscription."""
 
 
 class EndToEndSLO(Spec):
     """From quote approval to ERP, billing and support all showing it; and completions/hour."""
 
     p50: Duration | None = None
+    """From approval to all systems showing it: median (a duration); none: reported, not judged."""
     p95: Duration | None = None
+    """The 95th percentile (a duration); none: reported, not judged."""
     max: Duration | None = None
+    """The longest (a duration); none: reported, not judged."""
     min_throughput: Rate | None = None
+    """Contract versions completed, at least (a rate, e.g. 10/h); none: reported, not judged."""
 
 
 class SLOSpec(Spec):
     billing_to_support: WindowSLO
+    """From billing showing a contract version to support showing it: p50, p95, max."""
     invoiced_before_entitled: InvoicedBeforeEntitledSLO = InvoicedBeforeEntitledSLO()
+    """Invoices a customer could read before support could see what they pay for."""
     nothing_lost: NothingLostSLO = NothingLostSLO()
+    """Every input accounted for, within a deadline."""
     cases_on_stale_entitlement: CasesSLO = CasesSLO()
+    """Cases opened while support showed an older contract than billing."""
     effect_once: EffectOnceSLO = EffectOnceSLO()
+    """Each business effect happened once."""
     partial_updates: PartialUpdatesSLO = PartialUpdatesSLO()
+    """ERP, billing and support agree at the end, and partial states are short."""
     monotonic_versions: MonotonicVersionsSLO = MonotonicVersionsSLO()
+    """No system's contract goes back to an older version."""
     convergence: ConvergenceSLO = ConvergenceSLO()
+    """Every system ends on CPQ's latest approved version."""
     lineage: LineageSLO = LineageSLO()
+    """Invoices trace back to their quotes."""
     retry_hygiene: RetryHygieneSLO = RetryHygieneSLO()
+    """Retries as the vendors saw them: none of business errors, none early, few in all."""
     end_to_end: EndToEndSLO = EndToEndSLO()
+    """Approval to all systems showing it, and throughput."""
     reconciliation: ReconciliationSLO = ReconciliationSLO()
+    """Quote, order and subscription agree on money."""
     windows: dict[str, WindowSLO] = {}
+    """Further consistency windows, <source>_to_<target> -> {p50, p95, max}, e.g. cpq_to_erp."""
 
     @field_validator("windows")
     @classmethod

@@ -63,14 +63,23 @@ class LatencySpec(Spec):
     `{uniform: [low, high]}`, `{exponential: mean}`, `{quantiles: {0: .., 50: .., 100: ..}}`."""
 
     p50: PositiveDuration | None = None
+    """Lognormal latency: the median (a duration); give p99 with it."""
     p99: PositiveDuration | None = None
+    """Lognormal latency: the 99th percentile (a duration, not below p50)."""
     median: PositiveDuration | None = None
+    """Lognormal latency by its parameters: the median (a duration); give sigma with it."""
     sigma: Positive | None = None
+    """Lognormal latency by its parameters: the log-space standard deviation (a number)."""
     cap: PositiveDuration | None = None
+    """The longest a lognormal latency may be (a duration): its long tail cut here."""
     fixed: Duration | None = None
+    """Always this latency (a duration)."""
     uniform: tuple[Duration, Duration] | None = None
+    """Uniform between two durations, [low, high]."""
     exponential: PositiveDuration | None = None
+    """Exponential latency with this mean (a duration)."""
     quantiles: dict[float, Duration] | None = None
+    """An empirical distribution: percentile (0-100) -> duration, from 0 to 100."""
 
     @model_validator(mode="after")
     def _one_family(self) -> LatencySpec:
@@ -121,13 +130,22 @@ class RateLimitSpec(Spec):
     `retry_after`: computed, none, or a duration)."""
 
     token_bucket: Rate | None = None
+    """A token bucket refilled at this rate (e.g. 100/s)."""
     burst: Positive | None = None
+    """The token bucket's size: requests that may arrive at once (default: one second's refill)."""
     fixed_window: PositiveInt | None = None
+    """At most this many requests per fixed window of `per`."""
     sliding_window: PositiveInt | None = None
+    """At most this many requests in any window of `per` (a rolling allocation)."""
     per: PositiveDuration | None = None
+    """The window's length for fixed_window and sliding_window (a duration, e.g. 1m)."""
     status: int = 429
+    """The HTTP status the vendor answers over the limit (429, or 403 for Salesforce)."""
     code: str = "TOO_MANY_REQUESTS"
+    """The error code the vendor answers over the limit."""
     retry_after: str = "computed"
+    """The Retry-After the vendor sends: computed (when the limit frees), none, or a duration like
+    120s."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> RateLimitSpec:
@@ -156,10 +174,15 @@ class RateLimitSpec(Spec):
 
 class ConcurrencySpec(Spec):
     limit: PositiveInt
+    """Requests the vendor serves at once."""
     mode: Literal["queue", "reject"] = "queue"
+    """Over the limit: queue (wait for a slot) or reject (answer with `status`)."""
     status: int = 429
+    """The HTTP status of a rejection."""
     code: str = "TOO_MANY_REQUESTS"
+    """The error code of a rejection."""
     retry_after: str = "none"
+    """The Retry-After of a rejection: computed, none, or a duration."""
 
     def model(self) -> ConcurrencyCap:
         answer = LimitAnswer(self.status, self.code, _retry_after(self.retry_after))
@@ -171,10 +194,15 @@ class MaintenanceSpec(Spec):
     maintenance (unavailable) or read_only (writes refused)."""
 
     weekly: str | None = None
+    """A weekly window's start, as day and local time in `tz`, e.g. "sat 22:00"."""
     once: AwareDatetime | None = None
+    """A one-off window's start: a calendar time with a zone."""
     duration: PositiveDuration
+    """How long the window lasts (a duration, e.g. 2h)."""
     tz: str = "UTC"
+    """The IANA time zone `weekly` is written in, e.g. America/Los_Angeles."""
     mode: Literal["maintenance", "read_only"] = "maintenance"
+    """maintenance (every call refused) or read_only (writes refused, reads served)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> MaintenanceSpec:
@@ -208,25 +236,39 @@ class MaintenanceSpec(Spec):
 
 class OutagesSpec(Spec):
     mtbf: PositiveDuration
+    """Mean time between random outages (a duration, e.g. 30d)."""
     mttr: PositiveDuration
+    """Mean time to repair one (a duration, e.g. 45m)."""
 
 
 class BrownoutsSpec(Spec):
     mtbf: PositiveDuration
+    """Mean time between random brownouts (a duration)."""
     duration: PositiveDuration
+    """How long one lasts (a duration)."""
     latency_factor: Positive = 3.0
+    """Latency is multiplied by this during a brownout."""
     error_rate: Probability = 0.05
+    """The share of calls that fail with a 5xx during a brownout."""
 
 
 class WebhookSpec(Spec):
     delay: LatencySpec = LatencySpec(p50=1.0, p99=30.0)
+    """From the change to the webhook's delivery (a latency model)."""
     duplicate_probability: Probability = 0.0
+    """The share of webhooks delivered twice (at-least-once delivery)."""
     loss_probability: Probability = 0.0
+    """The share of webhooks never delivered."""
     reorder_probability: Probability = 0.0
+    """The share of webhooks held back by `reorder_delay`, so later ones pass them."""
     reorder_delay: LatencySpec = LatencySpec(exponential=60.0)
+    """How long a reordered webhook is held back (a latency model)."""
     retry_schedule: list[PositiveDuration] = [1800.0, 1800.0]
+    """The vendor's redelivery delays after a failed delivery (durations, e.g. [30m, 30m])."""
     signing_secret: str | None = None
+    """The secret webhooks are signed with (live mode), or none."""
     replay_retention: PositiveDuration | None = None
+    """How long the vendor keeps events for replay (a duration), or none."""
 
     def model(self) -> WebhookDelivery:
         return WebhookDelivery(
@@ -243,23 +285,41 @@ class WebhookSpec(Spec):
 
 class IdempotencySpec(Spec):
     supported: bool = True
+    """Whether the vendor honours idempotency keys at all."""
     retention: PositiveDuration = 24 * 3600.0
+    """How long a key is remembered (a duration, e.g. 24h): a retry later than this writes again."""
     conflict_in_flight: bool = True
+    """Whether a retry with a key whose first request is still in flight is refused (409) rather
+    than run."""
 
 
 class SystemSpec(Spec):
     preset: str | None = None
+    """A behaviour preset named after a vendor (`syncline presets` lists them); fields given beside
+    it override its values."""
     latency: LatencySpec = LatencySpec(p50=0.2, p99=1.0)
+    """How long a call takes (a latency model: {p50, p99}, {median, sigma}, fixed, uniform,
+    exponential or quantiles)."""
     maintenance: list[MaintenanceSpec] = []
+    """Scheduled maintenance windows (weekly or once)."""
     outages: OutagesSpec | None = None
+    """Random outages ({mtbf, mttr}); none when absent."""
     brownouts: BrownoutsSpec | None = None
+    """Random brownouts: slow and failing for a while; none when absent."""
     rate_limits: list[RateLimitSpec] = []
+    """Rate limits the vendor enforces, each answered as the vendor answers it."""
     concurrency: ConcurrencySpec | None = None
+    """A cap on requests served at once; none when absent."""
     ghost_write_probability: Probability = 0.0
+    """The share of calls applied whose answer is lost (the caller sees a timeout)."""
     lost_request_probability: Probability = 0.0
+    """The share of calls lost before they arrive (the caller sees a timeout)."""
     client_timeout: PositiveDuration = 30.0
+    """How long a caller waits for an answer before giving up (a duration)."""
     idempotency: IdempotencySpec = IdempotencySpec()
+    """How the vendor treats idempotency keys."""
     webhooks: WebhookSpec = WebhookSpec()
+    """How the vendor delivers its events: delay, duplicates, loss, reordering, retries."""
 
     @model_validator(mode="before")
     @classmethod
@@ -322,11 +382,15 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 class SystemsSpec(Spec):
     cpq: SystemSpec
+    """The CPQ system (quotes, approvals, amendments): Salesforce-like."""
     erp: SystemSpec
+    """The ERP (orders, tax, master data, ledger): NetSuite-like."""
     billing: SystemSpec
+    """The billing system (subscriptions, invoices, payments): Zuora- or Stripe-like."""
     support: SystemSpec
-    # A second ERP during a migration: it serves the regions `world.cloud_erp_regions` names.
+    """The support desk (entitlements, cases): ServiceNow- or Zendesk-like."""
     erp_cloud: SystemSpec | None = None
+    """A second ERP during a migration: it serves the regions `world.cloud_erp_regions` names."""
 
     def items(self) -> list[tuple[str, SystemSpec]]:
         named = [(name, getattr(self, name)) for name in SYSTEMS]
