@@ -21,6 +21,7 @@ import click
 import yaml
 
 from harness import checkers, runner
+from harness.authoring_command import faults_command, init_command, schema_command
 from harness.checkers.base import Verdict
 from harness.designs import SHIPPED, DesignError
 from harness.diff_command import diff_command
@@ -479,6 +480,9 @@ def _unavailable(name: str, missing: str | None) -> None:
 
 _add_live_commands()
 main.add_command(sweep_command)
+main.add_command(init_command)
+main.add_command(schema_command)
+main.add_command(faults_command)
 main.add_command(swarm_command)
 main.add_command(shrink_command)
 main.add_command(diff_command)

@@ -21,7 +21,6 @@ from typing import Any
 from harness.scenario import ORCHESTRATOR, Scenario
 from harness.scenario.fault_kinds import BY_NAME, SCENARIO_KINDS
 from harness.seeds import stream
-from harness.world import PRODUCTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,4 +123,4 @@ def _draw_gap(rng: random.Random, scenario: Scenario, fault: dict[str, Any]) -> 
     if regions and rng.random() < 0.5:
         fault["tax_code"] = rng.choice(regions)
     else:
-        fault["sku"] = rng.choice(sorted(PRODUCTS))
+        fault["sku"] = rng.choice(sorted(scenario.world.catalogue().skus))

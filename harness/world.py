@@ -1,7 +1,7 @@
 """The seeded business world: regions and legal entities, the catalog, customers, ERP gaps.
 
-The world is a global equipment manufacturer (seed document): hardware, software
-subscriptions and premium support, sold through one subsidiary per region. Customers are made
+The world is the scenario's business (harness/catalogue.py: by default the seed document's
+global equipment manufacturer), selling through one subsidiary per region. Customers are made
 by Faker in their region's locale from the run's own stream, so the same seed gives the same
 customers. The scenario's gaps (a missing tax code, an unmapped SKU) are applied to ERP's copy
 of master data only, as in real estates where ERP lags the commercial systems.
@@ -9,69 +9,18 @@ of master data only, as in real estates where ERP lags the commercial systems.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from faker import Faker
 
+from harness.catalogue import SHIPPED, Catalogue
 from harness.seeds import derive, stream
-from simulators.catalog import MINOR_UNITS, Catalog, Product
+from simulators.catalog import Catalog
 from simulators.erp import MasterData, Subsidiary, TaxCode
 
 if TYPE_CHECKING:
     from harness.scenario import WorldSpec
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    code: str
-    legal_name: str
-    currency: str
-    locale: str
-    tax_code: str
-    usd_rate: float  # units of `currency` per US dollar, for the price book
-
-
-REGIONS: Mapping[str, Region] = {
-    r.code: r
-    for r in (
-        Region("US", "Kestrel Equipment Inc.", "USD", "en_US", "US-SALES-STD", 1.0),
-        Region("CA", "Kestrel Equipment Canada Ltd.", "CAD", "en_CA", "CA-GST-5", 1.35),
-        Region("GB", "Kestrel Equipment Ltd", "GBP", "en_GB", "GB-VAT-20", 0.79),
-        Region("DE", "Kestrel Equipment GmbH", "EUR", "de_DE", "DE-USt-19", 0.92),
-        Region("FR", "Kestrel Équipement SAS", "EUR", "fr_FR", "FR-TVA-20", 0.92),
-        Region("JP", "Kestrel Equipment K.K.", "JPY", "ja_JP", "JP-CT-10", 150.0),
-        Region("BR", "Kestrel Equipamentos Ltda.", "BRL", "pt_BR", "BR-ICMS-18", 5.0),
-        Region("AU", "Kestrel Equipment Pty Ltd", "AUD", "en_AU", "AU-GST-10", 1.5),
-        Region("IN", "Kestrel Equipment India Pvt Ltd", "INR", "en_IN", "IN-GST-18", 83.0),
-    )
-}
-
-#: (sku, name, kind, list price in US cents, support level)
-_PRODUCTS = (
-    ("HW-EDGE-100", "Edge Controller 100", "hardware", 480_000, None),
-    ("HW-EDGE-300", "Edge Controller 300", "hardware", 960_000, None),
-    ("SW-FLEET-STD", "Fleet Manager Standard, per device-year", "subscription", 60_000, None),
-    ("SW-FLEET-PRO", "Fleet Manager Pro, per device-year", "subscription", 120_000, None),
-    ("SW-ANALYTICS", "Predictive Analytics add-on, per device-year", "subscription", 30_000, None),
-    ("SUP-STANDARD", "Standard Support, per device-year", "support", 20_000, "standard"),
-    ("SUP-PREMIUM", "Premium Support 24x7, per device-year", "support", 50_000, "premium"),
-)
-
-
-def _prices(usd_cents: int) -> dict[str, int]:
-    prices: dict[str, int] = {}
-    for region in REGIONS.values():
-        major = usd_cents / 100 * region.usd_rate
-        prices[region.currency] = round(major * MINOR_UNITS[region.currency])
-    return prices
-
-
-PRODUCTS: Mapping[str, Product] = {
-    sku: Product(sku, name, kind, _prices(price), level)  # type: ignore[arg-type]
-    for sku, name, kind, price, level in _PRODUCTS
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +42,7 @@ class World:
     erp_reference: MasterData  # what it should hold: what operations repair it to
     erp_cloud_master: MasterData | None = None  # the cloud ERP's, during a migration
     cloud_regions: frozenset[str] = frozenset()
+    catalogue: Catalogue = SHIPPED  # the business's regions, currencies and products
 
     def erp_for(self, region: str) -> str:
         """The ERP system that serves a region."""
@@ -112,12 +62,14 @@ def subsidiary_id(region: str) -> str:
 
 def build_world(spec: WorldSpec, seed: int) -> World:
     rng = stream(seed, "world.customers")
+    catalogue = spec.catalogue()
+    regions, products = catalogue.regions, catalogue.products()
     codes = list(spec.regions)
     weights = [spec.regions[c] for c in codes]
     fakers: dict[str, Faker] = {}
     customers = []
     for number in range(1, spec.customers + 1):
-        region = REGIONS[rng.choices(codes, weights)[0]]
+        region = regions[rng.choices(codes, weights)[0]]
         faker = fakers.get(region.code)
         if faker is None:
             faker = fakers[region.code] = Faker(region.locale)
@@ -134,13 +86,13 @@ def build_world(spec: WorldSpec, seed: int) -> World:
     reference = MasterData(
         subsidiaries={
             subsidiary_id(code): Subsidiary(
-                subsidiary_id(code), REGIONS[code].legal_name, code, REGIONS[code].currency
+                subsidiary_id(code), regions[code].legal_name, code, regions[code].currency
             )
             for code in codes
         },
         customers={c.customer_id: c.subsidiary_id for c in customers},
-        items={sku: f"ITEM-{index:04d}" for index, sku in enumerate(PRODUCTS, start=1)},
-        tax_codes={code: TaxCode(REGIONS[code].tax_code, code) for code in codes},
+        items=catalogue.erp_items(),
+        tax_codes={code: TaxCode(regions[code].tax_code, code) for code in codes},
     )
     gaps = spec.gaps
     acquired = {subsidiary_id(code) for code in gaps.unonboarded_regions}
@@ -154,12 +106,12 @@ def build_world(spec: WorldSpec, seed: int) -> World:
             if code not in gaps.missing_tax_codes
         },
     )
-    billing_catalog = Catalog(p for sku, p in PRODUCTS.items() if sku not in gaps.unpriced_skus)
+    billing_catalog = Catalog(p for sku, p in products.items() if sku not in gaps.unpriced_skus)
     cloud = {subsidiary_id(code) for code in spec.cloud_erp_regions}
     legacy, migrated = _split(master, cloud), _split(master, cloud, keep=True)
     return World(
-        Catalog(PRODUCTS.values()), billing_catalog, tuple(customers), tuple(codes), legacy,
-        reference, migrated if cloud else None, frozenset(spec.cloud_erp_regions),
+        Catalog(products.values()), billing_catalog, tuple(customers), tuple(codes), legacy,
+        reference, migrated if cloud else None, frozenset(spec.cloud_erp_regions), catalogue,
     )  # fmt: skip
 
 

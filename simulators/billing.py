@@ -380,9 +380,18 @@ class Billing(SystemOfRecord):
         keys["invoice"] = invoice["invoice_id"]
         return keys
 
-    @staticmethod
-    def _body(subscription: Mapping[str, Any]) -> dict[str, Any]:
-        return {key: subscription[key] for key in SUBSCRIPTION_FIELDS}
+    def _body(self, subscription: Mapping[str, Any]) -> dict[str, Any]:
+        """A subscription as its events carry it: each line with the support level its rate
+        plan grants, if any, so the integration can keep support's entitlement in step."""
+        body = {key: subscription[key] for key in SUBSCRIPTION_FIELDS}
+        body["lines"] = [self._described(line) for line in body["lines"]]
+        return body
+
+    def _described(self, line: Mapping[str, Any]) -> dict[str, Any]:
+        level = (
+            self.catalog.product(line["sku"]).support_level if line["sku"] in self.catalog else None
+        )
+        return {**line, "support_level": level} if level is not None else dict(line)
 
     def _envelope(self, event_type: str, event_id: str, payload: Payload, now: float) -> Payload:
         return {"notificationId": event_id, "eventType": event_type, **payload}

@@ -175,9 +175,7 @@ class CPQ(SystemOfRecord):
                 "contract", contract["contract_id"], {"status": "cancelled"}, self._keys(quote)
             )
         event = {key: quote[key] for key in EVENT_FIELDS}
-        event["lines"] = [
-            {**line, "kind": self.catalog.product(line["sku"]).kind} for line in quote["lines"]
-        ]
+        event["lines"] = [dict(line) for line in quote["lines"]]
         self._emit("quote.approved", event, self._keys(quote))
         return {"quote_id": quote["quote_id"], "status": "approved"}
 
@@ -254,6 +252,11 @@ class CPQ(SystemOfRecord):
                 )
         if not priced:
             raise BusinessError("NO_LINES", "a quote needs at least one line")
+        for line in priced:  # the product's fields a quote line carries, as CPQ quote lines do
+            product = self.catalog.product(line["sku"])
+            line["kind"] = product.kind
+            if product.support_level is not None:
+                line["support_level"] = product.support_level
         return priced
 
     def _active_contract(self, contract_id: str) -> dict[str, Any]:

@@ -53,9 +53,6 @@ BILLING_OPERATIONS: Mapping[str, str] = {
     "cancellation": "cancel_subscription",
 }
 
-#: Entitlement level granted by each support plan.
-SUPPORT_LEVELS = {"SUP-STANDARD": "standard", "SUP-PREMIUM": "premium"}
-
 
 class MappingError(Exception):
     """A vendor payload that cannot be mapped; the message is the reason to park it with."""
@@ -79,6 +76,7 @@ class Line:
     sku: str
     quantity: int
     kind: str = ""
+    support_level: str = ""  # the entitlement a support plan grants, as CPQ and billing say
 
     @property
     def product(self) -> Product:
@@ -234,8 +232,8 @@ def entitlement_for(contract: Contract, active: bool) -> Entitlement:
     """The support entitlement a contract's lines grant: its best support plan."""
     level, units = "none", 0
     for line in contract.lines:
-        plan = SUPPORT_LEVELS.get(line.sku)
-        if plan is not None and (level == "none" or plan == "premium"):
+        plan = line.support_level
+        if plan and (level == "none" or plan == "premium"):
             level, units = plan, line.quantity
     return Entitlement(
         contract.contract_id, contract.contract_version, contract.customer_id,
@@ -343,7 +341,13 @@ def case(event: DomainEvent) -> Case:
 
 def _lines(raw: Any) -> tuple[Line, ...]:
     return tuple(
-        Line(str(line["sku"]), int(line["quantity"]), str(line.get("kind", ""))) for line in raw
+        Line(
+            str(line["sku"]),
+            int(line["quantity"]),
+            str(line.get("kind", "")),
+            str(line.get("support_level") or ""),
+        )
+        for line in raw
     )
 
 

@@ -2,7 +2,7 @@
 
 from harness.scenario.fault_specs import FaultSpec
 from harness.scenario.loading import ScenarioError, load, parse, resolve, shipped_scenarios
-from harness.scenario.model import Scenario, WorkloadSpec, WorldSpec
+from harness.scenario.model import Scenario, WorkloadSpec
 from harness.scenario.slos import (
     CasesSLO,
     ConvergenceSLO,
@@ -20,6 +20,7 @@ from harness.scenario.slos import (
 )
 from harness.scenario.systems import SystemSpec, SystemsSpec
 from harness.scenario.types import ORCHESTRATOR, SYSTEMS
+from harness.scenario.world_specs import WorldSpec
 
 __all__ = [
     "ORCHESTRATOR",

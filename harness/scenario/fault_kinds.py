@@ -97,6 +97,23 @@ KINDS: tuple[FaultKind, ...] = (
     ),
 )  # fmt: skip
 
+#: What each kind does, for `syncline faults` and the scenario starter.
+MEANINGS: Mapping[str, str] = {
+    "outage": "the system answers nothing (connection refused, 503)",
+    "brownout": "slower by latency_factor, and error_rate of calls fail with a 5xx",
+    "read_only": "reads are served, writes refused (as during a vendor's maintenance)",
+    "partition": "the orchestrator and one system cannot reach each other",
+    "ghost_writes": "a share (probability) of calls are applied but their answers lost",
+    "duplicate_storm": "a share (probability) of the system's webhooks arrive twice",
+    "webhook_delay": "the system's webhooks arrive factor times later",
+    "master_data_gap": "ERP loses a region's tax code (tax_code) or a SKU's item (sku), then "
+    "gets it back",
+    "vendor_upgrade": "the vendor's events switch to schema_version (for good: no duration)",
+    "orchestrator_crash": "the orchestrator dies, losing what it held in memory, and restarts "
+    "after the duration",
+    "maintenance": "the system's scheduled window (from its profile's calendar)",
+}
+
 BY_NAME: Mapping[str, FaultKind] = {kind.name: kind for kind in KINDS}
 #: The kinds a scenario's `faults:` list may name, in the order swarm testing draws them.
 SCENARIO_KINDS: tuple[str, ...] = tuple(kind.name for kind in KINDS if kind.in_scenarios)

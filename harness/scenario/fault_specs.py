@@ -28,8 +28,6 @@ from harness.scenario.types import (
     Positive,
     PositiveDuration,
     Probability,
-    RegionCode,
-    Sku,
     Spec,
 )
 from harness.units import DURATION_FORMS, format_exact_duration, parse_duration, require_unit
@@ -93,9 +91,9 @@ class FaultSpec(Spec):
     """Ghost writes, lost requests, duplicate or reordered webhooks: the share affected."""
     factor: Positive | None = None
     """Rate-limit squeeze: the limits are divided by this."""
-    tax_code: RegionCode | None = None
+    tax_code: str | None = None
     """master_data_gap: the region whose tax code goes missing."""
-    sku: Sku | None = None
+    sku: str | None = None
     """master_data_gap: the SKU whose ERP item mapping goes missing."""
     schema_version: PositiveInt | None = None
     """vendor_upgrade: the API schema version the vendor switches to."""

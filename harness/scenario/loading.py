@@ -199,7 +199,7 @@ def _sentence(
         close = difflib.get_close_matches(field, known, n=1)
         if close:
             missing = close[0] in _required_at(parent)
-            hint = f"did you mean {close[0]!r}{', a required field' if missing else ''}?"
+            hint = f"did you mean {close[0]!r}?{' it is required' if missing else ''}"
         else:
             hint = f"known fields: {', '.join(known)}"
         return f"unknown field {field!r} in {_dotted(parent) or 'the scenario'} ({hint})"

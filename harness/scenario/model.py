@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AwareDatetime, Field, PositiveInt, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from harness.scenario.fault_specs import FaultSpec
 from harness.scenario.integration import BrokerSpec, DesignOptions
@@ -16,42 +16,12 @@ from harness.scenario.systems import LatencySpec, SystemsSpec
 from harness.scenario.types import (
     ORCHESTRATOR,
     Duration,
-    Positive,
     PositiveDuration,
     Probability,
     Rate,
-    RegionCode,
-    Sku,
     Spec,
 )
-
-
-class GapsSpec(Spec):
-    """Master-data gaps in ERP from the start: what breaks mappings in practice."""
-
-    missing_tax_codes: list[RegionCode] = []
-    """Regions with no tax code in ERP at the start: their orders stop at ERP validation
-    (TAX_CODE_MISSING)."""
-    inactive_tax_codes: list[RegionCode] = []
-    """Regions whose tax code exists in ERP but is inactive (TAX_CODE_INACTIVE)."""
-    unmapped_skus: list[Sku] = []
-    """SKUs CPQ sells that ERP has no item for (ITEM_NOT_MAPPED)."""
-    unpriced_skus: list[Sku] = []
-    """SKUs billing has no rate plan for: billing refuses what ERP accepted."""
-    unonboarded_regions: list[RegionCode] = []
-    """Regions of an acquired legal entity: its subsidiary and customers are not yet in ERP."""
-
-
-class WorldSpec(Spec):
-    customers: PositiveInt
-    """How many customers the world has (made by Faker in their region's locale)."""
-    regions: dict[RegionCode, Positive]
-    """Region code -> relative weight of customers there, e.g. {US: 35, DE: 15}."""
-    gaps: GapsSpec = GapsSpec()
-    """Master-data gaps in ERP from the start: what breaks mappings in practice."""
-    cloud_erp_regions: list[RegionCode] = []
-    """During a cloud ERP migration: regions already live on the cloud ERP (`systems.erp_cloud`);
-    the legacy ERP keeps the others."""
+from harness.scenario.world_specs import WorldSpec
 
 
 class AmendmentMix(Spec):
@@ -150,9 +120,14 @@ class Scenario(Spec):
                 "a cloud ERP migration needs both world.cloud_erp_regions and systems.erp_cloud"
             )
         named = {name for name, _ in self.systems.items()}
+        catalogue = self.world.catalogue()
         for index, fault in enumerate(self.faults):
             if fault.party not in (*named, ORCHESTRATOR):
                 raise ValueError(f"faults[{index}] targets {fault.party}, which this run lacks")
+            if fault.tax_code is not None and fault.tax_code not in catalogue.regions:
+                raise ValueError(f"faults[{index}]: unknown region {fault.tax_code!r}")
+            if fault.sku is not None and fault.sku not in catalogue.skus:
+                raise ValueError(f"faults[{index}]: unknown SKU {fault.sku!r}")
         return self
 
     @model_validator(mode="after")

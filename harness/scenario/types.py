@@ -1,4 +1,4 @@
-"""Field types shared by the scenario schema: quantities with units, regions, SKUs.
+"""Field types shared by the scenario schema: quantities with units.
 
 A scenario file states its units: `duration: 48` is refused (48 what?) where `48h` is read.
 The refusal applies to what users write — validation with `STRICT_UNITS` as its context, as
@@ -31,7 +31,6 @@ from harness.units import (
     parse_rate,
     require_unit,
 )
-from harness.world import PRODUCTS, REGIONS
 
 #: The validation context under which bare numbers are refused where a unit is expected.
 STRICT_UNITS = {"units": "strict"}
@@ -62,18 +61,6 @@ def _positive(value: float) -> float:
     if value <= 0:
         raise ValueError(f"must be greater than zero, got {value:g}")
     return value
-
-
-def _region(code: str) -> str:
-    if code not in REGIONS:
-        raise ValueError(f"unknown region {code!r}; known regions: {', '.join(REGIONS)}")
-    return code
-
-
-def _sku(sku: str) -> str:
-    if sku not in PRODUCTS:
-        raise ValueError(f"unknown SKU {sku!r}; known SKUs: {', '.join(PRODUCTS)}")
-    return sku
 
 
 def _schema(description: str, *choices: dict[str, Any]) -> WithJsonSchema:
@@ -110,8 +97,6 @@ Rate = Annotated[
 ]
 Probability = Annotated[float, BeforeValidator(parse_probability), _PROBABILITY_SCHEMA]
 Positive = Annotated[float, AfterValidator(_positive)]
-RegionCode = Annotated[str, AfterValidator(_region)]
-Sku = Annotated[str, AfterValidator(_sku)]
 
 SYSTEMS = ("cpq", "erp", "billing", "support")
 #: Systems a scenario may add: the cloud ERP beside the legacy one during a migration.

@@ -10,8 +10,10 @@ from simulators.base import DomainEvent
 QUOTE = {
     "quote_id": "Q-1", "quote_type": "amendment", "contract_id": "CT-1", "contract_version": 2,
     "customer_id": "C-1", "currency": "EUR", "total": 100, "term_months": 36,
-    "lines": [{"sku": "SW-FLEET-PRO", "quantity": 5, "kind": "subscription"},
-              {"sku": "SUP-PREMIUM", "quantity": 5, "kind": "support"}],
+    "lines": [
+        {"sku": "SW-FLEET-PRO", "quantity": 5, "kind": "subscription"},
+        {"sku": "SUP-PREMIUM", "quantity": 5, "kind": "support", "support_level": "premium"},
+    ],
 }  # fmt: skip
 
 
@@ -24,6 +26,7 @@ def test_both_schema_versions_map_to_the_same_quote() -> None:
     v2 = canonical.quote(event({"schema_version": 2, "data": QUOTE}))
     assert v1 == v2 and v1.lines[0] == canonical.Line("SW-FLEET-PRO", 5, "subscription")
     assert v1.lines[1].product == canonical.Product("SUP-PREMIUM", "support")
+    assert v1.lines[1].support_level == "premium"  # as CPQ's quote line says
     assert v1.customer == canonical.Customer("C-1", "EUR")
     order = v1.order()
     assert order.contract == canonical.Contract("CT-1", 2, "C-1", v1.lines)
@@ -65,7 +68,10 @@ def test_what_cannot_be_mapped_says_why(payload: dict[str, object], reason: str)
 
 
 def test_the_entitlement_takes_the_best_support_plan() -> None:
-    lines = (canonical.Line("SUP-STANDARD", 3), canonical.Line("SUP-PREMIUM", 2))
+    lines = (
+        canonical.Line("SUP-STANDARD", 3, "support", "standard"),
+        canonical.Line("SUP-PREMIUM", 2, "support", "premium"),
+    )
     best = canonical.entitlement_for(canonical.Contract("CT-1", 4, "C-1", lines), active=True)
     assert (best.level, best.covered_units) == ("premium", 2)
     software = (canonical.Line("SW-FLEET-STD", 1),)

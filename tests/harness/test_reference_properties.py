@@ -112,7 +112,10 @@ class ReferenceUnderChaos(RuleBasedStateMachine):
             request: dict[str, Any] = {"customer_id": customer, "lines": LINES}
         else:
             contract = cpq.contract_ids[pick % len(cpq.contract_ids)]
-            current = cpq.latest_quote(contract)["lines"]
+            current = [
+                {"sku": line["sku"], "quantity": line["quantity"]}
+                for line in cpq.latest_quote(contract)["lines"]
+            ]  # CPQ's quote lines also carry the product's kind
             request = {"contract_id": contract, "lines": UPGRADE if current == LINES else LINES}
         created = self._commit("cpq", "create_quote", request, None)
         self._commit("cpq", "approve_quote", {"quote_id": created.body["quote_id"]}, None)

@@ -234,7 +234,7 @@ def test_every_problem_is_listed_at_once_each_with_its_line(tmp_path: Path) -> N
     assert duration.startswith(f"  {path}:{line_of(path, 'duration: 48')}: duration: 48 is a bare")
     assert "needs a unit" in duration and "15m, 2h" in duration
     assert typo.startswith(f"  {path}:{line_of(path, 'ammendments')}: unknown field 'ammendments'")
-    assert "did you mean 'amendments', a required field?" in typo
+    assert "did you mean 'amendments'? it is required" in typo
     assert "missing the required field" not in message  # said once, as the did-you-mean
     assert f":{line_of(path, '4/hx')}: " in rate and "did you mean 'h'?" in rate
     assert "6/h, 0.5/min, 100/d" in rate
