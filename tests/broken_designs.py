@@ -47,7 +47,7 @@ class GivesUpSilently(ReferenceDesign):
         super().__init__(retry(max_attempts=1))
 
     @staticmethod
-    def _parked_on(
+    def park_if_failed(
         ctx: Context, reply: Reply, workflow: str, keys: Mapping[str, str | int], step: str
     ) -> Generator[Effect, Any, bool]:
         if reply.error is None:
@@ -103,11 +103,11 @@ class SkipsTheERPOrder(ReferenceDesign):
 
     name = "skips-the-erp-order"
 
-    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+    def call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
         if operation == "create_sales_order":
             yield from ()
             return Reply({"order_id": f"UNBOOKED-{payload['quote_id']}"})
-        return (yield from super()._call(ctx, system, operation, payload, *rest))
+        return (yield from super().call(ctx, system, operation, payload, *rest))
 
 
 class DropsALineInBilling(ReferenceDesign):
@@ -115,10 +115,10 @@ class DropsALineInBilling(ReferenceDesign):
 
     name = "drops-a-line-in-billing"
 
-    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+    def call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
         if system == "billing" and operation.endswith("_subscription") and payload.get("lines"):
             payload = {**payload, "lines": list(payload["lines"])[:-1] or payload["lines"]}
-        return (yield from super()._call(ctx, system, operation, payload, *rest))
+        return (yield from super().call(ctx, system, operation, payload, *rest))
 
 
 class RenewsOnlyTheTerm(ReferenceDesign):
@@ -127,7 +127,7 @@ class RenewsOnlyTheTerm(ReferenceDesign):
 
     name = "renews-only-the-term"
 
-    def _bring_billing_lines(self, ctx: Context, order: Any, again: str) -> Any:
+    def bring_billing_lines(self, ctx: Context, order: Any, again: str) -> Any:
         yield from ()
         return Reply({})
 
@@ -138,7 +138,7 @@ class OwnRetryLoop(ReferenceDesign):
 
     name = "own-retry-loop"
 
-    def _call(
+    def call(
         self, ctx: Context, system: str, operation: str, payload: Any, idem_key: Any = None,
         *rest: Any,
     ) -> Any:  # fmt: skip
@@ -157,10 +157,10 @@ class DropsALineInERP(ReferenceDesign):
 
     name = "drops-a-line-in-erp"
 
-    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+    def call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
         if operation == "create_sales_order" and len(payload.get("lines", ())) > 1:
             payload = {**payload, "lines": list(payload["lines"])[:-1]}
-        return (yield from super()._call(ctx, system, operation, payload, *rest))
+        return (yield from super().call(ctx, system, operation, payload, *rest))
 
 
 class KeepsExceptionsInMemory(ReferenceDesign):
@@ -224,6 +224,6 @@ class TrustsKeys(ReferenceDesign):
 
     name = "trusts-keys"
 
-    def _call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
+    def call(self, ctx: Context, system: str, operation: str, payload: Any, *rest: Any) -> Any:
         idem_key = rest[0] if rest else None
-        return (yield from super()._call(ctx, system, operation, payload, idem_key))
+        return (yield from super().call(ctx, system, operation, payload, idem_key))

@@ -38,7 +38,7 @@ Guarantees, and how:
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -64,7 +64,23 @@ RECONCILE_AFTER_S = 600.0
 
 
 class ReferenceDesign:
-    """The orchestrator the harness holds other designs against."""
+    """The orchestrator the harness holds other designs against; also a library to build a
+    variant of it from, without touching private methods.
+
+    Options (keyword arguments; the scenario's `designs: {reference: {...}}` passes them too):
+    `policy` the retry policy of every call; `breaker` a factory of each system's circuit
+    breaker; `read_back` whether a lost answer to a create is confirmed by reading back;
+    `entitlement_grace` how long support waits for billing's callout before the quote itself
+    entitles; `reconcile_every` how often CPQ's change stream is replayed (None: never);
+    `erp_routes` region -> ERP during a migration; `deduplicate`, `idempotency_keys` and
+    `guard_versions` switch off one guarantee each (tests break them to prove the checkers).
+
+    Hooks (public methods a subclass overrides; each documented where it is defined):
+    `write_downstream` the write order (validate, ERP order, ERP contract, billing);
+    `entitle` how support is brought to a contract version; `call` every vendor call (retry,
+    breaker, read-back); `park_if_failed` what parks and what dead-letters; `compensate` and
+    `bring_billing_lines` the repair steps.
+    """
 
     name = "reference"
     polls = ("cpq",)  # CPQ's change stream, replayed by the reconciliation
@@ -79,6 +95,8 @@ class ReferenceDesign:
         entitlement_grace: float = 300.0,
         erp_routes: Mapping[str, str] | None = None,
         reconcile_every: float | None = 900.0,
+        read_back: bool = True,
+        breaker: Callable[[], CircuitBreaker] | None = None,
     ) -> None:
         # The switches exist so tests can break one guarantee at a time and watch a checker
         # catch it; the shipped design keeps them all on.
@@ -94,8 +112,10 @@ class ReferenceDesign:
         self.erp_routes = dict(erp_routes or {})
         self.entitlement_grace = entitlement_grace
         self.reconcile_every = reconcile_every
+        self.read_back = read_back
+        make_breaker = breaker or _default_breaker
         self.breakers: dict[str, CircuitBreaker] = {
-            system: breaker(window=20, failure_rate=0.5, minimum_calls=10, open_for=60.0)
+            system: make_breaker()
             for system in ("erp", "billing", "support", *sorted(set(self.erp_routes.values())))
         }
         self.outbox: Outbox = outbox()
@@ -160,7 +180,7 @@ class ReferenceDesign:
             # The quote's own fallback still brings support up to date; record why we could not.
             yield ctx.note("exceptions", event.event_id, "unmapped", {"reason": str(error)})
             return
-        yield from self._entitle(ctx, subscription.entitlement(), "callout")
+        yield from self.entitle(ctx, subscription.entitlement(), "callout")
 
     def on_billing_document(self, ctx: Context, event: DomainEvent) -> Steps:
         """An invoice, payment or reversal billing announced: post it to ERP's ledger."""
@@ -190,10 +210,10 @@ class ReferenceDesign:
             Call(erp, "find_journal_entries", posting.lookup),
             lambda reply: bool(reply.body.get("journal_entry_ids")),
         )
-        reply = yield from self._call(
+        reply = yield from self.call(
             ctx, erp, posting.operation, posting.request, posting.idem_key, posted, uncertain
         )
-        if (yield from self._parked_on(ctx, reply, workflow, posting.keys, "ERP ledger")):
+        if (yield from self.park_if_failed(ctx, reply, workflow, posting.keys, "ERP ledger")):
             return
         yield from self._close(ctx, workflow, "completed", posting.keys)
 
@@ -226,7 +246,7 @@ class ReferenceDesign:
         now = yield ctx.now()
         cursor = int((yield ctx.load("cursor", "cpq")) or 0)
         limit = 500
-        page = yield from self._call(
+        page = yield from self.call(
             ctx, "cpq", "list_changes",
             {"cursor": cursor, "types": ["quote.approved"], "limit": limit},
         )  # fmt: skip
@@ -304,9 +324,7 @@ class ReferenceDesign:
             return
         contract, version = str(journal["contract"]), int(journal["version"])
         yield ctx.acquire(f"contract:{contract}")
-        billed = yield from self._call(
-            ctx, "billing", "get_subscription", {"contract_id": contract}
-        )
+        billed = yield from self.call(ctx, "billing", "get_subscription", {"contract_id": contract})
         if billed.ok and int(billed.body.get("contract_version", 0)) == version:
             reason = (
                 f"billing already holds contract {contract} v{version}: undoing it needs a credit "
@@ -358,7 +376,7 @@ class ReferenceDesign:
             return
         needs_writing = state["written"] < version or not self.guard_versions
         if needs_writing and not (
-            yield from self._write_downstream(ctx, quote, state, keys, uncertain)
+            yield from self.write_downstream(ctx, quote, state, keys, uncertain)
         ):
             return
         if self.guard_versions:
@@ -369,9 +387,9 @@ class ReferenceDesign:
         # Support should follow billing's callout; if it has not within the grace period,
         # the quote has everything the entitlement needs.
         yield ctx.sleep(self.entitlement_grace)
-        yield from self._entitle(ctx, quote.entitlement(), "fallback", uncertain)
+        yield from self.entitle(ctx, quote.entitlement(), "fallback", uncertain)
 
-    def _write_downstream(
+    def write_downstream(
         self,
         ctx: Context,
         quote: canonical.Quote,
@@ -379,48 +397,51 @@ class ReferenceDesign:
         keys: Keys,
         uncertain: bool = False,
     ) -> Generator[Effect, Any, bool]:
-        """Validate, then ERP order and contract, then billing; False if the workflow parked."""
+        """Validate, then ERP order and contract, then billing; False if the workflow parked.
+
+        The hook for the write order: a variant overrides it, composing `call` (every vendor
+        call) and `park_if_failed` (stop a step that failed for good)."""
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
         journal = yield ctx.load("workflow", workflow)
         epoch = int(journal.get("epoch", 0)) if journal else 0
         again = f":{epoch}" if epoch else ""  # a fresh key for a retry after compensation
         order = quote.order().request()
         erp = self._erp(quote.region)
-        checked = yield from self._call(ctx, erp, "validate_order", order)
-        if (yield from self._parked_on(ctx, checked, workflow, keys, "ERP validation")):
+        checked = yield from self.call(ctx, erp, "validate_order", order)
+        if (yield from self.park_if_failed(ctx, checked, workflow, keys, "ERP validation")):
             return False
-        created = yield from self._call(
+        created = yield from self.call(
             ctx, erp, "create_sales_order", order, f"{workflow}:erp-order{again}",
             Confirm(
                 Call(erp, "find_sales_orders", {"quote_id": workflow}),
                 lambda reply: bool(reply.body.get("order_ids")),
                 lambda reply: Reply({"order_id": reply.body["order_ids"][-1]}),
-            ),
+            ) if self.read_back else None,
             uncertain,
         )  # fmt: skip
-        if (yield from self._parked_on(ctx, created, workflow, keys, "ERP sales order")):
+        if (yield from self.park_if_failed(ctx, created, workflow, keys, "ERP sales order")):
             return False
         # Claimed before the write: if its answer is lost (a ghost write, a crash), an older
         # version must still not be written over it.
         state["erp"] = max(version, state.get("erp", 0))
         yield ctx.store("contract", contract, dict(state))
-        stored = yield from self._call(
+        stored = yield from self.call(
             ctx, erp, "upsert_contract", quote.contract().request(created.body["order_id"]),
             f"{contract}:v{version}:erp-contract{again}",
         )  # fmt: skip
-        if (yield from self._parked_on(ctx, stored, workflow, keys, "ERP contract")):
+        if (yield from self.park_if_failed(ctx, stored, workflow, keys, "ERP contract")):
             return False
         if not state["subscribed"] and self.idempotency_keys:
             # An earlier version's create may have landed unanswered (dead-lettered, replayed
             # past its key's retention): a subscription is looked up before one is created.
-            found = yield from self._call(
+            found = yield from self.call(
                 ctx, "billing", "get_subscription", {"contract_id": contract}
             )
             if found.ok:
                 state["subscribed"] = 1
                 yield ctx.note("versions", contract, "subscription_found", {"version": version})
             elif found.error is not None and found.error.code != "SUBSCRIPTION_NOT_FOUND":
-                yield from self._parked_on(ctx, found, workflow, keys, "billing lookup")
+                yield from self.park_if_failed(ctx, found, workflow, keys, "billing lookup")
                 return False
         operation = (
             canonical.BILLING_OPERATIONS[quote.quote_type]
@@ -429,20 +450,20 @@ class ReferenceDesign:
         )
         if operation == "renew_subscription" and state["written"] < version - 1:
             # An earlier version never reached billing: its lines must, before the new term.
-            lines = yield from self._bring_billing_lines(ctx, order, again)
+            lines = yield from self.bring_billing_lines(ctx, order, again)
             if lines.error is not None and lines.error.kind == "business":
-                yield from self._compensate(ctx, quote, lines, keys, epoch)
+                yield from self.compensate(ctx, quote, lines, keys, epoch)
                 return False
-            if (yield from self._parked_on(ctx, lines, workflow, keys, "billing")):
+            if (yield from self.park_if_failed(ctx, lines, workflow, keys, "billing")):
                 return False
-        billed = yield from self._call(
+        billed = yield from self.call(
             ctx, "billing", operation, order, f"{contract}:v{version}:billing{again}"
         )
         if billed.error is not None and billed.error.kind == "business":
             # ERP already holds the order and the contract version billing refuses for good.
-            yield from self._compensate(ctx, quote, billed, keys, epoch)
+            yield from self.compensate(ctx, quote, billed, keys, epoch)
             return False
-        if (yield from self._parked_on(ctx, billed, workflow, keys, "billing")):
+        if (yield from self.park_if_failed(ctx, billed, workflow, keys, "billing")):
             return False
         state.update(written=max(version, state["written"]), subscribed=1)
         yield ctx.store("contract", contract, dict(state))
@@ -456,7 +477,7 @@ class ReferenceDesign:
         found by querying CPQ; each one ERP has no order for and the journal no workflow for is
         started from the quote record. False if CPQ or ERP did not answer (try again later)."""
         since = float((yield ctx.load("cursor_time", "cpq")) or 0.0)
-        found = yield from self._call(
+        found = yield from self.call(
             ctx, "cpq", "find_approved_quotes", {"after": since, "before": until, "limit": 5000}
         )
         if not found.ok:
@@ -464,12 +485,12 @@ class ReferenceDesign:
         for quote_id in found.body["quotes"]:
             if (yield ctx.load("workflow", quote_id)) is not None:
                 continue
-            record = yield from self._call(ctx, "cpq", "get_quote", {"quote_id": quote_id})
+            record = yield from self.call(ctx, "cpq", "get_quote", {"quote_id": quote_id})
             if not record.ok:
                 return False
             quote = record.body
             erp = self._erp(str(quote.get("region", "")))
-            orders = yield from self._call(ctx, erp, "find_sales_orders", {"quote_id": quote_id})
+            orders = yield from self.call(ctx, erp, "find_sales_orders", {"quote_id": quote_id})
             if not orders.ok:
                 return False
             if orders.body["order_ids"]:
@@ -489,15 +510,15 @@ class ReferenceDesign:
         yield ctx.store("cursor_time", "cpq", until)
         return True
 
-    def _bring_billing_lines(
+    def bring_billing_lines(
         self, ctx: Context, order: Mapping[str, Any], again: str
     ) -> Generator[Effect, Any, Reply]:
         """Billing's lines made the contract's (an amendment at this version), before a renewal
         that follows a version billing never got: a renewal alone only extends the term."""
         key = f"{order['contract_id']}:v{order['contract_version']}:billing-lines{again}"
-        return (yield from self._call(ctx, "billing", "amend_subscription", order, key))
+        return (yield from self.call(ctx, "billing", "amend_subscription", order, key))
 
-    def _compensate(
+    def compensate(
         self,
         ctx: Context,
         quote: canonical.Quote,
@@ -548,17 +569,17 @@ class ReferenceDesign:
     def _undo_steps(
         self, ctx: Context, erp: str, workflow: str, contract: str, version: int, epoch: int
     ) -> Generator[Effect, Any, dict[str, Any] | Reply]:
-        found = yield from self._call(ctx, erp, "find_sales_orders", {"quote_id": workflow})
+        found = yield from self.call(ctx, erp, "find_sales_orders", {"quote_id": workflow})
         if found.error is not None:
             return found
         orders = [str(order) for order in found.body["order_ids"]]
         for order in orders:
-            cancelled = yield from self._call(
+            cancelled = yield from self.call(
                 ctx, erp, "cancel_sales_order", {"order_id": order}, f"{order}:cancel"
             )
             if cancelled.error is not None:
                 return cancelled
-        reverted = yield from self._call(
+        reverted = yield from self.call(
             ctx, erp, "revert_contract", {"contract_id": contract, "from_version": version},
             f"{contract}:v{version}:{epoch}:revert",
         )  # fmt: skip
@@ -573,14 +594,15 @@ class ReferenceDesign:
         yield ctx.store("contract", contract, dict(state))
         return {"orders": orders, "contract_back_to": back_to}
 
-    def _entitle(
+    def entitle(
         self,
         ctx: Context,
         entitlement: canonical.Entitlement,
         source: str,
         uncertain: bool = False,
     ) -> Steps:
-        """Bring support to the entitlement's contract version, once, whichever path is first."""
+        """Bring support to the entitlement's contract version, once, whichever path is first
+        (`source`: "callout", billing's event, or "fallback", the quote after the grace)."""
         contract, version = entitlement.contract_id, entitlement.contract_version
         if self.guard_versions:
             yield ctx.acquire(f"entitlement:{contract}")
@@ -591,16 +613,18 @@ class ReferenceDesign:
                 yield ctx.note("versions", contract, "stale_event_ignored", details)
             return
         confirm = None
-        if self.idempotency_keys:  # the vendor may ignore keys: read back before resending
+        if self.idempotency_keys and self.read_back:  # keys may be ignored: read back first
             read = Call("support", "get_entitlement", {"contract_id": contract})
             confirm = Confirm(read, lambda reply: _shows(reply, entitlement))
-        reply = yield from self._call(
+        reply = yield from self.call(
             ctx, "support", "upsert_entitlement", entitlement.request(),
             f"{contract}:v{version}:support", confirm, uncertain,
         )  # fmt: skip
         if reply.error is not None:
             for workflow in self.awaiting.get(contract, {}).values():
-                yield from self._parked_on(ctx, reply, workflow, {"contract": contract}, "support")
+                yield from self.park_if_failed(
+                    ctx, reply, workflow, {"contract": contract}, "support"
+                )
             return
         state["entitled"] = max(version, state["entitled"])
         yield ctx.store("contract", contract, dict(state))
@@ -667,7 +691,7 @@ class ReferenceDesign:
             contract, {"written": 0, "erp": 0, "entitled": 0, "subscribed": 0}
         )
 
-    def _call(
+    def call(
         self,
         ctx: Context,
         system: str,
@@ -677,8 +701,9 @@ class ReferenceDesign:
         confirm: Confirm | None = None,
         look_first: bool = False,
     ) -> Generator[Effect, Any, Reply]:
-        """The call, retried; with `confirm`, an ambiguous answer is checked by reading back,
-        and with `look_first` the read comes before the first attempt too (a resumed write)."""
+        """Every vendor call: retried by `policy` behind the system's breaker; with `confirm`,
+        an ambiguous answer is checked by reading back, and with `look_first` the read comes
+        before the first attempt too (a resumed write). The hook for how calls are made."""
         breaker = self.breakers.get(system)
         if confirm is not None and look_first:
             found = yield from call_with_retry(confirm.read, self.policy, ctx.rng, breaker)
@@ -688,10 +713,11 @@ class ReferenceDesign:
         call = Call(system, operation, payload, idem_key if self.idempotency_keys else None)
         return (yield from call_with_retry(call, self.policy, ctx.rng, breaker, confirm))
 
-    def _parked_on(
+    def park_if_failed(
         self, ctx: Context, reply: Reply, workflow: str, keys: Keys, step: str
     ) -> Generator[Effect, Any, bool]:
-        """Park (business error) or dead-letter (retries spent) a step that failed for good."""
+        """Park (business error) or dead-letter (retries spent) a step that failed for good;
+        True if it did. The hook for what parks: the exception queue operators work from."""
         error = reply.error
         if error is None:
             return False
@@ -715,6 +741,10 @@ class ReferenceDesign:
             "contract": quote.contract_id,
             "contract_version": quote.contract_version,
         }
+
+
+def _default_breaker() -> CircuitBreaker:
+    return breaker(window=20, failure_rate=0.5, minimum_calls=10, open_for=60.0)
 
 
 def _shows(reply: Reply, entitlement: canonical.Entitlement) -> bool:
