@@ -23,6 +23,7 @@ import yaml
 from harness import checkers, runner
 from harness.authoring_command import faults_command, init_command, schema_command
 from harness.checkers.base import Verdict
+from harness.cli_options import scenario_options
 from harness.designs import SHIPPED, DesignError
 from harness.diff_command import diff_command
 from harness.history import read_history
@@ -107,14 +108,7 @@ def main() -> None:
     help="Add a fault profile drawn from the seed (swarm testing); the run directory's "
     "scenario.yaml replays it.",
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a scenario field, e.g. --set systems.billing.preset=stripe-like "
-    "(the value is read as YAML; repeatable).",
-)
+@scenario_options
 def run_command(
     scenario: str, design: str, seed: int, out: str, swarm: bool, overrides: tuple[str, ...]
 ) -> None:
@@ -140,7 +134,7 @@ def run_command(
     type=click.IntRange(min=1),
     help="Designs run at once (default: one per CPU core).",
 )
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+@scenario_options
 def compare_command(
     scenario: str,
     designs: str,
@@ -207,7 +201,7 @@ def compare_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the Markdown summary here, e.g. for a pull-request comment.",
 )
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+@scenario_options
 def gate_command(
     scenarios: Sequence[str],
     design: str | None,
@@ -320,7 +314,7 @@ def trace_command(run_dir: Path, business_id: str) -> None:
 
 @main.command("validate")
 @click.argument("scenarios", nargs=-1, required=True)
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+@scenario_options
 def validate_command(scenarios: Sequence[str], overrides: tuple[str, ...]) -> None:
     """Check scenario files (or directories, globs, shipped names) without running them."""
     from harness.gate import collect_sources  # noqa: PLC0415 - the gate's own way to name them

@@ -6,10 +6,14 @@
 
 When a test fails, its report gets a "syncline" section per run: each checker that did not
 pass, with its summary, and the run directory holding the history and the report.
+
+Run directories go under the test's temporary path, or, to keep them as CI artifacts, under
+`--syncline-out DIR` (or the ini value `syncline_out = DIR`), one folder per test.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,10 +53,27 @@ class Syncline:
         return result
 
 
+OUT_HELP = "Keep Syncline's run directories under DIR, one folder per test (CI artifacts)."
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("syncline")
+    group.addoption("--syncline-out", metavar="DIR", default=None, help=OUT_HELP)
+    parser.addini("syncline_out", OUT_HELP, default="")
+
+
 @pytest.fixture
-def syncline(tmp_path: Path) -> Syncline:
+def syncline(request: pytest.FixtureRequest, tmp_path: Path) -> Syncline:
     """Run Syncline scenarios from a test: `syncline.run("scenario.yaml").passed`."""
-    return Syncline(tmp_path / "syncline-runs")
+    config = request.config
+    chosen = config.getoption("--syncline-out") or config.getini("syncline_out")
+    if not chosen:
+        return Syncline(tmp_path / "syncline-runs")
+    base = Path(str(chosen))
+    if not base.is_absolute():
+        base = Path(config.rootpath) / base
+    folder = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")
+    return Syncline(base / folder)
 
 
 @pytest.hookimpl(wrapper=True)

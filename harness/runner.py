@@ -39,7 +39,14 @@ EXIT_CODES: dict[Status, int] = {"pass": 0, "fail": 1, "unknown": 3}
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a run leaves: small and picklable, so sweeps can return it from worker processes."""
+    """What a run leaves: small and picklable, so sweeps can return it from worker processes.
+
+    `run_dir` the run directory (history.jsonl, summary.json, reports); `summary` summary.json's
+    content (scenario, design, seed, status, every checker's figures, per-system metrics,
+    faults); `verdicts` one `Verdict` per checker (`checker`, `status` pass/fail/unknown,
+    `summary`, `figures`, `slo`, `evidence`). `status`, `passed` and `exit_code` compose them;
+    `explain()` says why a run did not pass, for a person.
+    """
 
     run_dir: Path
     summary: dict[str, Any]

@@ -10,6 +10,7 @@ import click
 
 from harness.aggregate import pass_rate
 from harness.checkers.base import worst
+from harness.cli_options import scenario_options
 from harness.runner import EXIT_CODES
 from harness.swarm import failing_seeds, plan_swarm
 from harness.sweep import read_plan
@@ -40,13 +41,7 @@ SHOWN_FAILURES = 20
     help="Finish an interrupted swarm: its directory.",
 )
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a field of every scenario (read as YAML; repeatable).",
-)
+@scenario_options
 def swarm_command(
     scenarios: Sequence[str],
     seeds: int | None,

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from harness.cli_options import scenario_options
 from harness.sweep import (
     Progress,
     SweepError,
@@ -70,7 +71,7 @@ EXIT_INTERNAL = 4
     help="Finish an interrupted sweep: its directory (the plan is read from there).",
 )
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE")
+@scenario_options
 def sweep_command(
     scenario: str | None,
     seeds: int | None,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.checkers.base import Checker, Dispatch, Verdict, worst
+from harness.checkers.base import Checker, Dispatch, Status, Verdict, worst
 from harness.checkers.consistency import CasesOnStaleEntitlement, InvoicedBeforeEntitled
 from harness.checkers.convergence import Convergence
 from harness.checkers.effect_once import EffectOnce
@@ -32,6 +32,7 @@ from harness.checkers.human import HumanTime
 from harness.checkers.lineage import Lineage
 from harness.checkers.nothing_lost import NothingLost
 from harness.checkers.partial_updates import PartialUpdates
+from harness.checkers.plugins import discover
 from harness.checkers.reconciliation import Reconciliation
 from harness.checkers.retry_hygiene import RetryHygiene
 from harness.checkers.versions import MonotonicVersions
@@ -62,6 +63,7 @@ def build(scenario: Scenario) -> list[Checker]:
             ConsistencyWindow(pair.partition("_to_")[0], pair.partition("_to_")[2], window, human)
             for pair, window in sorted(slo.windows.items())
         ),
+        *(plugin.build(scenario) for plugin in discover(scenario.checkers)),
     ]
 
 
@@ -73,4 +75,4 @@ def check(records: Iterable[Record], scenario: Scenario) -> list[Verdict]:
     return dispatch.verdicts()
 
 
-__all__ = ["Checker", "Dispatch", "Verdict", "build", "check", "worst"]
+__all__ = ["Checker", "Dispatch", "Status", "Verdict", "build", "check", "worst"]

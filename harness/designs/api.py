@@ -56,7 +56,13 @@ DesignFactory = Callable[[], Design]
 
 
 class Context:
-    """Effect constructors plus the design's own seeded random stream."""
+    """What a handler builds its effects with, plus the design's own seeded random stream.
+
+    A handler yields each effect and receives its result: `reply = yield ctx.call(...)`. Every
+    method below only builds an effect (a frozen dataclass in harness/effects.py); the driver,
+    simulated or live, carries it out. `rng` is the design's `random.Random`, seeded from the
+    run's seed: use it (never the global `random`) so a run replays to the byte.
+    """
 
     __slots__ = ("rng",)
 
@@ -67,6 +73,10 @@ class Context:
     def call(
         system: str, operation: str, payload: Mapping[str, Any], idem_key: str | None = None
     ) -> Call:
+        """One request to a vendor system (`erp`, `billing`, `support`, `cpq`, `erp_cloud`):
+        yields a `Reply` with `.ok`, `.body` and, on failure, `.error` (`kind`: business,
+        transient or ambiguous; `code`, `message`, `retry_after`). `idem_key` is sent as the
+        Idempotency-Key; the vendor honours it as its profile says. Not retried."""
         return Call(system, operation, payload, idem_key)
 
     def call_with_retry(
@@ -77,7 +87,9 @@ class Context:
         payload: Mapping[str, Any],
         idem_key: str | None = None,
     ) -> Generator[Effect, Any, Reply]:
-        """`reply = yield from ctx.call_with_retry(policy, ...)`."""
+        """The call, retried by `policy` (`harness.retry(...)`: backoff with jitter, never
+        sooner than Retry-After, business errors not retried): `reply = yield from
+        ctx.call_with_retry(policy, "erp", "create_sales_order", order, idem_key=key)`."""
         return call_with_retry(Call(system, operation, payload, idem_key), policy, self.rng)
 
     @staticmethod
@@ -87,44 +99,60 @@ class Context:
         payload: Mapping[str, Any],
         keys: Mapping[str, str | int] | None = None,
     ) -> Publish:
+        """Put a message on the broker (`topic`); consumers declared in `consumers` receive
+        it. `message_id` identifies it across redeliveries; `keys` are its business ids."""
         return Publish(topic, message_id, payload, dict(keys or {}))
 
     @staticmethod
     def sleep(seconds: float) -> Sleep:
+        """Wait `seconds` of run time (simulated, or scaled real time live)."""
         return Sleep(seconds)
 
     @staticmethod
     def now() -> Now:
+        """The run's time: seconds since the scenario's start (a float)."""
         return Now()
 
     @staticmethod
     def acquire(key: str) -> Acquire:
+        """Take the lock named `key` (e.g. `contract:CT-1`), waiting while another handler
+        holds it: serialises work on one business object."""
         return Acquire(key)
 
     @staticmethod
     def release(key: str) -> Release:
+        """Give the lock back; a handler that ends releases what it still holds."""
         return Release(key)
 
     @staticmethod
     def load(table: str, key: str) -> Load:
+        """Read the design's durable journal: the value stored under `table`/`key`, or None.
+        The journal survives an orchestrator crash; the design object's attributes do not."""
         return Load(table, key)
 
     @staticmethod
     def store(table: str, key: str, value: Any) -> Store:
+        """Write the journal (None deletes). The `workflow` table is where operators find
+        parked work (harness/engine/exceptions.py); other tables are the design's own."""
         return Store(table, key, value)
 
     @staticmethod
     def scan(table: str) -> Scan:
+        """Every (key, value) of a journal table, e.g. to rebuild caches after a restart."""
         return Scan(table)
 
     @staticmethod
     def fork(steps: Generator[Effect, Any, Any], trace: str, daemon: bool = False) -> Fork:
+        """Run another generator of effects concurrently, its calls traced as `trace`; a
+        `daemon` (a scheduled job's loop) does not keep the run from ending."""
         return Fork(steps, trace, daemon)
 
     @staticmethod
     def note(
         policy: str, subject: str, event: str, details: Mapping[str, Any] | None = None
     ) -> Note:
+        """Record a decision in the history (`policy` "versions", `event` "stale_event_ignored"
+        …): shown in traces and reports; checkers never take it as proof of anything."""
         return Note(policy, subject, event, dict(details or {}))
 
     @staticmethod
@@ -134,6 +162,10 @@ class Context:
         reason: str | None = None,
         keys: Mapping[str, str | int] | None = None,
     ) -> Status:
+        """Record a workflow's status (`started`, `completed`, `parked`, `dead_lettered`,
+        `superseded`, `failed`…) with its business `keys` (quote, contract, contract_version):
+        what reports and traces show. A design's word may make a verdict stricter, never
+        more lenient (harness/checkers/__init__.py)."""
         return Status(workflow, status, reason, dict(keys or {}))
 
 

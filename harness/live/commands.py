@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from harness.cli_options import scenario_options
 from harness.designs import DesignError
 from harness.designs.api import consumer_groups
 from harness.live.broker import BrokerUnavailable
@@ -131,8 +132,7 @@ _START = defaultdict(
     "clock and orchestrator, the vendors' records rebuilt from DIR's vendor log. Takes "
     "everything else from DIR.",
 )
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-              help="Override a scenario field (read as YAML; repeatable).")  # fmt: skip
+@scenario_options
 def serve_command(
     scenario: str | None, seed: int, time_scale: float, host: str, port: int,
     webhooks: str | None, design: str | None, command: str | None, orchestrator_port: int,

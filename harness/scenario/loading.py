@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.scenario.model import Scenario
-from harness.scenario.types import STRICT_UNITS
+from harness.scenario.types import OPTIONAL_SYSTEMS, STRICT_UNITS, SYSTEMS
 
 
 class ScenarioError(Exception):
@@ -78,22 +78,33 @@ def parse(
 
 
 def _override(data: dict[str, Any], override: str) -> None:
-    """Apply `a.b.c=VALUE` (VALUE read as YAML, so `[..]` and `{..}` work) to raw data."""
+    """Apply `a.b.c=VALUE` (VALUE read as YAML, so `[..]` and `{..}` work) to raw data;
+    `a.b+=VALUE` appends to the list there; a system's name stands for `systems.<name>`."""
     path_text, equals, value_text = override.partition("=")
     if not equals or not path_text.strip():
         raise ScenarioError(f"--set {override!r}: write it as PATH=VALUE, e.g. duration=2d")
+    append = path_text.endswith("+")
+    path_text = path_text.removesuffix("+").strip()
     try:
         value = yaml.safe_load(value_text)
     except yaml.YAMLError:
         raise ScenarioError(f"--set {override!r}: the value is not valid YAML") from None
-    parts = path_text.strip().split(".")
+    parts = path_text.split(".")
+    if parts[0] in (*SYSTEMS, *OPTIONAL_SYSTEMS) and parts[0] not in data:
+        parts.insert(0, "systems")
     node: Any = data
     for depth, part in enumerate(parts):
         key: str | int = int(part) if part.isdigit() and isinstance(node, list) else part
         if depth == len(parts) - 1:
             if isinstance(node, list) and not (isinstance(key, int) and key < len(node)):
                 raise ScenarioError(f"--set {override!r}: {path_text} is not in the scenario")
-            node[key] = value
+            if append:
+                held = node.get(key) if isinstance(node, dict) else node[key]
+                if held is not None and not isinstance(held, list):
+                    raise ScenarioError(f"--set {override!r}: {path_text} is not a list")
+                node[key] = [*(held or []), value]
+            else:
+                node[key] = value
         else:
             if isinstance(node, dict) and not isinstance(node.get(key), dict | list):
                 node[key] = {}
@@ -163,11 +174,14 @@ def _explain(
         line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
         where = f"{source}:{line}" if line is not None else source
         dotted = ".".join(map(str, loc))
+        sentence = _sentence(problem, loc, unknown)
         for override in overrides:  # a mistake in an override is pointed at on the command line
-            path = override.partition("=")[0].strip()
-            if dotted.startswith(path) or path.startswith(dotted + ".") or not dotted:
-                where = f"--set {override}"
-        message = f"{where}: {_sentence(problem, loc, unknown)}"
+            path, _, value = override.partition("=")
+            path = path.removesuffix("+").strip()
+            named = dotted.startswith(path) or path.startswith(dotted + ".")
+            if (named and dotted) or (not dotted and value.strip() and value.strip() in sentence):
+                where = _as_typed(override)
+        message = f"{where}: {sentence}"
         if message not in (text for _, text in found):
             found.append((line or 0, message))
     found.sort(key=lambda item: item[0])
@@ -175,6 +189,13 @@ def _explain(
         return found[0][1]
     listed = "\n".join(f"  {text}" for _, text in found)
     return f"{source} has {len(found)} problems:\n{listed}"
+
+
+def _as_typed(override: str) -> str:
+    """The override as the user gave it: `--checker X` travels as `checkers+=X`."""
+    if override.startswith("checkers+="):
+        return f"--checker {override.removeprefix('checkers+=')}"
+    return f"--set {override}"
 
 
 def _location(problem: Any) -> tuple[str | int, ...]:
@@ -207,7 +228,7 @@ def _sentence(
         owner = _dotted(loc[:-1]) or "the scenario"
         return f"{owner} is missing the required field {str(loc[-1])!r}"
     text = problem["msg"].removeprefix("Value error, ")
-    return f"{_dotted(loc) or 'the scenario'}: {text}"
+    return f"{_dotted(loc)}: {text}" if loc else text
 
 
 def _required_at(path: tuple[str | int, ...]) -> set[str]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
 
 from harness.scenario.fault_specs import FaultSpec
 from harness.scenario.integration import BrokerSpec, DesignOptions
@@ -107,6 +107,30 @@ class Scenario(Spec):
     """Options per design name, passed to its factory as keyword arguments, e.g. {batch-esb:
     {interval: 4h}}."""
     slo: SLOSpec
+    """What the checkers hold the run to: each checker's thresholds, with units."""
+    checkers: list[str] = []
+    """Checker plugins this scenario adds (package.module:factory), each with its thresholds
+    under slo.plugins.<name>; installed packages add theirs (entry point group
+    syncline.checkers)."""
+
+    @model_validator(mode="after")
+    def _plugins_load(self, info: ValidationInfo) -> Scenario:
+        """Every plugin imports, and its `slo.plugins` section is what it asks for."""
+        from harness.checkers.plugins import discover  # noqa: PLC0415 - checkers import this
+
+        found = discover(self.checkers)
+        named = {plugin.name for plugin in found}
+        for name in self.slo.plugins:
+            if name not in named:
+                raise ValueError(
+                    f"slo.plugins.{name} names no checker plugin "
+                    f"(plugins: {', '.join(sorted(named)) or 'none'})"
+                )
+        for plugin in found:
+            plugin.slo(self.slo.plugins.get(plugin.name), info.context)
+            plugin.build(self)  # a factory that fails, or makes no checker, is refused now
+        return self
+
     """What the checkers hold the run to: each checker's thresholds, with units."""
 
     @model_validator(mode="after")

@@ -21,6 +21,8 @@ shares percentages (`99.5%`) and rates a period (`60/h`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import NonNegativeInt, field_validator
 
 from harness.scenario.types import (
@@ -164,6 +166,8 @@ class SLOSpec(Spec):
     """Quote, order and subscription agree on money."""
     windows: dict[str, WindowSLO] = {}
     """Further consistency windows, <source>_to_<target> -> {p50, p95, max}, e.g. cpq_to_erp."""
+    plugins: dict[str, dict[str, Any]] = {}
+    """Thresholds of checker plugins (`checkers:`), by plugin name, as each plugin defines them."""
 
     @field_validator("windows")
     @classmethod

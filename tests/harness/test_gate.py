@@ -124,3 +124,30 @@ def test_the_pytest_plugin_runs_scenarios_and_explains_failures(
     outcome.stdout.fnmatch_lines(
         ["*- syncline -*", "naive × naive-consumer, seed 3: FAIL", "  effect_once fail: *"]
     )
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_the_fixture_keeps_run_directories_where_ci_collects_them(
+    pytester: pytest.Pytester, library: Path, how: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+        def test_steady(syncline):
+            assert syncline.run({str(library / "steady.yaml")!r}, seed=3).passed
+        """
+    )
+    args = ["-p", "no:cacheprovider"]
+    if how == "option":
+        args.append("--syncline-out=artifacts")
+    else:
+        pytester.makeini("[pytest]\nsyncline_out = artifacts\n")
+    pytester.runpytest_inprocess(*args).assert_outcomes(passed=1)
+    kept = (
+        pytester.path
+        / "artifacts"
+        / "test_the_fixture_keeps_run_directories_where_ci_collects_them.py_test_steady"
+    )
+    summaries = list(kept.glob("steady/*/*/summary.json"))
+    assert len(summaries) == 1, sorted(
+        p.relative_to(pytester.path) for p in pytester.path.rglob("*.json")
+    )
