@@ -23,6 +23,8 @@ from harness.history import CallRecord, EventRecord, Record
 from harness.scenario import Scenario
 from harness.scenario.types import Spec
 
+APPROVED = ("emitted", "quote.approved")
+
 
 class ErpCallBudgetSLO(Spec):
     max_calls_per_quote: float = 8.0
@@ -46,9 +48,10 @@ class ErpCallBudget:
             if record.type == "invoke" and record.system.startswith("erp"):
                 quote = (record.keys or {}).get("quote")
                 self.calls[str(quote) if quote is not None else "(no quote)"] += 1
-        elif isinstance(record, EventRecord) and record.type == "emitted":
-            if record.event_type == "quote.approved":  # what CPQ approved, not the design's word
-                self.quotes.add(str(record.keys.get("quote")))
+            return
+        # What CPQ approved (its own event), not what the design says it worked on.
+        if isinstance(record, EventRecord) and (record.type, record.event_type) == APPROVED:
+            self.quotes.add(str(record.keys.get("quote")))
 
     def verdict(self) -> Verdict:
         total, quotes = sum(self.calls.values()), len(self.quotes)

@@ -17,7 +17,6 @@ from harness import Context, Effect, retry
 from simulators.base import DomainEvent
 
 Steps = Generator[Effect, Any, None]
-LEVELS = {"SUP-STANDARD": "standard", "SUP-PREMIUM": "premium"}
 #: Billing's operation for each kind of quote, once the contract has a subscription.
 BILLING = {"renewal": "renew_subscription", "cancellation": "cancel_subscription"}
 
@@ -56,9 +55,13 @@ class StraightThrough:
                 return
             order = {**order, **reply.body}
         self.subscribed.add(quote["contract_id"])
-        # The best support plan on the contract, and how many units it covers (a cancellation's
-        # quote has no lines: nothing is covered any more).
-        plans = [(LEVELS[line["sku"]], line["quantity"]) for line in lines if line["sku"] in LEVELS]
+        # The best support plan on the contract (CPQ's quote lines say which level a support
+        # plan grants), and how many units it covers (a cancellation's quote has no lines).
+        plans = [
+            (line["support_level"], line["quantity"])
+            for line in quote["lines"]
+            if line.get("support_level")
+        ]
         level, units = max(plans, key=lambda plan: plan[0] == "premium", default=("none", 0))
         entitlement = {**order, "level": level, "covered_units": units}
         yield from ctx.call_with_retry(self.policy, "support", "upsert_entitlement", entitlement)
