@@ -1,6 +1,6 @@
 """The `syncline` command (also `python -m harness`).
 
-Exit codes (DESIGN.md): 0 every verdict passed · 1 an invariant failed · 2 bad usage or bad
+Exit codes (ARCHITECTURE.md): 0 every verdict passed · 1 an invariant failed · 2 bad usage or bad
 input · 3 a checker could not decide · 4 internal error. A mistake a user can make gets one
 sentence on stderr, never a traceback (set SYNCLINE_DEBUG=1 to see one for internal errors).
 """
@@ -411,9 +411,10 @@ def _print_verdicts(verdicts: Sequence[Verdict]) -> None:
     width = max(len(v.checker) for v in verdicts)
     click.echo(f"  {'CHECKER'.ljust(width)}  VERDICT  RESULT")
     for verdict in verdicts:
-        label = click.style(verdict.status.ljust(7), fg=STATUS_COLOURS[verdict.status])
+        colour = STATUS_COLOURS[verdict.status] if verdict.judged else None
+        label = click.style((verdict.status if verdict.judged else "report").ljust(7), fg=colour)
         summary = verdict.summary
-        if verdict.shown != verdict.status:  # a pass whose hazards never occurred
+        if verdict.judged and verdict.shown != verdict.status:  # hazards never occurred
             summary = click.style(f"not exercised: {verdict.coverage}; ", fg="yellow") + summary
         click.echo(f"  {verdict.checker.ljust(width)}  {label}  {summary}")
     click.echo()

@@ -1,7 +1,7 @@
 """`syncline gate`: scenarios as a CI resilience gate.
 
 Each scenario runs against the design it names (`design:`, the reference by default) or the
-one given; the gate's verdict is the worst of all, as an exit code (DESIGN.md), with a JUnit
+one given; the gate's verdict is the worst of all, as an exit code (ARCHITECTURE.md), with a JUnit
 file (one test case per scenario × checker) and a Markdown summary for the pull request.
 
     runs/gate/<UTC time>/

@@ -28,6 +28,7 @@ class _SystemCalls:
         "ghost_writes",
         "invoked",
         "latencies",
+        "not_found",
         "ok",
         "queue_waits",
         "retries",
@@ -39,9 +40,15 @@ class _SystemCalls:
         self.retries = 0
         self.ghost_writes = 0
         self.errors: dict[str, int] = {"business": 0, "transient": 0, "ambiguous": 0}
+        self.not_found = 0  # look-ups that found nothing: answers, not refusals
         self.causes: dict[str, int] = {}
         self.latencies = array("d")  # 8 bytes a call: a long run's calls fit
         self.queue_waits = array("d")
+
+
+#: Operations that only read (`get_subscription`, `find_sales_orders`, `list_changes`): a
+#: business "not found" from one is an answer, counted apart from refusals of writes.
+LOOKUPS = ("get_", "find_", "list_")
 
 
 class RunMetrics:
@@ -97,6 +104,9 @@ class RunMetrics:
         if record.type == "ok":
             calls.ok += 1
             calls.latencies.append(record.latency or 0.0)
+        elif record.error_kind == "business" and record.operation.startswith(LOOKUPS):
+            calls.not_found += 1  # `get_subscription` before a create: an answer, not a refusal
+            calls.latencies.append(record.latency or 0.0)
         elif record.error_kind is not None:
             calls.errors[record.error_kind] += 1
             cause = record.cause or record.error_kind
@@ -121,6 +131,7 @@ class RunMetrics:
                 "retries": calls.retries,
                 "errors": dict(calls.errors),
                 "rejections": dict(sorted(calls.causes.items())),
+                "lookups_not_found": calls.not_found,
                 "ghost_writes": calls.ghost_writes,
                 "latency_s": {f"p{q}": rounded(_percentile(served, q), 4) for q in (50, 95, 99)},
                 "queue_wait_s": {

@@ -119,7 +119,8 @@ def _quotes(summary: dict[str, Any]) -> int:
 
 def _trace_first(run_dir: Path, summary: dict[str, Any], checker: str) -> None:
     """Print and draw the lineage of the first business id in the checker's evidence."""
-    from reports.lineage import draw, render, trace, trace_path, traceable_id  # noqa: PLC0415
+    from reports.evidence import traceable_id  # noqa: PLC0415
+    from reports.lineage import draw, render, trace, trace_path  # noqa: PLC0415
 
     verdict = next(v for v in summary["checkers"] if v["checker"] == checker)
     found = next((traceable_id(item) for item in verdict["evidence"] if traceable_id(item)), None)

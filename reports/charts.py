@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -198,9 +199,8 @@ def _billing_to_support(summary: dict[str, Any], path: Path) -> Path | None:
         axis.axvline(verdict["slo"][key] / 60, color="#555555", linestyle=style, label=label)
     axis.set_xlabel("billing → support consistency window (minutes)")
     axis.set_ylabel("share of contract changes")
-    axis.set_title(
-        f"Billing → support window: {verdict['status']} ({verdict['summary']})", fontsize=9
-    )
+    wrapped = "\n".join(textwrap.wrap(verdict["summary"], 90))  # a long summary is not cut off
+    axis.set_title(f"Billing → support window: {verdict['status']}\n{wrapped}", fontsize=9)
     axis.grid(alpha=0.3)
     axis.legend(loc="lower right", fontsize=8)
     figure.savefig(path, dpi=110, metadata={"Software": None})

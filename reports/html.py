@@ -15,8 +15,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.units import format_duration
-from reports.lineage import DrawnTrace, traceable_id
-from reports.markdown import compact, seconds
+from reports.evidence import SHOWN, describe, traceable_id
+from reports.lineage import DrawnTrace
+from reports.markdown import seconds
 
 #: Chart file -> caption.
 CAPTIONS = {
@@ -69,7 +70,8 @@ def render_html(
         run_dir=run_dir,
         slo_text=_slo_text,
         seconds=seconds,
-        compact=compact,
+        compact=lambda item: describe(item, start),
+        shown=SHOWN,
         trace_id=traceable_id,
         traces={
             business_id: {

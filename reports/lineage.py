@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from reports.charts import PALETTE
+from reports.evidence import SHOWN, traceable_id
 
 #: Keys whose values name one object each (a contract or customer names too many).
 FOLLOWED = ("quote", "order", "invoice", "credit_memo", "payment", "case")
@@ -36,7 +37,6 @@ MARKERS = {"ok": "o", "fail": "X", "info": "$?$", "invoke": "o", "state": "s", "
 MAX_DRAWN_STEPS = 80
 PAUSE_S = 1800.0
 #: Evidence keys that name something `syncline trace` can follow, in order of preference.
-TRACEABLE = ("quote", "invoice", "order", "contract", "message", "workflow")
 #: How many of a failed checker's evidence items a report draws, and how many in all.
 DRAWN_PER_CHECKER = 1
 DRAWN_AT_MOST = 8
@@ -151,11 +151,6 @@ def trace_path(run_dir: Path, business_id: str) -> Path:
     return run_dir / "traces" / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', business_id)}.png"
 
 
-def traceable_id(item: Mapping[str, Any]) -> str | None:
-    """The id in an evidence item that `syncline trace` can follow, if any."""
-    return next((str(item[key]) for key in TRACEABLE if key in item), None)
-
-
 @dataclass(frozen=True, slots=True)
 class DrawnTrace:
     path: Path  # the swimlane, in the run's traces/
@@ -169,7 +164,8 @@ def draw_evidence(run_dir: Path, summary: Mapping[str, Any]) -> dict[str, DrawnT
     for verdict in summary["checkers"]:
         if verdict["status"] == "pass":
             continue
-        ids = [i for i in map(traceable_id, verdict["evidence"]) if i and i not in wanted]
+        shown = verdict["evidence"][:SHOWN]  # only what the reports show, and so link
+        ids = [i for i in map(traceable_id, shown) if i and i not in wanted]
         wanted += list(dict.fromkeys(ids))[:DRAWN_PER_CHECKER]
     wanted = wanted[:DRAWN_AT_MOST]
     if not wanted:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.units import format_duration
-from reports.lineage import DrawnTrace, traceable_id
+from reports.evidence import SHOWN, describe, traceable_id
+from reports.lineage import DrawnTrace
 
 ICONS = {"pass": "✅ pass", "fail": "❌ fail", "unknown": "❔ unknown"}
 
@@ -33,7 +34,7 @@ def render_markdown(
     ]
     for verdict in summary["checkers"]:
         out.append(
-            f"| `{verdict['checker']}` | {ICONS[verdict['status']]} | {_not_exercised(verdict)}"
+            f"| `{verdict['checker']}` | {_icon(verdict)} | {_not_exercised(verdict)}"
             f"{verdict['summary']} |"
         )
     out += ["", "## Workflows", ""]
@@ -42,14 +43,16 @@ def render_markdown(
         "",
         "## Calls per system",
         "",
-        "| system | calls | ok | retries | business | transient | ambiguous | p50 | p95 | p99 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| system | calls | ok | retries | business | transient | ambiguous | not found | p50 "
+        "| p95 | p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, calls in summary["systems"].items():
         errors, latency = calls["errors"], calls["latency_s"]
         cells = [
             name, f"{calls['calls']:,}", f"{calls['ok']:,}", f"{calls['retries']:,}",
             f"{errors['business']:,}", f"{errors['transient']:,}", f"{errors['ambiguous']:,}",
+            f"{calls.get('lookups_not_found', 0):,}",
             *(seconds(latency[p]) for p in ("p50", "p95", "p99")),
         ]  # fmt: skip
         out.append("| " + " | ".join(cells) + " |")
@@ -73,7 +76,11 @@ def render_markdown(
         out += ["", "## Evidence", ""]
         for verdict in failing:
             out += [f"### `{verdict['checker']}`", ""]
-            out += [_evidence(item, run_dir, traces or {}) for item in verdict["evidence"][:10]]
+            start = datetime.fromisoformat(summary["simulated"]["start"])
+            out += [
+                _evidence(item, run_dir, traces or {}, start)
+                for item in verdict["evidence"][:SHOWN]
+            ]
             out.append("")
     if charts:
         out += ["", "## Charts", ""]
@@ -81,11 +88,16 @@ def render_markdown(
     return "\n".join(out).rstrip() + "\n"
 
 
-def _evidence(item: dict[str, Any], run_dir: Path, traces: Mapping[str, DrawnTrace]) -> str:
-    line = f"- `{compact(item)}`"
-    drawn = traces.get(traceable_id(item) or "")
-    if drawn is not None:
-        line += f" — [lineage]({drawn.path.relative_to(run_dir).as_posix()})"
+def _evidence(
+    item: dict[str, Any], run_dir: Path, traces: Mapping[str, DrawnTrace], start: datetime
+) -> str:
+    line = f"- {describe(item, start)}"
+    traced = traceable_id(item)
+    if traced is not None:
+        line += f" — `syncline trace {run_dir} {traced}`"
+        drawn = traces.get(traced)
+        if drawn is not None:
+            line += f" ([lineage]({drawn.path.relative_to(run_dir).as_posix()}))"
     return line
 
 
@@ -95,8 +107,9 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def compact(item: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in item.items())
+def _icon(verdict: dict[str, Any]) -> str:
+    """The verdict's cell: `reported` for figures no threshold judged."""
+    return "📋 reported" if verdict.get("judged") is False else ICONS[verdict["status"]]
 
 
 def _not_exercised(verdict: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 Each preset is plain data in the scenario's own vocabulary (the fields of `systems.<name>`), so
 a scenario picks one with `preset: netsuite-like` and overrides any field beside it. Numbers
-come from shared/reference/vendor-behaviour.md; where a vendor publishes nothing (latency, above
+come from docs/vendor-behaviour.md; where a vendor publishes nothing (latency, above
 all) the value is an assumption, and each preset's `assumed` list says which.
 """
 

@@ -39,10 +39,16 @@ class Verdict:
     #: which ones did, or (not exercised) what did not happen (harness/checkers/hazards.py).
     exercised: bool | None = None
     coverage: str = ""
+    #: False when the scenario sets none of the checker's thresholds: its figures are reported,
+    #: not judged (the status is then `pass`, which composes as nothing).
+    judged: bool = True
 
     @property
     def shown(self) -> str:
-        """The verdict as people read it: `pass — not exercised` when nothing tested it."""
+        """The verdict as people read it: `reported` when no threshold judged it, `pass — not
+        exercised` when nothing tested it."""
+        if not self.judged:
+            return "reported"
         if self.exercised is False and self.status == "pass":
             return "pass — not exercised"
         return self.status
@@ -59,6 +65,8 @@ class Verdict:
         if self.exercised is not None:
             found["exercised"] = self.exercised
             found["coverage"] = self.coverage
+        if not self.judged:
+            found["judged"] = False
         return found
 
 

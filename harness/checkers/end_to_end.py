@@ -127,4 +127,7 @@ class EndToEnd:
         if misses:
             summary += ": " + "; ".join(misses)
         status: Status = "fail" if misses else "pass"
-        return Verdict(self.name, status, summary, figures, slo)
+        judged = any(value is not None for value in slo.values())
+        if not judged:
+            summary = f"reported, not judged (no end_to_end SLO): {summary}"
+        return Verdict(self.name, status, summary, figures, slo, judged=judged)

@@ -25,7 +25,10 @@ def test_a_failed_checker_shows_its_evidence(failing_report: Reported) -> None:
     result = failing_report.result
     report = (result.run_dir / "report.md").read_text(encoding="utf-8")
     assert "**Result: ❌ fail**" in report
-    assert "### `effect_once`" in report and "business_key=" in report
+    assert "### `effect_once`" in report and "business key CT-" in report
+    evidence = report.split("### `effect_once`")[1].split("###")[0]
+    assert "— `syncline trace " in evidence  # every item says how to follow it
+    assert "position" not in evidence  # history positions stay in summary.json
 
 
 def test_the_markdown_reports_parse_with_whole_tables(failing_report: Reported) -> None:
