@@ -127,7 +127,13 @@ def run_command(
     help="Comma-separated designs: shipped names or package.module:factory plugins.",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="The one seed all share.")
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go (runs/latest points at the newest).",
+)
 @click.option(
     "--workers",
     default=None,
@@ -184,8 +190,14 @@ def compare_command(
     default=None,
     help="Run every scenario against this design instead of the one each names (`design:`).",
 )
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--seed", default=0, show_default=True, type=int, help="The seed of every run.")
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go (runs/latest points at the newest).",
+)
 @click.option("--workers", default=None, type=click.IntRange(min=1), help="Runs at once.")
 @click.option(
     "--junit",
@@ -213,7 +225,8 @@ def gate_command(
     overrides: tuple[str, ...],
 ) -> None:
     """Run SCENARIOS (files, directories, globs or shipped names; `shipped` for all) as a
-    resilience gate: exit 0 all pass, 1 an invariant failed, 3 a checker could not decide."""
+    resilience gate: exit 0 all pass, 1 an invariant failed, 2 bad input (a scenario, a plugin,
+    a baseline), 3 a checker could not decide."""
     from harness.gate import collect, gate  # noqa: PLC0415
     from reports.ci import render_gate_markdown, write_junit  # noqa: PLC0415
 
@@ -250,8 +263,14 @@ def gate_command(
 
 
 @main.command("demo")
-@click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--seed", default=7, show_default=True, type=int, help="The run's one seed.")
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go (runs/latest points at the newest).",
+)
 def demo_command(seed: int, out: str) -> None:
     """The seed scenario against the reference orchestrator, narrated."""
     scenario = load(DEMO_SCENARIO)
@@ -322,6 +341,7 @@ def validate_command(scenarios: Sequence[str], overrides: tuple[str, ...]) -> No
     for name in collect_sources(scenarios):
         loaded = load(name, overrides)
         click.echo(f"{name}: ok ({loaded.name}, {format_duration(loaded.horizon_s)} simulated)")
+        click.echo(describe_scenario(loaded))
 
 
 @main.command("presets")
@@ -345,7 +365,8 @@ def presets_command(names: Sequence[str]) -> None:
 
 @main.command("scenarios")
 def scenarios_command() -> None:
-    """List the shipped scenarios, one line each (`syncline validate NAME` shows more)."""
+    """List the shipped scenarios, one line each (`syncline validate NAME` checks one and says
+    what it simulates; its file is scenarios/NAME.yaml)."""
     names = shipped_scenarios()
     width = max(len(name) for name in names)
     for name in names:
@@ -355,6 +376,37 @@ def scenarios_command() -> None:
 
 
 # -- output -------------------------------------------------------------------------------
+
+
+def _per_period(per_second: float) -> str:
+    hourly = per_second * 3600
+    return f"{hourly:.3g}/h" if hourly >= 1 else f"{hourly * 24:.3g}/d"
+
+
+def describe_scenario(scenario: Scenario) -> str:
+    """What a scenario simulates, a line per section, for `syncline validate`."""
+    world, workload = scenario.world, scenario.workload
+    catalogue = world.catalogue()
+    gaps = [f"{field.replace('_', ' ')} {', '.join(values)}"
+            for field, values in world.gaps.model_dump().items() if values]  # fmt: skip
+    rates = [f"{_per_period(getattr(workload, name))} {name.replace('_', ' ')}"
+             for name in ("new_subscriptions", "amendments", "renewals", "cancellations", "cases")
+             if getattr(workload, name)]  # fmt: skip
+    systems = [f"{name} {spec.preset or 'own profile'}" for name, spec in scenario.systems.items()]
+    faults = [f"{f.kind} {f.party}" for f in scenario.faults]
+    lines = [
+        f"  {scenario.title or ' '.join(scenario.description.split())[:100]}",
+        f"  from {scenario.start:%Y-%m-%d %H:%M %Z}: {format_duration(scenario.duration)} of "
+        f"arrivals, then {format_duration(scenario.drain)} to settle",
+        f"  world: {world.customers:,} customers in {len(world.regions)} regions, "
+        f"{len(catalogue.offers)} products" + (f"; ERP gaps: {'; '.join(gaps)}" if gaps else ""),
+        f"  workload: {', '.join(rates)}",
+        f"  systems: {', '.join(systems)}",
+        f"  faults: {', '.join(faults) or 'none beyond the systems’ own profiles'}",
+        f"  gate design: {scenario.design}"
+        + (f"; checker plugins: {', '.join(scenario.checkers)}" if scenario.checkers else ""),
+    ]
+    return "\n".join(lines)
 
 
 def _run(scenario: Scenario, design: str, seed: int, out: Path, swarm: bool = False) -> RunResult:

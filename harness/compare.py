@@ -22,9 +22,8 @@ from typing import Any
 
 from harness import checkers
 from harness.checkers.base import Status
-from harness.designs import load_factory
 from harness.pool import Finished, Task, run_all
-from harness.runner import RunResult, new_directory, point_latest
+from harness.runner import RunResult, new_directory, point_latest, resolve_design
 from harness.scenario import Scenario
 
 COMPARISON_SCHEMA = "syncline.comparison/1"
@@ -50,7 +49,9 @@ def compare(
     finished: Finished | None = None,
 ) -> Comparison:
     """Run every design on the scenario with the seed; write and return the comparison."""
-    names = [load_factory(design)[0] for design in designs]  # a bad name fails before any run
+    # Each run directory is named as `syncline run` names it: by the design's own name (a
+    # plugin's factory is built once here, so a bad one fails before any run).
+    names = [resolve_design(design, scenario.designs)().name for design in designs]
     if len(set(names)) != len(names):
         raise ValueError("each design can be compared once")
     directory = new_directory(out / scenario.name / "compare", seed)

@@ -40,7 +40,13 @@ SHOWN_FAILURES = 20
     type=click.Path(file_okay=False, path_type=Path),
     help="Finish an interrupted swarm: its directory.",
 )
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go (runs/latest points at the newest).",
+)
 @scenario_options
 def swarm_command(
     scenarios: Sequence[str],

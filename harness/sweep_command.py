@@ -70,7 +70,13 @@ EXIT_INTERNAL = 4
     type=click.Path(file_okay=False, path_type=Path),
     help="Finish an interrupted sweep: its directory (the plan is read from there).",
 )
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go (runs/latest points at the newest).",
+)
 @scenario_options
 def sweep_command(
     scenario: str | None,

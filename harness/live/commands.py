@@ -92,7 +92,7 @@ _START = defaultdict(
     type=click.FloatRange(min=0.001),
     help="Scenario seconds per wall second: 60 makes a 4 h window last 4 min.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8101, show_default=True,
               help="CPQ's port; ERP, billing and support take the next ones.")  # fmt: skip
 @click.option(
@@ -123,7 +123,13 @@ _START = defaultdict(
     help="The Redis a design publishes to and consumes from (redis://HOST:PORT). Default: serve "
     "starts redis-server on PORT+8 when it is installed.",
 )
-@click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    default="runs",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where run directories go (runs/latest points at the newest).",
+)
 @click.option(
     "--resume",
     metavar="DIR",
@@ -270,7 +276,7 @@ def _hint_resume(out: Path) -> None:
 @click.argument("services", default="runs/live", type=click.Path(path_type=Path))
 @click.option("--design", default="reference", show_default=True,
               help="A shipped design or a plugin (package.module:factory).")  # fmt: skip
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8100, show_default=True,
               help="Where webhooks arrive: give `serve --webhooks http://HOST:PORT`.")  # fmt: skip
 @click.option("--state", type=click.Path(file_okay=False, path_type=Path),
@@ -308,7 +314,13 @@ def orchestrator_command(
 
 @click.command("load")
 @click.argument("scenario")
-@click.option("--users", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--users",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Simulated sales reps (Locust users) approving quotes at once.",
+)
 @click.option("--spawn-rate", default=2.0, show_default=True, type=click.FloatRange(min=0.01),
               help="Users started per second.")  # fmt: skip
 @click.option("--duration", default="30s", show_default=True, type=Duration(),

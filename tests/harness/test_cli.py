@@ -172,6 +172,21 @@ def test_validate_and_scenarios(short_file: Path) -> None:
     assert code == 0 and f"{short_file}: ok (" in out
     code, out, _ = invoke("scenarios")
     assert code == 0 and "subscription_amendment" in out
+    code, out, _ = invoke("validate", "missing_tax_code")  # what `scenarios --help` promises
+    assert "  world: 300 customers in 6 regions, 7 products; ERP gaps: missing tax codes BR" in out
+    assert "  workload: 4/h new subscriptions, 10/h amendments, 2/d renewals" in out
+    assert "  systems: cpq salesforce-like, erp netsuite-like" in out
+
+
+def test_every_option_says_what_it_is_for_and_gate_names_every_exit_code() -> None:
+    for command in main.commands:
+        code, out, _ = invoke(command, "--help")
+        assert code == 0
+        options = re.findall(r"^  (-[-\w, ]+?)(?:\s{2,}|\n)(.*)$", out, flags=re.M)
+        bare = [name for name, text in options if not text.strip() or text.lstrip().startswith("[")]
+        assert not bare, f"{command}: {bare} have no help text"
+    _, out, _ = invoke("gate", "--help")
+    assert all(f"{code} " in out for code in (0, 1, 2, 3))
 
 
 def test_python_dash_m_harness_is_the_same_command() -> None:
