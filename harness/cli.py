@@ -7,6 +7,8 @@ sentence on stderr, never a traceback (set SYNCLINE_DEBUG=1 to see one for inter
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import sys
@@ -108,13 +110,23 @@ def main() -> None:
     help="Add a fault profile drawn from the seed (swarm testing); the run directory's "
     "scenario.yaml replays it.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of the table.")
 @scenario_options
 def run_command(
-    scenario: str, design: str, seed: int, out: str, swarm: bool, overrides: tuple[str, ...]
+    scenario: str,
+    design: str,
+    seed: int,
+    out: str,
+    swarm: bool,
+    as_json: bool,
+    overrides: tuple[str, ...],
 ) -> None:
     """Run SCENARIO (a YAML file or a shipped scenario's name) against a design."""
     loaded = load(scenario, overrides)
-    result = _run(loaded, design, seed, Path(out), swarm)
+    with _for_people(as_json):
+        result = _run(loaded, design, seed, Path(out), swarm)
+    if as_json:
+        click.echo((result.run_dir / "summary.json").read_text(encoding="utf-8"), nl=False)
     sys.exit(result.exit_code)
 
 
@@ -140,6 +152,7 @@ def run_command(
     type=click.IntRange(min=1),
     help="Designs run at once (default: one per CPU core).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print comparison.json instead of the table.")
 @scenario_options
 def compare_command(
     scenario: str,
@@ -147,6 +160,7 @@ def compare_command(
     seed: int,
     out: str,
     workers: int | None,
+    as_json: bool,
     overrides: tuple[str, ...],
 ) -> None:
     """Run several designs on SCENARIO with identical inputs and compare them.
@@ -165,7 +179,8 @@ def compare_command(
         raise UserError(f"--designs names a design twice: {designs}")
     for name in names:
         runner.resolve_design(name, loaded.designs)  # a bad plugin fails before any run
-    click.echo(
+    say = _quiet if as_json else click.echo
+    say(
         click.style("Syncline", bold=True)
         + f" · comparing {', '.join(names)} on {loaded.name} · seed {seed}"
     )
@@ -173,10 +188,13 @@ def compare_command(
 
     def finished(task: Task, result: RunResult) -> None:
         label = click.style(result.status, fg=STATUS_COLOURS[result.status])
-        click.echo(f"  {task.label:<16} {label}  ({time.perf_counter() - began:.1f} s)")
+        say(f"  {task.label:<16} {label}  ({time.perf_counter() - began:.1f} s)")
 
     comparison = compare(loaded, names, seed, Path(out), workers, finished)
     write_comparison_report(comparison.directory)
+    if as_json:
+        click.echo((comparison.directory / "comparison.json").read_text("utf-8"), nl=False)
+        return
     click.echo()
     _print_comparison(comparison.data)
     click.echo(f"  comparison:    {comparison.directory / 'comparison.html'}")
@@ -213,6 +231,14 @@ def compare_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the Markdown summary here, e.g. for a pull-request comment.",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A gate directory to hold this one to: exit 1 only if a verdict got worse than there "
+    "(known failures pass), and list what changed.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print gate.json instead of the table.")
 @scenario_options
 def gate_command(
     scenarios: Sequence[str],
@@ -222,6 +248,8 @@ def gate_command(
     workers: int | None,
     junit_path: Path | None,
     markdown_path: Path | None,
+    baseline: Path | None,
+    as_json: bool,
     overrides: tuple[str, ...],
 ) -> None:
     """Run SCENARIOS (files, directories, globs or shipped names; `shipped` for all) as a
@@ -233,9 +261,10 @@ def gate_command(
     loaded = collect(scenarios, overrides)
     for scenario in loaded:
         runner.resolve_design(design or scenario.design, scenario.designs)
-    click.echo(
-        click.style("Syncline gate", bold=True) + f" · {len(loaded)} scenarios · seed {seed}"
-    )
+    if baseline is not None:
+        kind_of_baseline(baseline)
+    say = _quiet if as_json else click.echo
+    say(click.style("Syncline gate", bold=True) + f" · {len(loaded)} scenarios · seed {seed}")
     began = time.perf_counter()
     width = max(len(s.name) for s in loaded)
 
@@ -244,7 +273,7 @@ def gate_command(
         failing = [v.checker for v in result.verdicts if v.status != "pass"]
         why = f"  {', '.join(failing)}" if failing else ""
         elapsed = time.perf_counter() - began
-        click.echo(f"  {task.label:<{width}}  {task.design:<14} {label}{why}  ({elapsed:.1f} s)")
+        say(f"  {task.label:<{width}}  {task.design:<14} {label}{why}  ({elapsed:.1f} s)")
 
     outcome = gate(loaded, design, seed, Path(out), workers, finished)
     runs = [(s.name, design or s.design, r) for s, r in outcome.runs]
@@ -255,11 +284,24 @@ def gate_command(
         if extra is not None:
             extra.parent.mkdir(parents=True, exist_ok=True)
             extra.write_bytes(write)
+    code = EXIT_CODES[outcome.status]
+    if baseline is not None:
+        from harness.diff import diff  # noqa: PLC0415
+        from harness.diff_command import print_diff  # noqa: PLC0415
+
+        against = diff(baseline, outcome.directory)
+        if not as_json:
+            click.echo()
+            print_diff(against)
+        code = 1 if against.regressions else 0
+    if as_json:
+        click.echo((outcome.directory / "gate.json").read_text(encoding="utf-8"), nl=False)
+        sys.exit(code)
     click.echo()
     _print_overall(outcome.status)
     click.echo(f"  junit:         {junit}")
     click.echo(f"  summary:       {outcome.directory / 'summary.md'}")
-    sys.exit(EXIT_CODES[outcome.status])
+    sys.exit(code)
 
 
 @main.command("demo")
@@ -485,6 +527,32 @@ def _print_comparison(data: dict[str, Any]) -> None:
             cells.append(click.style(status.ljust(14), fg=STATUS_COLOURS[status]))
         click.echo(f"  {checker.ljust(width)}  " + "  ".join(cells))
     click.echo()
+
+
+@contextmanager
+def _for_people(hidden: bool) -> Iterator[None]:
+    """The lines meant for people, left out where the command prints JSON instead."""
+    if not hidden:
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def _quiet(message: str = "") -> None:
+    """Where a command prints JSON, the lines for people are left out."""
+
+
+def kind_of_baseline(baseline: Path) -> None:
+    """A `--baseline` that is not a gate directory is refused before any run."""
+    from harness.diff import NotARun, kind_of  # noqa: PLC0415
+
+    try:
+        kind = kind_of(baseline)
+    except NotARun as bad:
+        raise UserError(f"--baseline: {bad}") from None
+    if kind != "gate":
+        raise UserError(f"--baseline {baseline} is a {kind}, not a gate directory")
 
 
 def _print_overall(status: str) -> None:

@@ -1,4 +1,7 @@
-"""`syncline diff`: what changed between two runs — the question CI asks after every change.
+"""`syncline diff`: what changed between two results — the question CI asks after every change.
+
+The two directories are runs, comparisons (each design's run), gates (each scenario's run) or
+sweeps and swarms (their aggregates), of the same kind.
 
 Rules:
 1. A verdict that got worse (pass → fail or unknown, unknown → fail) is a regression; one that
@@ -9,6 +12,11 @@ Rules:
    seeds the noise of one run is unknown: figures are listed but never judged (a sweep's
    intervals are the way to judge them).
 3. Only regressions decide the exit code (1); moved figures inform.
+4. A comparison or a gate is diffed run by run, matched by design or scenario; a run in only
+   one of them is named.
+5. A sweep is judged by its intervals: a point's pass rate (of the whole run, or of one checker)
+   whose 95 % interval lies wholly below the baseline's is a regression, wholly above an
+   improvement; a figure whose interval no longer overlaps the baseline's has moved.
 """
 
 from __future__ import annotations
@@ -72,6 +80,147 @@ class RunDiff:
             "verdicts": [{**asdict(v), "regression": v.regression} for v in self.verdicts],
             "figures": [{**asdict(f), "relative": f.relative} for f in self.figures],
         }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalChange:
+    """A sweep point's pass rate or figure whose interval left the baseline's (rule 5)."""
+
+    point: str
+    measure: str  # `passed`, `checker effect_once`, or a figure's name
+    before: tuple[float, float, float]  # value, interval low, interval high
+    after: tuple[float, float, float]
+    rate: bool  # a pass rate (judged) rather than a figure (informs)
+
+    @property
+    def regression(self) -> bool:
+        return self.rate and self.after[2] < self.before[1]
+
+
+@dataclass
+class Diff:
+    """Two result directories of one kind, diffed run by run (or point by point)."""
+
+    kind: str  # run | comparison | gate | sweep
+    before: Path
+    after: Path
+    runs: dict[str, RunDiff] = field(default_factory=dict)  # by design or scenario ("" a run)
+    only_before: list[str] = field(default_factory=list)
+    only_after: list[str] = field(default_factory=list)
+    intervals: list[IntervalChange] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> int:
+        found = sum(len(run.regressions) for run in self.runs.values())
+        return found + sum(change.regression for change in self.intervals)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "before": str(self.before), "after": str(self.after),
+            "regressions": self.regressions,
+            "runs": {label: run.to_json() for label, run in self.runs.items()},
+            "only_before": self.only_before, "only_after": self.only_after,
+            "intervals": [
+                {**asdict(change), "regression": change.regression}
+                for change in self.intervals
+            ],
+        }  # fmt: skip
+
+
+def kind_of(directory: Path) -> str:
+    """What a directory holds (rule 4, 5), or NotARun."""
+    if not directory.is_dir():
+        raise NotARun(f"{directory} is not a directory")
+    if (directory / "summary.json").is_file():
+        return "run"
+    if (directory / "comparison.json").is_file():
+        return "comparison"
+    if (directory / "aggregates.json").is_file():
+        return "sweep"
+    if (directory / "gate.json").is_file() or (directory / "junit.xml").is_file():
+        return "gate"
+    raise NotARun(
+        f"{directory} holds no result: give a run directory (summary.json), a comparison "
+        "(comparison.json), a gate (junit.xml) or a sweep or swarm (aggregates.json)"
+    )
+
+
+def diff(before: Path, after: Path) -> Diff:
+    kinds = kind_of(before), kind_of(after)
+    if kinds[0] != kinds[1]:
+        raise NotARun(f"cannot diff a {kinds[0]} ({before}) with a {kinds[1]} ({after})")
+    found = Diff(kinds[0], before, after)
+    if found.kind == "run":
+        found.runs[""] = diff_runs(before, after)
+    elif found.kind == "sweep":
+        found.intervals = _sweep_changes(before, after)
+    else:
+        old, new = _child_runs(before), _child_runs(after)
+        found.only_before = sorted(set(old) - set(new))
+        found.only_after = sorted(set(new) - set(old))
+        for label in sorted(set(old) & set(new)):
+            found.runs[label] = diff_runs(old[label], new[label])
+    return found
+
+
+def _child_runs(directory: Path) -> dict[str, Path]:
+    """A comparison's or a gate's run directories, by design or scenario."""
+    return {
+        child.name: child
+        for child in sorted(directory.iterdir())
+        if child.is_dir() and (child / "summary.json").is_file()
+    }
+
+
+def _sweep_changes(before: Path, after: Path) -> list[IntervalChange]:
+    old, new = _aggregates(before), _aggregates(after)
+    changes = []
+    for label, point in new.items():
+        was = old.get(label)
+        if was is None:
+            continue
+        rates = [("passed", was.get("passed"), point.get("passed"))]
+        rates += [
+            (f"checker {name}", was.get("checkers", {}).get(name), rate)
+            for name, rate in point.get("checkers", {}).items()
+        ]
+        for measure, a, b in rates:
+            change = _interval_change(label, measure, a, b, "rate", rate=True)
+            if change is not None:
+                changes.append(change)
+        for name, figure in point.get("figures", {}).items():
+            change = _interval_change(
+                label, name, was.get("figures", {}).get(name), figure, "mean", rate=False
+            )
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+def _interval_change(
+    point: str, measure: str, was: Any, now: Any, value: str, rate: bool
+) -> IntervalChange | None:
+    if not (isinstance(was, dict) and isinstance(now, dict)):
+        return None
+    try:
+        a = (float(was[value]), float(was["ci_low"]), float(was["ci_high"]))
+        b = (float(now[value]), float(now["ci_low"]), float(now["ci_high"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(math.isfinite(x) for x in (*a, *b)):
+        return None
+    if b[2] < a[1] or b[1] > a[2]:  # the intervals do not overlap
+        return IntervalChange(point, measure, a, b, rate)
+    return None
+
+
+def _aggregates(directory: Path) -> dict[str, dict[str, Any]]:
+    path = directory / "aggregates.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as broken:
+        raise NotARun(f"{path} cannot be read ({broken})") from None
+    return {str(point.get("label", point.get("index"))): point for point in data.get("points", [])}
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:

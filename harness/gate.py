@@ -4,17 +4,19 @@ Each scenario runs against the design it names (`design:`, the reference by defa
 one given; the gate's verdict is the worst of all, as an exit code (ARCHITECTURE.md), with a JUnit
 file (one test case per scenario × checker) and a Markdown summary for the pull request.
 
-    runs/gate/<UTC time>/
-        junit.xml  summary.md
+    runs/gate/<seed>-<UTC time>/
+        gate.json  junit.xml  summary.md
         <scenario>/      each scenario's run directory
 """
 
 from __future__ import annotations
 
 import glob
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import checkers
 from harness.checkers.base import Status
@@ -22,6 +24,8 @@ from harness.designs import load_factory
 from harness.pool import Finished, Task, run_all
 from harness.runner import RunResult, new_directory, point_latest
 from harness.scenario import Scenario, ScenarioError, load, shipped_scenarios
+
+GATE_SCHEMA = "syncline.gate/1"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,25 @@ class GateResult:
     @property
     def status(self) -> Status:
         return checkers.worst(result.status for _, result in self.runs)
+
+    def as_dict(self, seed: int) -> dict[str, Any]:
+        """gate.json: the gate's verdict and each scenario's, for programs."""
+        return {
+            "schema": GATE_SCHEMA,
+            "seed": seed,
+            "status": self.status,
+            "runs": {
+                scenario.name: {
+                    "design": result.summary["design"],
+                    "status": result.status,
+                    "run_dir": result.run_dir.name,
+                    "not_passing": {
+                        v.checker: v.status for v in result.verdicts if v.status != "pass"
+                    },
+                }
+                for scenario, result in self.runs
+            },
+        }
 
 
 def collect(specs: Sequence[str], overrides: Sequence[str] = ()) -> list[Scenario]:
@@ -80,4 +103,7 @@ def gate(
     tasks = [Task(s.name, s, design or s.design, seed, directory / s.name) for s in scenarios]
     results = run_all(tasks, workers, finished)
     point_latest(out, directory)
-    return GateResult(directory, list(zip(scenarios, results, strict=True)))
+    outcome = GateResult(directory, list(zip(scenarios, results, strict=True)))
+    text = json.dumps(outcome.as_dict(seed), indent=2, ensure_ascii=False) + "\n"
+    (directory / "gate.json").write_text(text, encoding="utf-8")
+    return outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,25 @@ def test_the_fixture_keeps_run_directories_where_ci_collects_them(
     assert len(summaries) == 1, sorted(
         p.relative_to(pytester.path) for p in pytester.path.rglob("*.json")
     )
+
+
+def test_a_baseline_lets_known_failures_pass_and_catches_a_new_one(
+    library: Path, tmp_path: Path
+) -> None:
+    """The ratchet: against a baseline where `naive` already fails, the same gate exits 0; a
+    scenario that passed there and fails now exits 1, and `diff` names it."""
+    code, out, _ = gate(str(library), "--out", str(tmp_path / "base"), "--json")
+    assert code == 1  # naive fails the gate itself
+    told = json.loads(out)
+    assert told["status"] == "fail" and told["runs"]["steady"]["status"] == "pass"
+    assert "effect_once" in told["runs"]["naive"]["not_passing"]
+    baseline = next((tmp_path / "base" / "gate").iterdir())
+    code, out, _ = gate(str(library), "--out", str(tmp_path / "same"), "--baseline", str(baseline))
+    assert code == 0, out
+    assert "overall: no regression" in out
+    write_scenario(library, "steady", design="tests.broken_designs:NaiveConsumer")  # broken now
+    code, out, _ = gate(str(library), "--out", str(tmp_path / "worse"), "--baseline", str(baseline))
+    assert code == 1, out
+    assert "REGRESSION  steady: effect_once" in out
+    code, _, err = gate(str(library), "--baseline", str(library))
+    assert code == 2 and "--baseline: " in err and "holds no result" in err
