@@ -144,7 +144,7 @@ def run_command(
     default="runs",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where run directories go (runs/latest points at the newest).",
+    help="Where results go (runs/latest-compare points at the newest comparison).",
 )
 @click.option(
     "--workers",
@@ -214,7 +214,7 @@ def compare_command(
     default="runs",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where run directories go (runs/latest points at the newest).",
+    help="Where results go (runs/latest-gate points at the newest gate).",
 )
 @click.option("--workers", default=None, type=click.IntRange(min=1), help="Runs at once.")
 @click.option(

@@ -64,7 +64,7 @@ def compare(
     data = comparison_data(scenario, seed, ordered)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     (directory / "comparison.json").write_text(text, encoding="utf-8")
-    point_latest(out, directory)
+    point_latest(out, directory, "latest-compare")  # `latest` stays the newest single run's
     return Comparison(directory, data, ordered)
 
 

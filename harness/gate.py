@@ -102,7 +102,7 @@ def gate(
     directory = new_directory(out / "gate", seed)
     tasks = [Task(s.name, s, design or s.design, seed, directory / s.name) for s in scenarios]
     results = run_all(tasks, workers, finished)
-    point_latest(out, directory)
+    point_latest(out, directory, "latest-gate")  # `latest` stays the newest single run's
     outcome = GateResult(directory, list(zip(scenarios, results, strict=True)))
     text = json.dumps(outcome.as_dict(seed), indent=2, ensure_ascii=False) + "\n"
     (directory / "gate.json").write_text(text, encoding="utf-8")

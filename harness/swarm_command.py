@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from harness.aggregate import pass_rate
 from harness.checkers.base import worst
 from harness.cli_options import scenario_options
 from harness.runner import EXIT_CODES
@@ -45,7 +44,7 @@ SHOWN_FAILURES = 20
     default="runs",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where run directories go (runs/latest points at the newest).",
+    help="Where results go (runs/latest-swarm points at the newest swarm).",
 )
 @scenario_options
 def swarm_command(
@@ -95,6 +94,8 @@ def swarm_command(
     click.echo(f"  {'SCENARIO'.ljust(width)}EVERY CHECKER PASSED")
     for point in aggregates["points"]:
         click.echo(f"  {point['label'].ljust(width)}{_rate(point['passed'])}")
+    from harness.aggregate import pass_rate  # noqa: PLC0415 - scipy only where used
+
     checker_names = list(dict.fromkeys(c for r in results for c in r["checkers"]))
     width = max(len(name) for name in checker_names) + 2
     click.echo(f"\n  {'CHECKER'.ljust(width)}{'EXERCISED':<12}SEEDS PASSED (all scenarios)")

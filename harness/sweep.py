@@ -265,12 +265,13 @@ class SweepInterrupted(Exception):
 
 
 def start(plan_: SweepPlan, out: Path = Path("runs")) -> Path:
-    """A new sweep directory holding the plan, and `out/latest` pointing at it."""
+    """A new sweep directory holding the plan, and `out/latest-sweep` (or `latest-swarm`)
+    pointing at it; `out/latest` stays the newest single run's."""
     directory = new_directory(out / plan_.folder)
     text = json.dumps(plan_.as_dict(), indent=2, ensure_ascii=False) + "\n"
     (directory / PLAN).write_text(text, encoding="utf-8")
     (directory / RESULTS).touch()
-    point_latest(out, directory)
+    point_latest(out, directory, "latest-swarm" if plan_.swarm else "latest-sweep")
     return directory
 
 

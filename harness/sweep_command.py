@@ -75,7 +75,7 @@ EXIT_INTERNAL = 4
     default="runs",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where run directories go (runs/latest points at the newest).",
+    help="Where results go (runs/latest-sweep points at the newest sweep).",
 )
 @scenario_options
 def sweep_command(

@@ -64,7 +64,7 @@ def test_a_broken_design_fails_the_gate_with_a_readable_junit_file(
     assert any(row[:1] == ["naive"] for table in parsed.tables for row in table)
     assert "| `naive` | `tests.broken_designs:NaiveConsumer` |" in comment
     assert "### What did not pass" in comment and "`effect_once`" in comment
-    latest = tmp_path / "runs" / "latest"
+    latest = tmp_path / "runs" / "latest-gate"
     assert (latest / "junit.xml").read_bytes() == junit_copy.read_bytes()
 
 
