@@ -506,7 +506,8 @@ def _print_verdicts(verdicts: Sequence[Verdict]) -> None:
     click.echo(f"  {'CHECKER'.ljust(width)}  VERDICT  RESULT")
     for verdict in verdicts:
         colour = STATUS_COLOURS[verdict.status] if verdict.judged else None
-        label = click.style((verdict.status if verdict.judged else "report").ljust(7), fg=colour)
+        shown = "n/a" if verdict.not_applicable else verdict.status if verdict.judged else "report"
+        label = click.style(shown.ljust(7), fg=colour)
         summary = verdict.summary
         if verdict.judged and verdict.shown != verdict.status:  # hazards never occurred
             summary = click.style(f"not exercised: {verdict.coverage}; ", fg="yellow") + summary

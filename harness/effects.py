@@ -30,6 +30,10 @@ from typing import Any, Literal
 ErrorKind = Literal["business", "transient", "ambiguous"]
 
 
+#: Every vendor system a scenario may have (`erp_cloud` only during an ERP migration).
+VENDOR_SYSTEMS = ("cpq", "erp", "billing", "support", "erp_cloud")
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     system: str

@@ -67,13 +67,17 @@ def build_schedule(scenario: Scenario, seed: int) -> FaultSchedule:
 def draw_swarm(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     """A fault list drawn from the seed: each kind on or off, then 1-2 of each kind that is on."""
     rng = stream(seed, "swarm")
+    absent = scenario.systems.absent  # a kind only for systems the business lacks is not drawn
     drawn: list[dict[str, Any]] = []
     for kind in SCENARIO_KINDS:
         if rng.random() < 0.5:
             continue
         swarm = BY_NAME[kind].swarm
         assert swarm is not None, f"{kind} has no swarm range"
-        parties, (shortest, longest), ranges = swarm.parties, swarm.durations, swarm.ranges
+        parties = tuple(party for party in swarm.parties if party not in absent)
+        if not parties:
+            continue
+        (shortest, longest), ranges = swarm.durations, swarm.ranges
         for _ in range(rng.randint(1, 2)):
             party = rng.choice(parties)
             fault: dict[str, Any] = {

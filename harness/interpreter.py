@@ -26,14 +26,17 @@ from collections.abc import Callable, Container, Generator
 from typing import Any, Protocol
 
 from harness.effects import (
+    VENDOR_SYSTEMS,
     Acquire,
     Call,
+    CallError,
     Fork,
     Load,
     Note,
     Now,
     Publish,
     Release,
+    Reply,
     Scan,
     Sleep,
     Status,
@@ -142,7 +145,10 @@ class HandlerRun:
                 if kind not in WAITING:
                     raise DesignFault(f"yielded {effect!r}, which is not an effect")
                 if kind is Call and effect.system not in systems:
-                    raise DesignFault(f"called unknown system {effect.system!r}")
+                    if effect.system not in VENDOR_SYSTEMS:
+                        raise DesignFault(f"called unknown system {effect.system!r}")
+                    result = absent(effect.system)  # a system this business does without
+                    continue
                 result = yield effect
                 if kind is Acquire:
                     self.held.append((effect.key, result))
@@ -213,3 +219,9 @@ class HandlerRun:
         forked = DomainEvent(effect.trace, event.type, event.system, self.driver.now(), {},
                              event.keys)  # fmt: skip
         self.driver.fork(forked, effect.steps, effect.daemon)
+
+
+def absent(system: str) -> Reply:
+    """The answer to a call to a system the business does without (`systems.<name>: null`)."""
+    message = f"this business has no {system} (the scenario's systems.{system} is null)"
+    return Reply({}, CallError("business", "NO_SUCH_SYSTEM", message, status=404))

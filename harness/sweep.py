@@ -242,7 +242,7 @@ def outcome(
         "point": point,
         "seed": seed,
         "status": checkers.worst(v.status for v in verdicts),
-        "checkers": {v.checker: v.status for v in verdicts},
+        "checkers": {v.checker: v.status for v in verdicts if not v.not_applicable},
         "causes": {v.checker: v.summary for v in verdicts if v.status != "pass"},
         "exercised": {v.checker: v.exercised for v in verdicts if v.exercised is not None},
         "figures": figures,

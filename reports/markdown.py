@@ -108,8 +108,11 @@ def seconds(value: float | None) -> str:
 
 
 def _icon(verdict: dict[str, Any]) -> str:
-    """The verdict's cell: `reported` for figures no threshold judged."""
-    return "📋 reported" if verdict.get("judged") is False else ICONS[verdict["status"]]
+    """The verdict's cell: `reported` for figures no threshold judged, `not judged` for a
+    checker this business's systems give nothing to judge."""
+    if verdict.get("judged") is False:
+        return "➖ not judged" if verdict["summary"].startswith("not judged") else "📋 reported"
+    return ICONS[verdict["status"]]
 
 
 def _not_exercised(verdict: dict[str, Any]) -> str:

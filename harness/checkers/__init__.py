@@ -21,9 +21,9 @@ breaks it and fails the checker, while the reference passes the same runs):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from harness.checkers.base import Checker, Dispatch, Status, Verdict, worst
+from harness.checkers.base import Checker, Dispatch, NotJudged, Status, Verdict, worst
 from harness.checkers.consistency import CasesOnStaleEntitlement, InvoicedBeforeEntitled
 from harness.checkers.convergence import Convergence
 from harness.checkers.effect_once import EffectOnce
@@ -42,7 +42,9 @@ from harness.scenario import Scenario
 
 
 def build(scenario: Scenario) -> list[Checker]:
-    slo = scenario.slo
+    """The checkers of a scenario, with its SLOs; those about a system the business does
+    without (`systems.cpq: null`) say why they do not judge (rule 6)."""
+    slo, absent = scenario.slo, scenario.systems.absent
     # First, so the latency checkers that excuse its waits see each record after it does.
     human = HumanTime(scenario.operations, scenario.start)
     return [
@@ -51,20 +53,43 @@ def build(scenario: Scenario) -> list[Checker]:
         BillingToSupportWindow(slo.billing_to_support, human),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
         CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
-        NothingLost(slo.nothing_lost, human),
-        PartialUpdates(slo.partial_updates),
+        NothingLost(slo.nothing_lost, human, absent),
+        PartialUpdates(slo.partial_updates, absent),
         MonotonicVersions(slo.monotonic_versions),
-        Convergence(slo.convergence, human),
-        Lineage(slo.lineage),
+        Convergence(slo.convergence, human, absent),
+        _unless(
+            absent,
+            ("cpq", "erp"),
+            "lineage",
+            "invoices trace to their quote through ERP's order and contract",
+        )
+        or Lineage(slo.lineage),
         RetryHygiene(slo.retry_hygiene),
-        EndToEnd(slo.end_to_end, scenario.duration, human),
-        Reconciliation(slo.reconciliation),
+        EndToEnd(slo.end_to_end, scenario.duration, human, absent),
+        _unless(
+            absent,
+            ("cpq", "erp"),
+            "reconciliation",
+            "a quote is reconciled with ERP's order and billing's subscription",
+        )
+        or Reconciliation(slo.reconciliation),
         *(
-            ConsistencyWindow(pair.partition("_to_")[0], pair.partition("_to_")[2], window, human)
+            _unless(absent, pair.split("_to_"), pair, f"the window is from {source} to {target}")
+            or ConsistencyWindow(source, target, window, human)
             for pair, window in sorted(slo.windows.items())
+            for source, _, target in [pair.partition("_to_")]
         ),
         *(plugin.build(scenario) for plugin in discover(scenario.checkers)),
     ]
+
+
+def _unless(absent: Sequence[str], needs: Sequence[str], name: str, what: str) -> NotJudged | None:
+    """A stand-in saying why `name` is not judged, if the business lacks a system it needs."""
+    lacking = [system for system in needs if system in absent]
+    if not lacking:
+        return None
+    named = " or ".join(system.upper() for system in lacking)
+    return NotJudged(name, f"{what}, and this business has no {named}")
 
 
 def check(records: Iterable[Record], scenario: Scenario) -> list[Verdict]:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol
 
-from harness.history import PolicyRecord, Record, StateRecord
+from harness.history import EventRecord, PolicyRecord, Record, StateRecord
 
 Status = Literal["pass", "fail", "unknown"]
 _RANK: Mapping[str, int] = {"pass": 0, "unknown": 1, "fail": 2}
@@ -44,11 +44,17 @@ class Verdict:
     judged: bool = True
 
     @property
+    def not_applicable(self) -> bool:
+        """Whether the checker had nothing to judge in this business (it lacks a system the
+        invariant is about): said in its summary, and left out of swarm and sweep pass rates."""
+        return not self.judged and self.summary.startswith("not judged")
+
+    @property
     def shown(self) -> str:
         """The verdict as people read it: `reported` when no threshold judged it, `pass — not
         exercised` when nothing tested it."""
         if not self.judged:
-            return "reported"
+            return "not judged" if self.not_applicable else "reported"
         if self.exercised is False and self.status == "pass":
             return "pass — not exercised"
         return self.status
@@ -85,6 +91,96 @@ class Checker(Protocol):
 CONTRACT_HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support", "entitlement"))
 #: The entities of the contract holders, for checkers' `entities`.
 HOLDER_ENTITIES = frozenset(entity for _, entity in CONTRACT_HOLDERS)
+
+
+#: Billing's events about a subscription's life (harness/designs/canonical.py has the same).
+SUBSCRIPTION_EVENTS = frozenset({
+    "subscription.activated", "subscription.amended", "subscription.renewed",
+    "subscription.cancelled",
+})  # fmt: skip
+
+
+class Inputs:
+    """Where a contract version enters the business: CPQ's approval of a quote, or, for a
+    business without CPQ, billing's subscription change (its web shop sold into billing)."""
+
+    __slots__ = ("from_cpq", "start", "types", "what")
+
+    def __init__(self, absent: Iterable[str] = ()) -> None:
+        self.from_cpq = "cpq" not in absent
+        self.types = frozenset({"quote.approved"}) if self.from_cpq else SUBSCRIPTION_EVENTS
+        self.what = "approved quotes" if self.from_cpq else "contract versions billing took"
+        self.start = "approval" if self.from_cpq else "billing's change"
+
+    def version(self, record: EventRecord) -> tuple[str, int] | None:
+        """The contract version an emitted event brings into the business, if it is an input."""
+        if record.type != "emitted" or record.event_type not in self.types:
+            return None
+        if not self.from_cpq and record.system != "billing":
+            return None
+        return str(record.keys["contract"]), int(record.keys["contract_version"])
+
+    def name(self, record: EventRecord, contract: str, version: int) -> str:
+        """The input's business id: the quote, or the contract version billing took."""
+        return str(record.keys["quote"]) if self.from_cpq else f"{contract}:v{version}"
+
+
+class Holders:
+    """The contract holders a business has: ERP, billing and support, less the ones it does
+    without (`systems.erp: null`). A contract's versions are kept in a list of three, one per
+    holder; an absent holder's slot counts as caught up, so it never holds a contract back."""
+
+    __slots__ = ("absent", "slots")
+
+    def __init__(self, absent: Iterable[str] = ()) -> None:
+        self.absent = frozenset(absent)
+        self.slots = tuple(
+            index for index, (system, _) in enumerate(CONTRACT_HOLDERS) if system not in absent
+        )
+
+    def settled(self, versions: Sequence[int]) -> int:
+        """The version every holder the business has shows (0: not all of them show one)."""
+        if not self.absent:
+            return min(versions)
+        return min(versions[slot] for slot in self.slots)
+
+    def agreeing(self, versions: Sequence[int]) -> bool:
+        """Whether every holder the business has shows the same version."""
+        if not self.absent:
+            return versions[0] == versions[1] == versions[2]
+        return len({versions[slot] for slot in self.slots}) == 1
+
+    @property
+    def everywhere(self) -> str:
+        """The holders, as a summary says where a version must reach."""
+        if not self.absent:
+            return "all three systems"
+        return " and ".join(CONTRACT_HOLDERS[slot][0] for slot in self.slots)
+
+    def shown(self, versions: Sequence[int]) -> dict[str, int]:
+        """The versions by holder, for evidence (absent holders left out)."""
+        return {CONTRACT_HOLDERS[slot][0]: versions[slot] for slot in self.slots}
+
+
+def not_judged(checker: str, why: str) -> Verdict:
+    """The verdict of a checker that does not apply to this business (it lacks a system the
+    invariant is about): said, with why, and composing as nothing."""
+    return Verdict(checker, "pass", f"not judged: {why}", judged=False)
+
+
+class NotJudged:
+    """Stands in for a checker that does not apply to this business; says why."""
+
+    wants: ClassVar[tuple[type, ...]] = ()
+
+    def __init__(self, name: str, why: str) -> None:
+        self.name, self.why = name, why
+
+    def observe(self, position: int, record: Record) -> None:
+        """Nothing to observe."""
+
+    def verdict(self) -> Verdict:
+        return not_judged(self.name, self.why)
 
 
 def held_contract(record: PolicyRecord) -> str | None:
@@ -205,7 +301,7 @@ class Dispatch:
         found = []
         for checker in self.checkers:
             verdict = checker.verdict()
-            coverage = self.hazards.coverage(verdict.checker)
+            coverage = None if verdict.not_applicable else self.hazards.coverage(verdict.checker)
             if coverage is not None:
                 verdict = replace(verdict, exercised=coverage[0], coverage=coverage[1])
             found.append(verdict)

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 from harness.checkers.base import (
     EVIDENCE_LIMIT,
     HOLDER_ENTITIES,
+    Holders,
+    Inputs,
     Status,
     Verdict,
     held_contract,
@@ -32,8 +34,16 @@ class Convergence:
     wants: ClassVar[tuple[type, ...]] = (EventRecord, StateRecord, PolicyRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
-    def __init__(self, slo: ConvergenceSLO | None = None, human: HumanTime | None = None) -> None:
+    def __init__(
+        self,
+        slo: ConvergenceSLO | None = None,
+        human: HumanTime | None = None,
+        absent: tuple[str, ...] = (),
+    ) -> None:
         self.slo = slo or ConvergenceSLO()
+        self.inputs, self.holders = Inputs(absent), Holders(absent)
+        #: The truth each contract must end on: what the sales floor or the web shop sold.
+        self.truth = "CPQ's latest approved" if self.inputs.from_cpq else "billing's latest"
         self.human = human
         self.closed_by_people = 0
         self.approved: dict[str, int] = {}  # contract -> latest approved version
@@ -44,9 +54,9 @@ class Convergence:
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, EventRecord):
-            if record.type == "emitted" and record.event_type == "quote.approved":
-                contract = str(record.keys["contract"])
-                version = int(record.keys["contract_version"])
+            found = self.inputs.version(record)
+            if found is not None:
+                contract, version = found
                 self.approved[contract] = max(version, self.approved.get(contract, 0))
         elif isinstance(record, StateRecord):
             slot = holder_slot(record)
@@ -61,7 +71,7 @@ class Convergence:
             closed = self.human.closed if self.human is not None else set()
             for contract, version in sorted(self.approved.items()):
                 held = self.held.get(contract, [0, 0, 0])
-                if held == [version] * 3:
+                if self.holders.agreeing(held) and self.holders.settled(held) == version:
                     continue
                 if contract in self.held_by_exceptions:
                     self.excused += 1
@@ -69,10 +79,12 @@ class Convergence:
                 if (contract, version) in closed:
                     self.closed_by_people += 1
                     continue
-                self.diverged.append(
-                    {"contract": contract, "approved": version,
-                     "erp_billing_support": list(held)}
-                )  # fmt: skip
+                diverged: dict[str, Any] = {"contract": contract, "approved": version}
+                if self.holders.absent:
+                    diverged["held"] = self.holders.shown(held)
+                else:
+                    diverged["erp_billing_support"] = list(held)
+                self.diverged.append(diverged)
 
     def verdict(self) -> Verdict:
         diverged = len(self.diverged)
@@ -82,10 +94,11 @@ class Convergence:
         }  # fmt: skip
         slo = {"max_diverged": self.slo.max_diverged}
         if not self.approved:
-            return Verdict(self.name, "unknown", "no quote was approved", figures, slo)
+            nothing = "no quote was approved" if self.inputs.from_cpq else "billing took no order"
+            return Verdict(self.name, "unknown", nothing, figures, slo)
         agreeing = len(self.approved) - diverged - self.excused - self.closed_by_people
         summary = (
-            f"{agreeing:,} of {len(self.approved):,} contracts end on CPQ's latest approved "
+            f"{agreeing:,} of {len(self.approved):,} contracts end on {self.truth} "
             f"version everywhere; {diverged:,} diverged, {self.excused:,} held by open exceptions"
         )
         if self.closed_by_people:

@@ -16,6 +16,8 @@ from typing import ClassVar
 
 from harness.checkers.base import (
     HOLDER_ENTITIES,
+    Holders,
+    Inputs,
     Status,
     Verdict,
     holder_slot,
@@ -39,11 +41,20 @@ class EndToEnd:
         slo: EndToEndSLO | None = None,
         duration_s: float = 0.0,
         human: HumanTime | None = None,
+        absent: tuple[str, ...] = (),
     ) -> None:
         self.slo = slo or EndToEndSLO()
+        self.inputs, self.holders = Inputs(absent), Holders(absent)
+        # Where a version must reach: billing too, unless it is where the version came from.
+        self.targets = (
+            self.holders.everywhere
+            if self.inputs.from_cpq
+            else Holders((*absent, "billing")).everywhere
+        )
         self.duration_s = duration_s
         self.human = human
-        self.downtime = Downtime("erp", "billing", "support")
+        self.downtime = Downtime(*(name for name in ("erp", "billing", "support")
+                                   if name not in absent))  # fmt: skip
         self.excused = Excused(self.downtime, human)
         self.raw = array("d")  # before downtime and human time are excused
         self.waiting: dict[str, list[tuple[int, float]]] = {}  # contract -> (version, approved)
@@ -56,10 +67,9 @@ class EndToEnd:
             self.downtime.observe(record)
             return
         if isinstance(record, EventRecord):
-            if record.type == "emitted" and record.event_type == "quote.approved":
-                contract = str(record.keys["contract"])
-                version = int(record.keys["contract_version"])
-                self.waiting.setdefault(contract, []).append((version, record.t))
+            found = self.inputs.version(record)
+            if found is not None:
+                self.waiting.setdefault(found[0], []).append((found[1], record.t))
             return
         assert isinstance(record, StateRecord)
         slot = holder_slot(record)
@@ -71,7 +81,7 @@ class EndToEnd:
         waiting = self.waiting.get(contract)
         if not waiting:
             return
-        settled = min(held)
+        settled = self.holders.settled(held)
         done = [(v, at) for v, at in waiting if v <= settled]
         if done:
             closed = self.human.closed if self.human else set()
@@ -107,7 +117,8 @@ class EndToEnd:
         summary = (
             f"p50 {format_duration(percentile(ordered, 50))} · p95 "
             f"{format_duration(percentile(ordered, 95))} · max {format_duration(ordered[-1])} "
-            f"from approval to all three systems; {throughput * 3600:,.1f}/h completed"
+            f"from {self.inputs.start} to {self.targets}; "
+            f"{throughput * 3600:,.1f}/h completed"
         )
         raw_max = max(self.raw)
         if raw_max > ordered[-1] + 1e-9:

@@ -35,7 +35,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from harness.checkers.base import EVIDENCE_LIMIT, HOLDER_ENTITIES, Verdict, holder_slot, role
+from harness.checkers.base import (
+    EVIDENCE_LIMIT,
+    HOLDER_ENTITIES,
+    Holders,
+    Inputs,
+    Verdict,
+    holder_slot,
+    role,
+)
 from harness.checkers.human import HumanTime
 from harness.checkers.human import covered as covered_by
 from harness.history import (
@@ -77,9 +85,13 @@ class NothingLost:
         EventRecord, StateRecord, WorkflowRecord, PolicyRecord, RunEnded,
     )  # fmt: skip
 
-    def __init__(self, slo: NothingLostSLO, human: HumanTime | None = None) -> None:
+    def __init__(
+        self, slo: NothingLostSLO, human: HumanTime | None = None, absent: tuple[str, ...] = ()
+    ) -> None:
         self.slo = slo
         self.human = human
+        self.source, self.holders = Inputs(absent), Holders(absent)
+        self.ledger = "erp" not in absent  # a business without an ERP keeps no ledger there
         self.inputs = 0
         self.versions: dict[str, list[int]] = {}  # contract -> version in erp, billing, support
         self.pending: dict[str, dict[str, tuple[int, float, int]]] = {}  # contract -> quote -> ...
@@ -122,13 +134,16 @@ class NothingLost:
                 self.messages_published += self.staged.pop(record.event_id, None) is not None
                 return
             document = LEDGER_DOCUMENTS.get(record.event_type)
-            if record.type == "emitted" and document is not None and record.system == "billing":
+            if (
+                record.type == "emitted" and document is not None and record.system == "billing"
+                and self.ledger
+            ):  # fmt: skip
                 self.documents_seen += 1
                 self.documents[(document, str(record.keys[document]))] = (record.t, position)
-            if record.type == "emitted" and record.event_type == "quote.approved":
-                contract = str(record.keys["contract"])
-                quote = str(record.keys["quote"])
-                version = int(record.keys["contract_version"])
+            found = self.source.version(record)
+            if found is not None:
+                contract, version = found
+                quote = self.source.name(record, contract, version)
                 self.inputs += 1
                 self.pending.setdefault(contract, {})[quote] = (version, record.t, position)
         elif isinstance(record, StateRecord):
@@ -160,7 +175,7 @@ class NothingLost:
         contract = str(record.keys.get("contract"))
         versions = self.versions.setdefault(contract, [0, 0, 0])
         versions[slot] = int(record.keys.get("contract_version", 0))
-        settled = min(versions)
+        settled = self.holders.settled(versions)
         waiting = self.pending.get(contract)
         if not waiting or settled == 0:
             return
@@ -175,8 +190,7 @@ class NothingLost:
                     self.late.append(entry)
 
     def _on_status(self, position: int, record: WorkflowRecord) -> None:
-        quote = record.keys.get("quote")
-        subject = self._subject(record.keys) or (str(quote) if quote is not None else None)
+        subject = self._subject(record.keys) or self._input(record.keys)
         if subject is None:
             return
         if record.status in SET_ASIDE:
@@ -204,10 +218,17 @@ class NothingLost:
                 return f"{kind}:{document}"
         return None
 
+    def _input(self, keys: Mapping[str, Any]) -> str | None:
+        """The input keys name: the quote, or (without CPQ) the contract version."""
+        if self.source.from_cpq:
+            quote = keys.get("quote")
+            return None if quote is None else str(quote)
+        if "contract" not in keys or "contract_version" not in keys:
+            return None
+        return f"{keys['contract']}:v{keys['contract_version']}"
+
     def _held(self, workflow: str, details: Mapping[str, Any]) -> None:
-        subject = self._subject(details)
-        if subject is None:
-            subject = str(details.get("quote", workflow))
+        subject = self._subject(details) or self._input(details) or workflow
         self.held.add(subject)
 
     def _closed_by_people(self, workflow: str) -> None:
@@ -228,7 +249,7 @@ class NothingLost:
         if version is None:
             return False
         held = self.versions.get(version[0])
-        return held is not None and min(held) >= version[1]
+        return held is not None and self.holders.settled(held) >= version[1]
 
     def _waited(self, contract: str, since: float, until: float) -> float:
         """Time from `since` to `until`, less what the contract waited on people."""
@@ -254,10 +275,7 @@ class NothingLost:
                 if reason is None and self._waited(contract, approved_at, end) <= self.slo.deadline:
                     self.undecided += 1
                     continue
-                entry["systems_show"] = dict(
-                    zip(("erp", "billing", "support"), self.versions.get(contract, [0, 0, 0]),
-                        strict=True)
-                )  # fmt: skip
+                entry["systems_show"] = self.holders.shown(self.versions.get(contract, [0, 0, 0]))
                 if reason is not None:
                     entry["why"] = _forgotten(reason)
                 self.lost.append(entry)
@@ -322,7 +340,7 @@ class NothingLost:
         slo = {"deadline_s": self.slo.deadline}
         deadline = format_duration(self.slo.deadline)
         summary = (
-            f"{self.inputs:,} approved quotes: {self.completed:,} completed, "
+            f"{self.inputs:,} {self.source.what}: {self.completed:,} completed, "
             f"{self.parked:,} held as exceptions at the end, "
             + (f"{self.closed_by_people:,} closed by operations, " if self.closed_by_people else "")
             + (f"{len(self.failed):,} failed, " if self.failed else "")
@@ -360,7 +378,8 @@ class NothingLost:
             evidence += stuck
             return Verdict(self.name, "fail", summary, figures, slo, evidence)
         if not self.inputs or self.undecided:
-            why = "no quote was approved" if not self.inputs else f"{self.undecided} undecided"
+            nothing = "no quote was approved" if self.source.from_cpq else "billing took no order"
+            why = nothing if not self.inputs else f"{self.undecided} undecided"
             return Verdict(self.name, "unknown", f"{summary}; {why}", figures, slo, evidence)
         return Verdict(self.name, "pass", summary, figures, slo, evidence)
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from harness.checkers.base import (
     EVIDENCE_LIMIT,
     HOLDER_ENTITIES,
+    Holders,
     Status,
     Verdict,
     held_contract,
@@ -37,8 +38,9 @@ class PartialUpdates:
     wants: ClassVar[tuple[type, ...]] = (StateRecord, PolicyRecord, RunEnded)
     entities: ClassVar[frozenset[str]] = HOLDER_ENTITIES
 
-    def __init__(self, slo: PartialUpdatesSLO | None = None) -> None:
+    def __init__(self, slo: PartialUpdatesSLO | None = None, absent: tuple[str, ...] = ()) -> None:
         self.slo = slo or PartialUpdatesSLO()
+        self.holders = Holders(absent)
         self.versions: dict[str, list[int]] = {}
         self.partial_since: dict[str, float] = {}
         self.exposures: list[float] = []
@@ -54,7 +56,7 @@ class PartialUpdates:
             contract = str(record.keys.get("contract"))
             versions = self.versions.setdefault(contract, [0, 0, 0])
             versions[slot] = int(record.keys.get("contract_version", 0))
-            agreeing = versions[0] == versions[1] == versions[2]
+            agreeing = self.holders.agreeing(versions)
             if not agreeing and contract not in self.partial_since:
                 self.partial_since[contract] = record.t
             elif agreeing and contract in self.partial_since:
@@ -72,12 +74,14 @@ class PartialUpdates:
             if contract in excused:
                 self.explained += 1
                 continue
+            versions = self.versions[contract]
+            shown = (
+                {"held": self.holders.shown(versions)}
+                if self.holders.absent
+                else {"erp_billing_support": list(versions)}
+            )
             self.partial.append(
-                {
-                    "contract": contract,
-                    "erp_billing_support": list(self.versions[contract]),
-                    "partial_for_s": round(end - since, 3),
-                }
+                {"contract": contract, **shown, "partial_for_s": round(end - since, 3)}
             )
 
     def verdict(self) -> Verdict:

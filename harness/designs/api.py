@@ -21,6 +21,7 @@ from collections.abc import Callable, Generator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from harness.effects import (
+    VENDOR_SYSTEMS,
     Acquire,
     Call,
     Effect,
@@ -64,10 +65,16 @@ class Context:
     run's seed: use it (never the global `random`) so a run replays to the byte.
     """
 
-    __slots__ = ("rng",)
+    __slots__ = ("rng", "systems")
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(
+        self, rng: random.Random, systems: frozenset[str] = frozenset(VENDOR_SYSTEMS)
+    ) -> None:
         self.rng = rng
+        #: The vendor systems this business has: a scenario may do without CPQ or ERP
+        #: (`systems.cpq: null`); a call to one it lacks answers a business error,
+        #: NO_SUCH_SYSTEM. A design that supports such businesses looks here first.
+        self.systems = systems
 
     @staticmethod
     def call(

@@ -9,6 +9,11 @@ Flow (seed document, "a better architecture"):
 3. Support's entitlement follows billing: on `subscription.activated` / `.amended`, or from the
    quote itself if that callout has not come within `entitlement_grace`.
 
+A business without CPQ (`systems.cpq: null`: a web shop sells straight into billing, and there
+is no ERP) starts from billing's subscription events instead: each contract version is a
+workflow that brings support to it. Without an ERP, the ERP steps and the ledger postings are
+left out.
+
 Guarantees, and how:
 - Effect-once. Every delivery passes the inbox (event ids for 72 h, journaled). Every write
   carries an idempotency key derived from business IDs, and every write that creates a record
@@ -83,7 +88,9 @@ class ReferenceDesign:
     """
 
     name = "reference"
-    polls = ("cpq",)  # CPQ's change stream, replayed by the reconciliation
+    #: The change stream the reconciliation replays: CPQ's approvals, or billing's subscription
+    #: changes where the business has no CPQ.
+    polls = ("cpq", "billing")
 
     def __init__(
         self,
@@ -174,6 +181,9 @@ class ReferenceDesign:
         yield from self._recover(ctx)
         if not (yield from self._first_delivery(ctx, event)):
             return
+        if "cpq" not in ctx.systems:  # billing's change is where the business's work starts
+            yield from self._subscription_workflow(ctx, event)
+            return
         try:
             subscription = canonical.subscription(event)
         except canonical.MappingError as error:
@@ -182,8 +192,32 @@ class ReferenceDesign:
             return
         yield from self.entitle(ctx, subscription.entitlement(), "callout")
 
+    def _subscription_workflow(
+        self, ctx: Context, event: DomainEvent, uncertain: bool = False
+    ) -> Steps:
+        """Without CPQ (and so without ERP): a contract version billing announced, brought to
+        support; parked, with its reason, where that fails for good."""
+        contract, version = str(event.keys["contract"]), int(event.keys["contract_version"])
+        workflow = f"{contract}:v{version}"
+        keys: dict[str, str | int] = {"contract": contract, "contract_version": version}
+        journal = {"status": "started", "kind": "subscription", "contract": contract,
+                   "version": version, "event": _saved(event)}  # fmt: skip
+        yield ctx.store("workflow", workflow, journal)
+        yield ctx.status(workflow, "started", keys=keys)
+        try:
+            subscription = canonical.subscription(event)
+        except canonical.MappingError as error:
+            yield from self.exceptions.park(workflow, "MAPPING_ERROR", f"mapping: {error}", keys)
+            return
+        self.awaiting.setdefault(contract, {})[version] = workflow
+        yield from self.entitle(ctx, subscription.entitlement(), "callout", uncertain)
+        yield from self._settle(ctx, contract)
+
     def on_billing_document(self, ctx: Context, event: DomainEvent) -> Steps:
-        """An invoice, payment or reversal billing announced: post it to ERP's ledger."""
+        """An invoice, payment or reversal billing announced: post it to ERP's ledger (a
+        business without an ERP keeps no ledger here)."""
+        if "erp" not in ctx.systems:
+            return
         yield from self._recover(ctx)
         if not (yield from self._first_delivery(ctx, event)):
             return
@@ -218,8 +252,9 @@ class ReferenceDesign:
         yield from self._close(ctx, workflow, "completed", posting.keys)
 
     def on_start(self, ctx: Context, event: DomainEvent) -> Steps:
-        if self.reconcile_every is not None:  # None: trust CPQ's webhooks alone
-            yield ctx.fork(self._reconcile_cpq(ctx), "reconcile:cpq", daemon=True)
+        if self.reconcile_every is not None:  # None: trust the webhooks alone
+            source = "cpq" if "cpq" in ctx.systems else "billing"
+            yield ctx.fork(self._reconcile(ctx, source), f"reconcile:{source}", daemon=True)
 
     def on_restart(self, ctx: Context, event: DomainEvent) -> Steps:
         """Recover from the journal and resume every unfinished workflow."""
@@ -231,33 +266,36 @@ class ReferenceDesign:
         yield ctx.fork(self.outbox.relay_all(ctx.rng), "outbox:relay")
         yield from self.on_start(ctx, event)
 
-    def _reconcile_cpq(self, ctx: Context) -> Steps:
-        """Every `reconcile_every`: read CPQ's approvals after the journal's cursor, and start
-        the workflow of each the inbox never saw (its webhook was lost)."""
+    def _reconcile(self, ctx: Context, source: str) -> Steps:
+        """Every `reconcile_every`: read the source's changes (CPQ's approvals, or billing's
+        subscription changes without CPQ) after the journal's cursor, and start the workflow
+        of each the inbox never saw (its webhook was lost)."""
         assert self.reconcile_every is not None
         while True:
             yield ctx.sleep(self.reconcile_every)
             yield from self._recover(ctx)
-            while (yield from self._reconcile_page(ctx)):
+            while (yield from self._reconcile_page(ctx, source)):
                 pass
 
-    def _reconcile_page(self, ctx: Context) -> Generator[Effect, Any, bool]:
-        """One page of CPQ's approvals; True if there may be more to read now."""
+    def _reconcile_page(self, ctx: Context, source: str) -> Generator[Effect, Any, bool]:
+        """One page of the source's changes; True if there may be more to read now."""
         now = yield ctx.now()
-        cursor = int((yield ctx.load("cursor", "cpq")) or 0)
+        cursor = int((yield ctx.load("cursor", source)) or 0)
         limit = 500
+        types = ["quote.approved"] if source == "cpq" else list(canonical.SUBSCRIPTION_EVENTS)
         page = yield from self.call(
-            ctx, "cpq", "list_changes",
-            {"cursor": cursor, "types": ["quote.approved"], "limit": limit},
-        )  # fmt: skip
+            ctx, source, "list_changes", {"cursor": cursor, "types": types, "limit": limit}
+        )
         changes = page.body.get("changes") if page.ok else None
         if not isinstance(changes, list):  # CPQ is not answering (or keeps no stream): next time
             return False
         oldest = int(page.body.get("oldest", 0))
         if cursor < oldest:  # events expired before we read them (down for days): ask CPQ
             until = changes[0]["occurred_at"] if changes else now - RECONCILE_AFTER_S
-            if not (yield from self._reconcile_gap(ctx, until)):
+            if source == "cpq" and not (yield from self._reconcile_gap(ctx, until)):
                 return False
+            if source != "cpq":  # billing has no query for them: say what was not replayed
+                yield ctx.note("reconciliation", source, "gap_not_replayed", {"until": until})
             cursor = oldest
         more = len(changes) == limit
         for change in changes:
@@ -265,18 +303,19 @@ class ReferenceDesign:
                 more = False  # its webhook may still come: the cursor stays before it
                 break
             cursor = int(change["position"]) + 1
-            yield ctx.store("cursor_time", "cpq", change["occurred_at"])
+            yield ctx.store("cursor_time", source, change["occurred_at"])
             if change["event_id"] in self.inbox:
                 continue
             event = DomainEvent(
-                change["event_id"], change["type"], "cpq", change["occurred_at"],
+                change["event_id"], change["type"], source, change["occurred_at"],
                 change["payload"], change["keys"],
             )  # fmt: skip
             yield ctx.note("reconciliation", event.event_id, "recovered", event.keys)
-            yield ctx.fork(self.on_quote_approved(ctx, event), event.event_id)
+            handler = self.on_quote_approved if source == "cpq" else self.on_billing_changed
+            yield ctx.fork(handler(ctx, event), event.event_id)
         else:
             cursor = max(cursor, int(page.body["cursor"]))
-        yield ctx.store("cursor", "cpq", cursor)
+        yield ctx.store("cursor", source, cursor)
         return more
 
     def on_operator_resume(self, ctx: Context, event: DomainEvent) -> Steps:
@@ -316,8 +355,9 @@ class ReferenceDesign:
         if journal is None:
             return
         keys = dict(journal["event"]["keys"])
-        if "contract" not in journal or journal.get("kind") == "posting":
-            # An unmappable quote wrote nothing; a ledger posting is a single step.
+        if "contract" not in journal or journal.get("kind") in ("posting", "subscription"):
+            # An unmappable quote wrote nothing; a ledger posting and (without CPQ) support's
+            # entitlement are single steps.
             reason = "compensated by operations: nothing had been committed"
             yield ctx.note("compensation", workflow, "compensated", {"undone": []})
             yield from self._close(ctx, workflow, "compensated", keys, reason)
@@ -337,6 +377,11 @@ class ReferenceDesign:
             yield from self.exceptions.park(workflow, "COMPENSATION_FAILED", reason, keys)
             return
         epoch, erp = int(journal.get("epoch", 0)), str(journal.get("erp", "erp"))
+        if erp not in ctx.systems:
+            reason = "compensated by operations: billing does not hold it, and there is no ERP"
+            yield ctx.note("compensation", workflow, "compensated", {"undone": []})
+            yield from self._close(ctx, workflow, "compensated", keys, reason)
+            return
         undone = yield from self._undo_erp(ctx, erp, workflow, contract, version, epoch, keys)
         if undone is None:
             return
@@ -358,6 +403,8 @@ class ReferenceDesign:
         # stopped it: where a vendor may ignore keys, look before writing again.
         if journal.get("kind") == "posting":
             yield from self._post(ctx, f"post:{event.event_id}", event, uncertain=True)
+        elif journal.get("kind") == "subscription":
+            yield from self._subscription_workflow(ctx, event, uncertain=True)
         else:
             yield from self._workflow(ctx, canonical.quote(event), uncertain=True)
 
@@ -407,29 +454,9 @@ class ReferenceDesign:
         again = f":{epoch}" if epoch else ""  # a fresh key for a retry after compensation
         order = quote.order().request()
         erp = self._erp(quote.region)
-        checked = yield from self.call(ctx, erp, "validate_order", order)
-        if (yield from self.park_if_failed(ctx, checked, workflow, keys, "ERP validation")):
-            return False
-        created = yield from self.call(
-            ctx, erp, "create_sales_order", order, f"{workflow}:erp-order{again}",
-            Confirm(
-                Call(erp, "find_sales_orders", {"quote_id": workflow}),
-                lambda reply: bool(reply.body.get("order_ids")),
-                lambda reply: Reply({"order_id": reply.body["order_ids"][-1]}),
-            ) if self.read_back else None,
-            uncertain,
-        )  # fmt: skip
-        if (yield from self.park_if_failed(ctx, created, workflow, keys, "ERP sales order")):
-            return False
-        # Claimed before the write: if its answer is lost (a ghost write, a crash), an older
-        # version must still not be written over it.
-        state["erp"] = max(version, state.get("erp", 0))
-        yield ctx.store("contract", contract, dict(state))
-        stored = yield from self.call(
-            ctx, erp, "upsert_contract", quote.contract().request(created.body["order_id"]),
-            f"{contract}:v{version}:erp-contract{again}",
-        )  # fmt: skip
-        if (yield from self.park_if_failed(ctx, stored, workflow, keys, "ERP contract")):
+        if erp in ctx.systems and not (
+            yield from self._write_erp(ctx, quote, order, state, keys, again, uncertain)
+        ):
             return False
         if not state["subscribed"] and self.idempotency_keys:
             # An earlier version's create may have landed unanswered (dead-lettered, replayed
@@ -472,6 +499,43 @@ class ReferenceDesign:
         yield ctx.status(workflow, "billing_updated", keys=keys)
         return True
 
+    def _write_erp(
+        self,
+        ctx: Context,
+        quote: canonical.Quote,
+        order: Mapping[str, Any],
+        state: dict[str, int],
+        keys: Keys,
+        again: str,
+        uncertain: bool,
+    ) -> Generator[Effect, Any, bool]:
+        """Validate, the ERP sales order, the ERP contract; False if the workflow parked."""
+        workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
+        erp = self._erp(quote.region)
+        checked = yield from self.call(ctx, erp, "validate_order", order)
+        if (yield from self.park_if_failed(ctx, checked, workflow, keys, "ERP validation")):
+            return False
+        created = yield from self.call(
+            ctx, erp, "create_sales_order", order, f"{workflow}:erp-order{again}",
+            Confirm(
+                Call(erp, "find_sales_orders", {"quote_id": workflow}),
+                lambda reply: bool(reply.body.get("order_ids")),
+                lambda reply: Reply({"order_id": reply.body["order_ids"][-1]}),
+            ) if self.read_back else None,
+            uncertain,
+        )  # fmt: skip
+        if (yield from self.park_if_failed(ctx, created, workflow, keys, "ERP sales order")):
+            return False
+        # Claimed before the write: if its answer is lost (a ghost write, a crash), an older
+        # version must still not be written over it.
+        state["erp"] = max(version, state.get("erp", 0))
+        yield ctx.store("contract", contract, dict(state))
+        stored = yield from self.call(
+            ctx, erp, "upsert_contract", quote.contract().request(created.body["order_id"]),
+            f"{contract}:v{version}:erp-contract{again}",
+        )  # fmt: skip
+        return not (yield from self.park_if_failed(ctx, stored, workflow, keys, "ERP contract"))
+
     def _reconcile_gap(self, ctx: Context, until: float) -> Generator[Effect, Any, bool]:
         """Approvals between the last change read and `until` that the stream no longer holds:
         found by querying CPQ; each one ERP has no order for and the journal no workflow for is
@@ -490,11 +554,12 @@ class ReferenceDesign:
                 return False
             quote = record.body
             erp = self._erp(str(quote.get("region", "")))
-            orders = yield from self.call(ctx, erp, "find_sales_orders", {"quote_id": quote_id})
-            if not orders.ok:
-                return False
-            if orders.body["order_ids"]:
-                continue  # its workflow ran
+            if erp in ctx.systems:  # without an ERP, the journal alone says what ran
+                orders = yield from self.call(ctx, erp, "find_sales_orders", {"quote_id": quote_id})
+                if not orders.ok:
+                    return False
+                if orders.body["order_ids"]:
+                    continue  # its workflow ran
             fields = {key: quote.get(key) for key in canonical.QUOTE_EVENT_FIELDS}
             keys = {
                 "quote": quote_id, "contract": str(quote["contract_id"]),
@@ -530,6 +595,10 @@ class ReferenceDesign:
         workflow, contract, version = quote.quote_id, quote.contract_id, quote.contract_version
         assert refusal.error is not None
         erp = self._erp(quote.region)
+        if erp not in ctx.systems:  # no ERP: nothing was committed before billing refused
+            reason = f"billing: {refusal.error.code}: {refusal.error.message}"
+            yield from self.exceptions.park(workflow, refusal.error.code, reason, keys)
+            return
         undone = yield from self._undo_erp(ctx, erp, workflow, contract, version, epoch, keys)
         yield from self.exceptions.update(workflow, {"epoch": epoch + 1})
         if undone is None:

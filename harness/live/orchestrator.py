@@ -307,7 +307,7 @@ async def run_orchestrator(
         for name, system in described["systems"].items()
     }
     seed = int(described.get("seed", 0))
-    context = Context(streams(seed)(f"design.{fresh.name}"))
+    context = Context(streams(seed)(f"design.{fresh.name}"), frozenset(described["systems"]))
     broker = broker_for(described, fresh, clock, history)
     driver = LiveDriver(fresh, clients, journal, clock, history, context, broker)
     orchestrator = Orchestrator(driver, described["signing_secret"], described["admin_token"],

@@ -337,7 +337,14 @@ def check_ports(host: str, ports: dict[str, int]) -> None:
 
 
 def unenactable(scenario: Scenario, seed: int, supervised: bool) -> str | None:
-    """Why the services cannot enact the scenario's fault schedule live, if they cannot."""
+    """Why the services cannot enact the scenario live (its fault schedule, its systems), if
+    they cannot."""
+    if scenario.systems.absent:
+        absent = " and ".join(scenario.systems.absent)
+        return (
+            f"{scenario.name} has no {absent}, and live mode serves all four systems (its load "
+            "sells through CPQ): run it simulated, with syncline run"
+        )
     for window in build_schedule(scenario, seed).windows:
         kind = FAULT_KINDS.get(window.kind)
         if kind is None:

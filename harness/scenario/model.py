@@ -146,12 +146,40 @@ class Scenario(Spec):
         named = {name for name, _ in self.systems.items()}
         catalogue = self.world.catalogue()
         for index, fault in enumerate(self.faults):
+            if fault.party in self.systems.absent:
+                raise ValueError(
+                    f"faults[{index}] ({fault.kind}) targets {fault.party}, which this business "
+                    f"does not have (systems.{fault.party} is null)"
+                )
             if fault.party not in (*named, ORCHESTRATOR):
                 raise ValueError(f"faults[{index}] targets {fault.party}, which this run lacks")
             if fault.tax_code is not None and fault.tax_code not in catalogue.regions:
                 raise ValueError(f"faults[{index}]: unknown region {fault.tax_code!r}")
             if fault.sku is not None and fault.sku not in catalogue.skus:
                 raise ValueError(f"faults[{index}]: unknown SKU {fault.sku!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _without_erp_nothing_of_erp(self) -> Scenario:
+        """A business without an ERP has no ERP master data to lack, and nothing to migrate."""
+        if self.systems.erp is not None:
+            if self.systems.cpq is None:
+                raise ValueError(
+                    "systems.cpq is null but systems.erp is not: a web shop sells into billing, "
+                    "which does not carry the region, currency and prices an ERP order needs; "
+                    "make systems.erp null too, or give the business a CPQ"
+                )
+            return self
+        gaps = self.world.gaps
+        for name in ("missing_tax_codes", "inactive_tax_codes", "unmapped_skus",
+                     "unonboarded_regions"):  # fmt: skip
+            if getattr(gaps, name):
+                raise ValueError(
+                    f"world.gaps.{name} describes ERP's master data, and this business has no "
+                    "ERP (systems.erp is null)"
+                )
+        if self.systems.erp_cloud is not None:
+            raise ValueError("systems.erp_cloud migrates an ERP, and systems.erp is null")
         return self
 
     @model_validator(mode="after")
@@ -186,6 +214,8 @@ class Scenario(Spec):
         data = self.model_dump(mode="json", exclude_none=True)
         for system in data["systems"].values():
             system.pop("preset", None)
+        for absent in self.systems.absent:  # said, not left out: the field is required
+            data["systems"][absent] = None
         return data
 
     def to_yaml(self) -> str:

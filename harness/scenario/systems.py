@@ -381,10 +381,12 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 
 class SystemsSpec(Spec):
-    cpq: SystemSpec
-    """The CPQ system (quotes, approvals, amendments): Salesforce-like."""
-    erp: SystemSpec
-    """The ERP (orders, tax, master data, ledger): NetSuite-like."""
+    cpq: SystemSpec | None
+    """The CPQ system (quotes, approvals, amendments): Salesforce-like. `null` for a business
+    without one: customers order in a web shop that creates their subscriptions in billing."""
+    erp: SystemSpec | None
+    """The ERP (orders, tax, master data, ledger): NetSuite-like. `null` for a business without
+    one: no sales orders, ERP contracts or ledger postings to keep."""
     billing: SystemSpec
     """The billing system (subscriptions, invoices, payments): Zuora- or Stripe-like."""
     support: SystemSpec
@@ -393,5 +395,11 @@ class SystemsSpec(Spec):
     """A second ERP during a migration: it serves the regions `world.cloud_erp_regions` names."""
 
     def items(self) -> list[tuple[str, SystemSpec]]:
-        named = [(name, getattr(self, name)) for name in SYSTEMS]
-        return named + ([("erp_cloud", self.erp_cloud)] if self.erp_cloud is not None else [])
+        """The systems this business has, by name (absent ones left out)."""
+        named = [(name, getattr(self, name)) for name in (*SYSTEMS, "erp_cloud")]
+        return [(name, spec) for name, spec in named if spec is not None]
+
+    @property
+    def absent(self) -> tuple[str, ...]:
+        """The systems this business does without (`cpq: null`, `erp: null`)."""
+        return tuple(name for name in SYSTEMS if getattr(self, name) is None)

@@ -14,10 +14,10 @@ import simpy
 
 from harness.scenario import Scenario
 from harness.sim.network import Network
+from harness.sim.sales import Sales
 from harness.sim.world_calls import WorldCalls
 from harness.workload import Workload, poisson_arrivals
-from simulators.base import DomainEvent, Payload, SystemOfRecord
-from simulators.cpq import CPQ
+from simulators.base import DomainEvent, SystemOfRecord
 
 Streams = Callable[[str], Any]
 
@@ -27,14 +27,14 @@ class WorldActors:
         self,
         env: simpy.Environment,
         scenario: Scenario,
-        cpq: CPQ,
+        sales: Sales,
         systems: dict[str, SystemOfRecord],
         network: Network,
         world_calls: WorldCalls,
         workload: Workload,
         named: Streams,
     ) -> None:
-        self.env, self.scenario, self.cpq, self.systems = env, scenario, cpq, systems
+        self.env, self.scenario, self.sales, self.systems = env, scenario, sales, systems
         self.network, self.world_calls, self.workload = network, world_calls, workload
         self._streams = named
         self._arrivals = (named("workload.new_arrivals"), named("workload.amendment_arrivals"))
@@ -57,48 +57,40 @@ class WorldActors:
         for at in poisson_arrivals(rate, self._arrivals[0], self.scenario.duration):
             yield self.env.timeout(at - self.env.now)
             customer_id, lines = self.workload.new_deal()
-            self._sell({"customer_id": customer_id, "lines": lines})
+            self.sales.sell({"customer_id": customer_id, "lines": lines}, self.env.now)
 
     def _amendments(self) -> Generator[simpy.Event, Any, None]:
         rate = self.scenario.workload.amendments
         for at in poisson_arrivals(rate, self._arrivals[1], self.scenario.duration):
             yield self.env.timeout(at - self.env.now)
-            if not self.cpq.contract_ids:
+            if not self.sales.contracts():
                 continue
-            contract_id = self.workload.pick_contract(self.cpq.contract_ids)
-            current = self.cpq.latest_quote(contract_id)["lines"]
+            contract_id = self.workload.pick_contract(self.sales.contracts())
+            current = self.sales.lines(contract_id)
             _, lines = self.workload.amend(current)
             if lines != current:
-                self._sell({"contract_id": contract_id, "lines": lines})
+                self.sales.sell({"contract_id": contract_id, "lines": lines}, self.env.now)
 
     def _contract_changes(
         self, rate: float, operation: str, stream_name: str
     ) -> Generator[simpy.Event, Any, None]:
-        """Renewals or cancellations of active contracts, quoted in CPQ and approved."""
+        """Renewals or cancellations of active contracts (quoted in CPQ and approved, or
+        ordered in the web shop)."""
         rng = self._streams(f"workload.{stream_name}")
         for at in poisson_arrivals(rate, rng, self.scenario.duration):
             yield self.env.timeout(at - self.env.now)
-            active = [
-                c
-                for c in self.cpq.contract_ids
-                if self.cpq.table("contract")[c]["status"] == "active"
-            ]
+            active = [c for c in self.sales.contracts() if self.sales.active(c)]
             if active:
-                contract_id = rng.choice(active)
-                created = self.cpq.handle(operation, {"contract_id": contract_id}, self.env.now)
-                self.network.commit(created)
-                if created.ok:
-                    approve = {"quote_id": created.body["quote_id"]}
-                    self.network.commit(self.cpq.handle("approve_quote", approve, self.env.now))
+                self.sales.change(operation, rng.choice(active), self.env.now)
 
     def _support_cases(self, rate: float) -> Generator[simpy.Event, Any, None]:
         """Customers with contracts open cases; the agent sees what support shows then."""
         rng = self._streams("workload.cases")
         for at in poisson_arrivals(rate, rng, self.scenario.duration):
             yield self.env.timeout(at - self.env.now)
-            if self.cpq.contract_ids:
-                contract = self.cpq.table("contract")[rng.choice(self.cpq.contract_ids)]
-                request = {"customer_id": contract["customer_id"], "severity": rng.randint(1, 4)}
+            if self.sales.contracts():
+                customer = self.sales.customer(rng.choice(self.sales.contracts()))
+                request = {"customer_id": customer, "severity": rng.randint(1, 4)}
                 self.env.process(
                     self.world_calls.call("support", "open_case", request, "customers")
                 )
@@ -133,12 +125,3 @@ class WorldActors:
             request["amount"] = invoice["balance"]
         who = "customers" if operation == "apply_payment" else "billing_staff"
         yield from self.world_calls.call("billing", operation, request, who)
-
-    def _sell(self, quote: Payload) -> None:
-        """A sales rep creates a quote in CPQ and gets it approved."""
-        now = self.env.now
-        created = self.cpq.handle("create_quote", quote, now)
-        self.network.commit(created)
-        if created.ok:
-            approved = self.cpq.handle("approve_quote", {"quote_id": created.body["quote_id"]}, now)
-            self.network.commit(approved)

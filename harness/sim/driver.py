@@ -48,7 +48,7 @@ class SimDriver:
         self.design = design_factory()
         self.systems: Container[str] = network.systems
         self.record_sink = record
-        self.context = Context(named(f"design.{self.design.name}"))
+        self.context = Context(named(f"design.{self.design.name}"), frozenset(network.systems))
         self.broker: Broker | None = None  # wired by the run, which builds the broker
         self.on_note: Callable[[Note], None] = lambda note: None
         self.journal = MemoryJournal()  # the design's durable state

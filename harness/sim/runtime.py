@@ -27,6 +27,7 @@ from harness.sim.broker import Broker
 from harness.sim.driver import DesignFactory, SimDriver
 from harness.sim.network import Network
 from harness.sim.operations import OperationsTeam
+from harness.sim.sales import Sales, SalesFloor, WebShop
 from harness.sim.world_calls import WorldCalls
 from harness.systems import build_systems
 from harness.workload import Workload
@@ -67,10 +68,16 @@ class Simulation:
         driver.broker = self.broker
         self.broker.subscribe(consumer_groups(driver.design))
         for system in getattr(driver.design, "polls", ()):
-            self.systems[system].keep_feed()
+            if system in self.systems:
+                self.systems[system].keep_feed()
         workload = Workload(self.world, scenario.workload.amendment_mix.model_dump(), named)
+        sales: Sales = (
+            SalesFloor(self.cpq, self.network)
+            if self.cpq is not None
+            else WebShop(built.billing, self.world, self.network)
+        )
         self.actors = WorldActors(
-            env, scenario, self.cpq, self.systems, self.network, self.world_calls, workload, named
+            env, scenario, sales, self.systems, self.network, self.world_calls, workload, named
         )
         self.system_faults = SystemFaults(self.world, self.systems, self.behaviours, self.erps)
         self.operations = OperationsTeam(

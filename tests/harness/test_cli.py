@@ -158,7 +158,7 @@ def test_compare_runs_the_designs_and_writes_the_comparison(
     )  # fmt: skip
     assert code == 0, out
     assert re.search(r"point-to-point +fail", out) and re.search(r"reference +pass", out)
-    latest = tmp_path / "runs" / "latest"
+    latest = tmp_path / "runs" / "latest-compare"  # runs/latest stays the newest single run's
     for name in ("comparison.json", "comparison.md", "comparison.html", "charts/windows.png",
                  "charts/duplicate_effects.png",
                  "reference/summary.json", "point-to-point/report.md"):  # fmt: skip

@@ -33,7 +33,7 @@ CALM = [
     )
 ]  # fmt: skip
 HAZARD = [*CALM, "faults=[]", "systems.cpq.webhooks.loss_probability=0.3",
-          "slo.nothing_lost.deadline=10m"]  # fmt: skip
+          "slo.nothing_lost.deadline=3m"]  # fmt: skip
 EXACT = ("effect_once", "nothing_lost", "convergence", "lineage", "retry_hygiene", "human_time")
 #: Broken by a reordering, which live meets without asking.
 ORDERED = ("monotonic_versions", "partial_updates", "reconciliation")
