@@ -33,7 +33,7 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) browser redis
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder
 
 # The browser test drives Debian's Chromium; install it when it is absent.
 browser:

@@ -66,7 +66,11 @@ def read_series(run_dir: Path, summary: dict[str, Any]) -> Series:
     retries: Counter[tuple[int, str]] = Counter()
     quotes: Counter[tuple[int, str]] = Counter()
     depth = _QueueDepth()
-    end_to_end = EndToEnd()
+    # the systems the business does without (`cpq: null`): its inputs come from billing then
+    absent = tuple(name for name in ("cpq", "erp") if name not in summary["systems"])
+    end_to_end = EndToEnd(absent=absent)
+    inputs = end_to_end.inputs.types  # CPQ's approvals, or billing's changes without CPQ
+    sources = ("cpq",) if end_to_end.inputs.from_cpq else ("billing",)
     with (run_dir / "history.jsonl").open(encoding="utf-8") as lines:
         for position, line in enumerate(lines):
             record = json.loads(line)
@@ -83,7 +87,7 @@ def read_series(run_dir: Path, summary: dict[str, Any]) -> Series:
                 continue
             if kind in ("event", "state"):
                 if kind == "event" and record["type"] == "emitted":
-                    if record["event_type"] == "quote.approved":
+                    if record["event_type"] in inputs and record["system"] in sources:
                         quotes[index, "approved"] += 1
                 elif kind == "event" and record["type"] == "dead_lettered":
                     depth.broker_dead_letter(record)

@@ -62,3 +62,28 @@ def run_design(tmp_path: Path, short_scenario: Scenario) -> RunDesign:
         return run(scenario or short_scenario, design, seed, tmp_path / "runs")
 
     return go
+
+
+#: The files that take longest (by `--durations`), first. `make test` runs xdist with
+#: `--no-loadscope-reorder`, so files are handed out in this order: the long ones start at once,
+#: beside each other, instead of trailing the run alone (longest processing time first). The
+#: live files mostly wait on scaled real time, so the workers' CPU goes to the others meanwhile.
+SLOWEST_FIRST = (
+    "tests/test_readme_part2.py",
+    "tests/test_readme_part3.py",
+    "tests/test_readme.py",
+    "tests/live/test_end_to_end.py",
+    "tests/harness/test_swarm.py",
+    "tests/live/test_distributed.py",
+    "tests/harness/test_compare.py",
+    "tests/harness/test_gate.py",
+    "tests/test_scenario_library.py",
+    "tests/harness/test_diff.py",
+    "tests/live/test_choreography_live.py",
+    "tests/harness/test_reference_fixes.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

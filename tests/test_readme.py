@@ -5,6 +5,11 @@ comment says `exit N` must exit N, every other must exit 0. A block is left out 
 HTML comment right before it says why (`<!-- not pasted by tests/test_readme.py: REASON -->`):
 servers that run until stopped, `make` targets that set up the machine or run this suite, and
 the long benchmarks and swarms, which CI runs its own way.
+
+The README is pasted in parts, each in a fresh copy of its own, so they run side by side on the
+suite's workers (tests/test_readme_part2.py, ...): a part starts at a block whose comment says
+`<!-- tests/test_readme.py pastes from here in a fresh copy of its own -->`, one that needs
+nothing the blocks before it made.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 SKIP = re.compile(r"<!-- not pasted by tests/test_readme\.py: (?P<why>[^>]+) -->\s*$")
+PART = "<!-- tests/test_readme.py pastes from here in a fresh copy of its own -->"
+#: The parts, one test each (this file's, then tests/test_readme_part2.py, ...).
+PARTS = 3
 FENCE = re.compile(r"^```(sh|bash)\n(?P<body>.*?)^```", re.S | re.M)
 EXPECTED = re.compile(r"#.*\bexit (?P<code>\d)\b")
 
@@ -33,16 +41,25 @@ class Command:
 
 def blocks(readme: str) -> tuple[list[list[Command]], list[str]]:
     """The blocks to paste, and the reasons given for those left out."""
-    pasted, skipped = [], []
+    parts, skipped = _parts(readme)
+    return [block for part in parts for block in part], skipped
+
+
+def _parts(readme: str) -> tuple[list[list[list[Command]]], list[str]]:
+    """The blocks to paste, in their parts, and the reasons given for those left out."""
+    parts: list[list[list[Command]]] = [[]]
+    skipped = []
     for match in FENCE.finditer(readme):
         before = readme[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
         reason = SKIP.match(before.strip())
         if reason:
             skipped.append(reason.group("why"))
             continue
+        if before.strip() == PART:
+            parts.append([])
         first = readme[: match.start("body")].count("\n") + 1
-        pasted.append(list(_commands(match.group("body"), first)))
-    return pasted, skipped
+        parts[-1].append(list(_commands(match.group("body"), first)))
+    return parts, skipped
 
 
 def _commands(body: str, first_line: int) -> list[Command]:
@@ -85,13 +102,18 @@ def fresh_copy(target: Path) -> Path:
     return target
 
 
-@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the repository's git files")
-def test_readme_pastes_in_order_in_a_fresh_copy(tmp_path: Path) -> None:
-    pasted, _ = blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+def test_the_readme_is_in_as_many_parts_as_there_are_tests() -> None:
+    parts, _ = _parts((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(parts) == PARTS and all(parts), [len(part) for part in parts]
+
+
+def paste_part(index: int, tmp_path: Path) -> None:
+    """Paste part `index` of the README in order, in a fresh copy, checking each exit code."""
+    parts, _ = _parts((ROOT / "README.md").read_text(encoding="utf-8"))
     work = fresh_copy(tmp_path / "syncline")
     environment = {**os.environ, "PYTHONPATH": str(work), "NO_COLOR": "1"}
     environment.pop("PYTEST_XDIST_WORKER", None)
-    for block in pasted:
+    for block in parts[index]:
         for command in block:
             done = subprocess.run(
                 ["bash", "-c", command.text], check=False, cwd=work, env=environment,
@@ -101,3 +123,13 @@ def test_readme_pastes_in_order_in_a_fresh_copy(tmp_path: Path) -> None:
                 f"README.md:{command.line}: `{command.text}` exited {done.returncode}, "
                 f"not {command.expected}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             )
+
+
+NEEDS_GIT = pytest.mark.skipif(
+    not (ROOT / ".git").exists(), reason="needs the repository's git files"
+)
+
+
+@NEEDS_GIT
+def test_readme_pastes_in_order_in_a_fresh_copy(tmp_path: Path) -> None:
+    paste_part(0, tmp_path)
