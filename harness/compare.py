@@ -47,8 +47,10 @@ def compare(
     out: Path = Path("runs"),
     workers: int | None = None,
     finished: Finished | None = None,
+    reports: bool = True,
 ) -> Comparison:
-    """Run every design on the scenario with the seed; write and return the comparison."""
+    """Run every design on the scenario with the seed; write and return the comparison
+    (`reports=False`: without each run's HTML report and charts)."""
     # Each run directory is named as `syncline run` names it: by the design's own name (a
     # plugin's factory is built once here, so a bad one fails before any run).
     names = [resolve_design(design, scenario.designs)().name for design in designs]
@@ -56,7 +58,7 @@ def compare(
         raise ValueError("each design can be compared once")
     directory = new_directory(out / scenario.name / "compare", seed)
     tasks = [
-        Task(name, scenario, design, seed, directory / name)
+        Task(name, scenario, design, seed, directory / name, reports)
         for design, name in zip(designs, names, strict=True)
     ]
     results = run_all(tasks, workers, finished)

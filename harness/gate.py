@@ -96,11 +96,16 @@ def gate(
     out: Path = Path("runs"),
     workers: int | None = None,
     finished: Finished | None = None,
+    reports: bool = True,
 ) -> GateResult:
+    """Run each scenario against its design (or `design`); `reports=False` skips each run's HTML
+    report and charts (the verdicts, and so the gate, are the same)."""
     for scenario in scenarios:  # a bad design fails before any run
         load_factory(design or scenario.design)
     directory = new_directory(out / "gate", seed)
-    tasks = [Task(s.name, s, design or s.design, seed, directory / s.name) for s in scenarios]
+    tasks = [
+        Task(s.name, s, design or s.design, seed, directory / s.name, reports) for s in scenarios
+    ]
     results = run_all(tasks, workers, finished)
     point_latest(out, directory, "latest-gate")  # `latest` stays the newest single run's
     outcome = GateResult(directory, list(zip(scenarios, results, strict=True)))

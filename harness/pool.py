@@ -25,6 +25,7 @@ class Task:
     design: str
     seed: int
     run_dir: Path
+    reports: bool = True  # each run's HTML report and charts (False: verdicts and history only)
 
 
 #: Called as each run finishes, in the order they finish.
@@ -34,7 +35,7 @@ Finished = Callable[[Task, RunResult], None]
 def run_all(
     tasks: Sequence[Task], workers: int | None = None, finished: Finished | None = None
 ) -> list[RunResult]:
-    """Run every task (with reports); results in the tasks' order."""
+    """Run every task (with its report, unless it says not); results in the tasks' order."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     results: dict[int, RunResult] = {}
     if workers == 1:
@@ -54,6 +55,8 @@ def run_all(
 
 
 def _run(task: Task) -> RunResult:
+    if not task.reports:
+        return run(task.scenario, task.design, task.seed, run_dir=task.run_dir)
     from reports import write_reports  # noqa: PLC0415 - matplotlib only where reports are made
 
     return run(task.scenario, task.design, task.seed, reports=write_reports, run_dir=task.run_dir)

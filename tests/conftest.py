@@ -66,8 +66,7 @@ def run_design(tmp_path: Path, short_scenario: Scenario) -> RunDesign:
 
 #: The files that take longest (by `--durations`), first. `make test` runs xdist with
 #: `--no-loadscope-reorder`, so files are handed out in this order: the long ones start at once,
-#: beside each other, instead of trailing the run alone (longest processing time first). The
-#: live files mostly wait on scaled real time, so the workers' CPU goes to the others meanwhile.
+#: beside each other, instead of trailing the run alone (longest processing time first).
 SLOWEST_FIRST = (
     "tests/test_readme_part2.py",
     "tests/test_readme_part3.py",

@@ -32,6 +32,10 @@ def library(tmp_path: Path) -> Path:
     return folder
 
 
+#: Gates whose tests read verdicts only: without each run's HTML report and charts.
+LEAN = ("--no-reports",)
+
+
 def gate(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, ["gate", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -159,18 +163,35 @@ def test_a_baseline_lets_known_failures_pass_and_catches_a_new_one(
 ) -> None:
     """The ratchet: against a baseline where `naive` already fails, the same gate exits 0; a
     scenario that passed there and fails now exits 1, and `diff` names it."""
-    code, out, _ = gate(str(library), "--out", str(tmp_path / "base"), "--json")
+    code, out, _ = gate(str(library), "--out", str(tmp_path / "base"), "--json", *LEAN)
     assert code == 1  # naive fails the gate itself
     told = json.loads(out)
     assert told["status"] == "fail" and told["runs"]["steady"]["status"] == "pass"
     assert "effect_once" in told["runs"]["naive"]["not_passing"]
     baseline = next((tmp_path / "base" / "gate").iterdir())
-    code, out, _ = gate(str(library), "--out", str(tmp_path / "same"), "--baseline", str(baseline))
+    code, out, _ = gate(
+        str(library), "--out", str(tmp_path / "same"), "--baseline", str(baseline), *LEAN
+    )
     assert code == 0, out
     assert "overall: no regression" in out
     write_scenario(library, "steady", design="tests.broken_designs:NaiveConsumer")  # broken now
-    code, out, _ = gate(str(library), "--out", str(tmp_path / "worse"), "--baseline", str(baseline))
+    code, out, _ = gate(
+        str(library), "--out", str(tmp_path / "worse"), "--baseline", str(baseline), *LEAN
+    )
     assert code == 1, out
     assert "REGRESSION  steady: effect_once" in out
     code, _, err = gate(str(library), "--baseline", str(library))
     assert code == 2 and "--baseline: " in err and "holds no result" in err
+
+
+def test_no_reports_gives_the_same_verdicts_without_html(library: Path, tmp_path: Path) -> None:
+    code, out, _ = gate(str(library), "--out", str(tmp_path / "lean"), "--no-reports", "--json")
+    assert code == 1  # naive fails, reports or not
+    told = json.loads(out)
+    assert told["runs"]["steady"]["status"] == "pass"
+    assert "effect_once" in told["runs"]["naive"]["not_passing"]
+    directory = next((tmp_path / "lean" / "gate").iterdir())
+    assert (directory / "junit.xml").is_file() and (directory / "summary.md").is_file()
+    for name in ("steady", "naive"):
+        assert (directory / name / "summary.json").is_file()
+        assert not (directory / name / "report.html").exists()
