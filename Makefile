@@ -32,6 +32,8 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# Three workers on two cores: the live tests mostly wait on scaled real time, and the others
+# use the CPU meanwhile; the slowest files go first (tests/conftest.py), not by test count.
 pytest: $(STAMP) browser redis
 	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder
 
