@@ -62,9 +62,9 @@ screenshots: $(STAMP) browser
 	$(BIN)/syncline trace runs/latest Q-000101 >/dev/null
 	cp runs/latest/traces/Q-000101.png docs/trace.png
 	$(BIN)/syncline compare subscription_amendment --seed 7 >/dev/null
-	$(BIN)/python -m reports.browser runs/latest/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
+	$(BIN)/python -m reports.browser runs/latest-compare/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
 	$(BIN)/syncline sweep subscription_amendment --seeds 40 --vary erp.outages.mtbf=1d,3d,7d >/dev/null
-	$(BIN)/python -m reports.browser runs/latest/sweep.html docs/sweep.png --viewport-only --height 1400 --anchor charts
+	$(BIN)/python -m reports.browser runs/latest-sweep/sweep.html docs/sweep.png --viewport-only --height 1400 --anchor charts
 
 # Verdicts beyond the tests' seeds: every shipped scenario × swarm seeds 1-50, reference design.
 swarm: $(STAMP)
