@@ -25,7 +25,7 @@ import yaml
 from harness import checkers, runner
 from harness.authoring_command import faults_command, init_command, schema_command
 from harness.checkers.base import Verdict
-from harness.cli_options import scenario_options
+from harness.cli_options import NO_REPORTS, RUNS_OUT, scenario_options
 from harness.designs import SHIPPED, DesignError
 from harness.diff_command import diff_command
 from harness.history import read_history
@@ -80,15 +80,6 @@ class SynclineGroup(click.Group):
                 err=True,
             )
             sys.exit(EXIT_INTERNAL)
-
-
-#: Each run's HTML report and charts, left out where only the verdicts are read (CI).
-NO_REPORTS = click.option(
-    "--no-reports",
-    is_flag=True,
-    help="Skip each run's HTML report and charts (verdicts, JSON, JUnit and Markdown summaries "
-    "are the same): in about 60 % of the time.",
-)
 
 
 @click.group(cls=SynclineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -319,13 +310,7 @@ def gate_command(
 
 @main.command("demo")
 @click.option("--seed", default=7, show_default=True, type=int, help="The run's one seed.")
-@click.option(
-    "--out",
-    default="runs",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where run directories go (runs/latest points at the newest).",
-)
+@RUNS_OUT
 def demo_command(seed: int, out: str) -> None:
     """The seed scenario against the reference orchestrator, narrated."""
     scenario = load(DEMO_SCENARIO)

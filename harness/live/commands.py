@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from harness.cli_options import scenario_options
+from harness.cli_options import RUNS_OUT, scenario_options
 from harness.designs import DesignError
 from harness.designs.api import consumer_groups
 from harness.live.broker import BrokerUnavailable
@@ -123,13 +123,7 @@ _START = defaultdict(
     help="The Redis a design publishes to and consumes from (redis://HOST:PORT). Default: serve "
     "starts redis-server on PORT+8 when it is installed.",
 )
-@click.option(
-    "--out",
-    default="runs",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where run directories go (runs/latest points at the newest).",
-)
+@RUNS_OUT
 @click.option(
     "--resume",
     metavar="DIR",
