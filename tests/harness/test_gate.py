@@ -73,7 +73,7 @@ def test_a_broken_design_fails_the_gate_with_a_readable_junit_file(
 
 
 def test_the_gate_passes_when_every_scenario_passes(library: Path, tmp_path: Path) -> None:
-    code, out, _ = gate(str(library / "steady.yaml"), "--out", str(tmp_path / "runs"))
+    code, out, _ = gate(str(library / "steady.yaml"), "--out", str(tmp_path / "runs"), *LEAN)
     assert code == 0 and "overall: PASS" in out
 
 
@@ -82,7 +82,7 @@ def test_a_design_given_on_the_command_line_overrides_the_scenarios(
 ) -> None:
     code, out, _ = gate(
         str(library / "*.yaml"), "--design", "reference", "--out", str(tmp_path / "runs"),
-        "--workers", "1",
+        "--workers", "1", *LEAN,
     )  # fmt: skip
     assert code == 0, out
 
