@@ -72,10 +72,14 @@ def _timeline(series: Series, summary: dict[str, Any], path: Path) -> Path:
             )  # fmt: skip
     top.set_ylabel(f"calls per {_bucket_name(series)}")
     top.set_title(f"{_title(summary)}: traffic and faults")
+    # Without CPQ the inputs are the contract versions the web shop sold into billing.
+    sold_in_billing = "cpq" not in summary["systems"]
     for key in series.quotes.columns:
+        label = "sold" if sold_in_billing and key == "approved" else key
         bottom.step(hours, series.quotes[key], where="post", color=PALETTE[key], linewidth=1.2,
-                    label=key)  # fmt: skip
-    bottom.set_ylabel(f"quotes per {_bucket_name(series)}")
+                    label=label)  # fmt: skip
+    inputs = "contract versions" if sold_in_billing else "quotes"
+    bottom.set_ylabel(f"{inputs} per {_bucket_name(series)}")
     _finish_time_axes((top, bottom), summary, series.start)
     figure.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(figure)
