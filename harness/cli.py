@@ -503,14 +503,20 @@ def _print_verdicts(verdicts: Sequence[Verdict]) -> None:
     width = max(len(v.checker) for v in verdicts)
     click.echo(f"  {'CHECKER'.ljust(width)}  VERDICT  RESULT")
     for verdict in verdicts:
-        colour = STATUS_COLOURS[verdict.status] if verdict.judged else None
-        shown = "n/a" if verdict.not_applicable else verdict.status if verdict.judged else "report"
-        label = click.style(shown.ljust(7), fg=colour)
+        label = _verdict_label(verdict, 7)
         summary = verdict.summary
         if verdict.judged and verdict.shown != verdict.status:  # hazards never occurred
             summary = click.style(f"not exercised: {verdict.coverage}; ", fg="yellow") + summary
         click.echo(f"  {verdict.checker.ljust(width)}  {label}  {summary}")
     click.echo()
+
+
+def _verdict_label(verdict: Verdict, width: int) -> str:
+    """A verdict's cell in a table: its status in colour, `n/a` for a checker this business gives
+    nothing to judge, `report` for figures no threshold judged."""
+    if verdict.judged:
+        return click.style(verdict.status.ljust(width), fg=STATUS_COLOURS[verdict.status])
+    return ("n/a" if verdict.not_applicable else "report").ljust(width)
 
 
 def _print_comparison(data: dict[str, Any]) -> None:
@@ -522,8 +528,9 @@ def _print_comparison(data: dict[str, Any]) -> None:
     for checker in checkers:
         cells = []
         for name in names:
-            status = designs[name]["verdicts"][checker]["status"]
-            cells.append(click.style(status.ljust(14), fg=STATUS_COLOURS[status]))
+            found = designs[name]["verdicts"][checker]
+            cells.append(_verdict_label(Verdict(checker, found["status"], found["summary"],
+                                                judged=found.get("judged", True)), 14))  # fmt: skip
         click.echo(f"  {checker.ljust(width)}  " + "  ".join(cells))
     click.echo()
 

@@ -96,7 +96,10 @@ def _entry(result: RunResult) -> dict[str, Any]:
     return {
         "status": result.status,
         "run_dir": result.run_dir.name,
-        "verdicts": {c: {"status": v.status, "summary": v.summary} for c, v in verdicts.items()},
+        "verdicts": {
+            c: {"status": v.status, "summary": v.summary, **({} if v.judged else {"judged": False})}
+            for c, v in verdicts.items()
+        },
         "figures": {
             "window_p50_s": figure("billing_to_support", "p50_s"),
             "window_p95_s": figure("billing_to_support", "p95_s"),

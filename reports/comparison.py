@@ -14,7 +14,7 @@ from typing import Any
 from harness.units import format_duration
 from reports.comparison_charts import CHARTED, colours, write_comparison_charts
 from reports.html import ENVIRONMENT, embedded
-from reports.markdown import ICONS
+from reports.markdown import ICONS, icon
 
 
 def _calls(figures: dict[str, Any]) -> str:
@@ -114,7 +114,7 @@ def render_comparison(data: dict[str, Any], charts: Sequence[Path] = ()) -> str:
     ]
     checkers = list(next(iter(designs.values()))["verdicts"]) if designs else []
     for checker in checkers:
-        cells = [ICONS[designs[name]["verdicts"][checker]["status"]] for name in names]
+        cells = [icon(designs[name]["verdicts"][checker]) for name in names]
         out.append(f"| `{checker}` | " + " | ".join(cells) + " |")
     out.append("| **overall** | " + " | ".join(ICONS[designs[n]["status"]] for n in names) + " |")
     out += ["", "## Figures", "", head.replace("| |", "| figure |", 1), rule]

@@ -34,7 +34,7 @@ def render_markdown(
     ]
     for verdict in summary["checkers"]:
         out.append(
-            f"| `{verdict['checker']}` | {_icon(verdict)} | {_not_exercised(verdict)}"
+            f"| `{verdict['checker']}` | {icon(verdict)} | {_not_exercised(verdict)}"
             f"{verdict['summary']} |"
         )
     out += ["", "## Workflows", ""]
@@ -107,7 +107,7 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def _icon(verdict: dict[str, Any]) -> str:
+def icon(verdict: dict[str, Any]) -> str:
     """The verdict's cell: `reported` for figures no threshold judged, `not judged` for a
     checker this business's systems give nothing to judge."""
     if verdict.get("judged") is False:

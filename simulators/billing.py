@@ -29,6 +29,12 @@ SUBSCRIPTION_FIELDS = (
 )  # fmt: skip
 
 
+#: The events billing sends about a subscription's life; each carries it as it is now.
+SUBSCRIPTION_EVENTS = (
+    "subscription.activated", "subscription.amended", "subscription.renewed",
+    "subscription.cancelled",
+)  # fmt: skip
+
 #: An invoice is posted at once unless the request asks for a draft.
 INVOICE_STATUS = Text(8, choices=("draft", "posted"))
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal, Protocol
 
 from harness.history import EventRecord, PolicyRecord, Record, StateRecord
+from simulators.billing import SUBSCRIPTION_EVENTS
 
 Status = Literal["pass", "fail", "unknown"]
 _RANK: Mapping[str, int] = {"pass": 0, "unknown": 1, "fail": 2}
@@ -93,13 +94,6 @@ CONTRACT_HOLDERS = (("erp", "contract"), ("billing", "subscription"), ("support"
 HOLDER_ENTITIES = frozenset(entity for _, entity in CONTRACT_HOLDERS)
 
 
-#: Billing's events about a subscription's life (harness/designs/canonical.py has the same).
-SUBSCRIPTION_EVENTS = frozenset({
-    "subscription.activated", "subscription.amended", "subscription.renewed",
-    "subscription.cancelled",
-})  # fmt: skip
-
-
 class Inputs:
     """Where a contract version enters the business: CPQ's approval of a quote, or, for a
     business without CPQ, billing's subscription change (its web shop sold into billing)."""
@@ -108,7 +102,7 @@ class Inputs:
 
     def __init__(self, absent: Iterable[str] = ()) -> None:
         self.from_cpq = "cpq" not in absent
-        self.types = frozenset({"quote.approved"}) if self.from_cpq else SUBSCRIPTION_EVENTS
+        self.types = frozenset({"quote.approved"} if self.from_cpq else SUBSCRIPTION_EVENTS)
         self.what = "approved quotes" if self.from_cpq else "contract versions billing took"
         self.start = "approval" if self.from_cpq else "billing's change"
 
@@ -160,6 +154,13 @@ class Holders:
     def shown(self, versions: Sequence[int]) -> dict[str, int]:
         """The versions by holder, for evidence (absent holders left out)."""
         return {CONTRACT_HOLDERS[slot][0]: versions[slot] for slot in self.slots}
+
+    def evidence(self, versions: Sequence[int]) -> dict[str, Any]:
+        """The versions as evidence items name them: `erp_billing_support` where the business
+        has all three, else `held` by holder."""
+        if not self.absent:
+            return {"erp_billing_support": list(versions)}
+        return {"held": self.shown(versions)}
 
 
 def not_judged(checker: str, why: str) -> Verdict:

@@ -79,12 +79,9 @@ class Convergence:
                 if (contract, version) in closed:
                     self.closed_by_people += 1
                     continue
-                diverged: dict[str, Any] = {"contract": contract, "approved": version}
-                if self.holders.absent:
-                    diverged["held"] = self.holders.shown(held)
-                else:
-                    diverged["erp_billing_support"] = list(held)
-                self.diverged.append(diverged)
+                self.diverged.append(
+                    {"contract": contract, "approved": version, **self.holders.evidence(held)}
+                )
 
     def verdict(self) -> Verdict:
         diverged = len(self.diverged)

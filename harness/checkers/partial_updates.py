@@ -74,12 +74,7 @@ class PartialUpdates:
             if contract in excused:
                 self.explained += 1
                 continue
-            versions = self.versions[contract]
-            shown = (
-                {"held": self.holders.shown(versions)}
-                if self.holders.absent
-                else {"erp_billing_support": list(versions)}
-            )
+            shown = self.holders.evidence(self.versions[contract])
             self.partial.append(
                 {"contract": contract, **shown, "partial_for_s": round(end - since, 3)}
             )

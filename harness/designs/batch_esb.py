@@ -27,6 +27,7 @@ from harness.effects import Effect, Reply
 from harness.engine.retry import RetryPolicy, retry
 from harness.units import parse_duration
 from simulators.base import DomainEvent
+from simulators.billing import SUBSCRIPTION_EVENTS
 
 Steps = Generator[Effect, Any, None]
 #: Handles one change; returns None when done, or the reason it went to the error file.
@@ -47,7 +48,7 @@ class BatchESB:
         half = self.interval / 2
         self.jobs: dict[str, tuple[str, tuple[str, ...], float, Work]] = {
             "quotes": ("cpq", ("quote.approved",), 0.0, self._quote),
-            "entitlements": ("billing", canonical.SUBSCRIPTION_EVENTS, half, self._entitle),
+            "entitlements": ("billing", SUBSCRIPTION_EVENTS, half, self._entitle),
             "ledger": ("billing", ledger.LEDGER_EVENTS, half, self._post),
         }  # fmt: skip
 

@@ -39,11 +39,6 @@ SUPPORTED_VERSIONS: Mapping[str, frozenset[int]] = {
     "support": frozenset({1, 2}),
 }
 
-#: Billing's events about a subscription's life; each carries the subscription as it is now.
-SUBSCRIPTION_EVENTS = (
-    "subscription.activated", "subscription.amended", "subscription.renewed",
-    "subscription.cancelled",
-)  # fmt: skip
 
 #: Billing's operation for each kind of quote, once the contract has a subscription.
 BILLING_OPERATIONS: Mapping[str, str] = {

@@ -29,6 +29,7 @@ from harness.effects import Effect, Reply
 from harness.engine.inbox import Inbox, inbox
 from harness.engine.retry import RetryPolicy, retry
 from simulators.base import DomainEvent
+from simulators.billing import SUBSCRIPTION_EVENTS
 
 Steps = Generator[Effect, Any, Any]
 Handled = Generator[Effect, Any, bool]
@@ -36,7 +37,7 @@ Handled = Generator[Effect, Any, bool]
 #: Vendor webhooks relayed to the broker, and the topic each goes to.
 RELAYED = {
     "quote.approved": "quote.approved",
-    **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, "subscription.changed"),
+    **dict.fromkeys(SUBSCRIPTION_EVENTS, "subscription.changed"),
     **{event: "billing.document" for event in ledger.LEDGER_EVENTS},
 }
 

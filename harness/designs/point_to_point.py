@@ -26,6 +26,7 @@ from harness.effects import Effect, Reply
 from harness.engine.retry import RetryPolicy, retry
 from harness.units import parse_duration
 from simulators.base import DomainEvent
+from simulators.billing import SUBSCRIPTION_EVENTS
 
 Steps = Generator[Effect, Any, None]
 
@@ -46,7 +47,7 @@ class PointToPoint:
     def subscriptions(self) -> Mapping[str, HandlerFn]:
         return {
             "quote.approved": self.on_quote_approved,
-            **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, self.on_subscription),
+            **dict.fromkeys(SUBSCRIPTION_EVENTS, self.on_subscription),
             **dict.fromkeys(ledger.LEDGER_EVENTS, self.on_billing_document),
         }
 

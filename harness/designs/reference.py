@@ -56,6 +56,7 @@ from harness.engine.inbox import Inbox, inbox
 from harness.engine.outbox import Outbox, outbox
 from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
 from simulators.base import DomainEvent
+from simulators.billing import SUBSCRIPTION_EVENTS
 
 Steps = Generator[Effect, Any, None]
 Keys = Mapping[str, str | int]
@@ -138,7 +139,7 @@ class ReferenceDesign:
         return {
             "orchestrator.started": self.on_start,
             "quote.approved": self.on_quote_approved,
-            **dict.fromkeys(canonical.SUBSCRIPTION_EVENTS, self.on_billing_changed),
+            **dict.fromkeys(SUBSCRIPTION_EVENTS, self.on_billing_changed),
             "orchestrator.restarted": self.on_restart,
             "operator.resolve": self.on_operator_resume,
             "operator.replay": self.on_operator_resume,
@@ -282,7 +283,7 @@ class ReferenceDesign:
         now = yield ctx.now()
         cursor = int((yield ctx.load("cursor", source)) or 0)
         limit = 500
-        types = ["quote.approved"] if source == "cpq" else list(canonical.SUBSCRIPTION_EVENTS)
+        types = ["quote.approved"] if source == "cpq" else list(SUBSCRIPTION_EVENTS)
         page = yield from self.call(
             ctx, source, "list_changes", {"cursor": cursor, "types": types, "limit": limit}
         )

@@ -160,8 +160,9 @@ class Scenario(Spec):
         return self
 
     @model_validator(mode="after")
-    def _without_erp_nothing_of_erp(self) -> Scenario:
-        """A business without an ERP has no ERP master data to lack, and nothing to migrate."""
+    def _systems_a_business_may_lack(self) -> Scenario:
+        """No ERP without a CPQ to feed it; without an ERP, no ERP master data to lack and
+        nothing to migrate."""
         if self.systems.erp is not None:
             if self.systems.cpq is None:
                 raise ValueError(

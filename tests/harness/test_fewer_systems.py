@@ -5,12 +5,15 @@ checkers judge what applies, say what they did not judge, and still catch broken
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from harness.cli import main
 from harness.designs.api import Context
 from harness.designs.point_to_point import PointToPoint
 from harness.designs.reference import ReferenceDesign
@@ -143,3 +146,18 @@ def test_swarm_faults_target_only_the_systems_there_are() -> None:
 def test_live_mode_says_it_serves_all_four_systems() -> None:
     refused = unenactable(load("web_shop"), 0, supervised=True)
     assert refused is not None and "has no cpq and erp" in refused and "syncline run" in refused
+
+
+def test_a_comparison_says_what_it_did_not_judge(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "compare", "web_shop", "--designs", "point-to-point,reference", "--seed", "4",
+        "--out", str(tmp_path), "--no-reports", "--set", "duration=1d",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert re.search(r"lineage +n/a +n/a", result.output)
+    directory = tmp_path / "latest-compare"
+    assert "| `reconciliation` | ➖ not judged | ➖ not judged |" in (
+        directory / "comparison.md"
+    ).read_text(encoding="utf-8")
+    assert (directory / "reference" / "summary.json").is_file()
+    assert not (directory / "reference" / "report.html").exists()  # --no-reports
