@@ -35,18 +35,19 @@ def build_systems(scenario: Scenario, seed: int, named: Streams) -> Systems:
     profiles = {name: system.profile() for name, system in spec.items()}
     epoch = scenario.start.timestamp()
     catalog, idempotency = world.catalog, {n: p.idempotency for n, p in profiles.items()}
-    cpq = CPQ(catalog, world.accounts(), idempotency["cpq"], epoch) if spec.cpq else None
+    accounts = world.accounts()  # CRM's customers, synced to billing and support as accounts
+    cpq = CPQ(catalog, accounts, idempotency["cpq"], epoch) if spec.cpq else None
     erp = ERP(world.erp_master, idempotency["erp"], epoch) if spec.erp else None
     erps = {} if erp is None else {"erp": erp}
     if world.erp_cloud_master is not None:
         cloud = world.erp_cloud_master
         erps["erp_cloud"] = ERP(cloud, idempotency["erp_cloud"], epoch, "erp_cloud")
-    billing = Billing(world.billing_catalog, idempotency["billing"], epoch)
+    billing = Billing(world.billing_catalog, idempotency["billing"], epoch, accounts)
     by_name: dict[str, SystemOfRecord] = {
         **({"cpq": cpq} if cpq is not None else {}),
         **({"erp": erp} if erp is not None else {}),
         "billing": billing,
-        "support": Support(idempotency["support"], epoch),
+        "support": Support(idempotency["support"], epoch, accounts),
         **{name: other for name, other in erps.items() if name != "erp"},
     }
     behaviours = {name: profile.bind(name, named) for name, profile in profiles.items()}

@@ -24,6 +24,9 @@ Rules every system follows:
 6. Events are shaped like the vendor's own (`_envelope`), with a schema version; a vendor
    upgrade (`event_schema_version = 2`) moves the body under `data`, as a SaaS release does.
 7. `reads` names the operations that change nothing (answered during read-only windows).
+   `find_records` is every system's query: the records of one entity whose fields equal the
+   given values, by id or by a field, a page at a time (what a vendor's list endpoint, SOQL,
+   SuiteQL or a search answers; the vendor wire facades are built on it).
 8. Records of the entities a system names in `archived` (orders, invoices, journal entries,
    cases...) are archived once nobody has written them for `archive_after_s` (30 days by
    default) and `still_open` does not hold them, as vendors archive old transactions: reading
@@ -40,7 +43,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from simulators.requests import LIMIT, Request, Texts, Whole, request
+from simulators.requests import ID, LIMIT, Match, Request, Text, Texts, Whole, request
 
 Keys = Mapping[str, str | int]
 Payload = Mapping[str, Any]
@@ -161,6 +164,15 @@ class SystemOfRecord:
     #: Each operation's request (rule 1); a subclass adds its own to these.
     requests: ClassVar[Mapping[str, Request]] = {
         "list_changes": request(cursor=Whole(0, 2**53), limit=LIMIT, types=Texts()),
+        "find_records": request(
+            {"entity": Text(32)},
+            where=Match(),
+            after=ID,
+            offset=Whole(0, 10**9),
+            limit=Whole(1, 1000),
+            order_by=Text(64),
+            order=Text(4, choices=("asc", "desc")),
+        ),
     }
 
     def __init__(
@@ -367,6 +379,47 @@ class SystemOfRecord:
         # `oldest`: where the kept stream starts; a cursor behind it has missed expired events.
         return {"changes": changes, "cursor": max(end, cursor), "oldest": self.feed_start}
 
+    # -- queries: the records of one entity, a page at a time ---------------------------
+
+    def listing(self, entity: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """The records `find_records` answers for `entity`, by id (None: no such entity).
+        A system adds its reference data (billing's products, the customers it was given)."""
+        return self.records.get(entity, {} if entity in self.entities else None)
+
+    #: The entities `find_records` knows even before any of their records is written.
+    entities: ClassVar[frozenset[str]] = frozenset()
+
+    def op_find_records(self, payload: Payload, now: float) -> Payload:
+        """Records of `entity` whose fields (and `id`) equal `where`, ordered by id (or by
+        `order_by`, ties by id), after the id `after` or from `offset`, at most `limit`."""
+        entity = payload["entity"]
+        table = self.listing(entity)
+        if table is None:
+            known = ", ".join(sorted(self.entities | set(self.records)))
+            raise BusinessError("unknown_entity", f"{self.name} has no {entity!r} ({known})", 404)
+        where = dict(payload.get("where") or {})
+        found = [
+            (record_id, record) for record_id, record in sorted(table.items())
+            if all((record_id if name == "id" else record.get(name)) == value
+                   for name, value in where.items())
+        ]  # fmt: skip
+        order_by = payload.get("order_by")
+        if order_by is not None:
+            found.sort(key=lambda row: (_sortable(row[1].get(order_by)), row[0]),
+                       reverse=payload.get("order") == "desc")  # fmt: skip
+        elif payload.get("order") == "desc":
+            found.reverse()
+        if payload.get("after") is not None:
+            after = payload["after"]
+            found = [row for row in found if (row[0] < after if payload.get("order") == "desc"
+                                              else row[0] > after)]  # fmt: skip
+        start, limit = int(payload.get("offset", 0)), int(payload.get("limit", 100))
+        page = found[start : start + limit]
+        return {
+            "records": [{"id": record_id, **self.public(record)} for record_id, record in page],
+            "has_more": start + limit < len(found), "total": len(found),
+        }  # fmt: skip
+
     # -- helpers for operations ----------------------------------------------------------
 
     @staticmethod
@@ -471,3 +524,12 @@ class SystemOfRecord:
 
     def unix_ms(self, now: float) -> int:
         return round((self.epoch + now) * 1000)
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    """A field's value as a sort key: nothing first, then numbers, then texts."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, str(value))

@@ -24,8 +24,8 @@ from simulators.requests import CURRENCY, ID, LINES, MONEY, TERM, VERSION, Reque
 YEAR_S = 365.25 * 24 * 3600
 MONTH_S = YEAR_S / 12
 SUBSCRIPTION_FIELDS = (
-    "subscription_id", "contract_id", "contract_version", "customer_id", "lines", "status",
-    "term_start", "term_end",
+    "subscription_id", "contract_id", "contract_version", "customer_id", "currency", "lines",
+    "status", "term_start", "term_end",
 )  # fmt: skip
 
 
@@ -35,14 +35,23 @@ SUBSCRIPTION_EVENTS = (
     "subscription.cancelled",
 )  # fmt: skip
 
+
+def price_id(sku: str, currency: str) -> str:
+    """A product's price in one currency, named as a price book entry is."""
+    return f"{sku}.{currency}"
+
+
 #: An invoice is posted at once unless the request asks for a draft.
 INVOICE_STATUS = Text(8, choices=("draft", "posted"))
 
 
 class Billing(SystemOfRecord):
     name = "billing"
-    reads = frozenset({"get_subscription", "get_invoice", "list_changes"})
+    reads = frozenset({"get_subscription", "get_invoice", "list_changes", "find_records"})
     archived = frozenset({"invoice", "credit_memo", "payment"})
+    entities = frozenset({
+        "customer", "product", "price", "subscription", "invoice", "credit_memo", "payment",
+    })  # fmt: skip
     requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         "create_subscription": request(
@@ -77,14 +86,53 @@ class Billing(SystemOfRecord):
         "apply_credit_memo": request({"credit_memo_id": ID, "invoice_id": ID}),
         "reverse_invoice": request({"invoice_id": ID}),
         "get_invoice": request({"invoice_id": ID}),
+        "create_customer": request(
+            name=Text(256, 0), email=Text(256, 0), currency=CURRENCY, region=Text(16)
+        ),
     }
 
     def __init__(
-        self, catalog: Catalog, idempotency: IdempotencyRule | None = None, epoch: float = 0.0
+        self,
+        catalog: Catalog,
+        idempotency: IdempotencyRule | None = None,
+        epoch: float = 0.0,
+        accounts: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(idempotency, epoch)
         self.catalog = catalog
         self.by_contract: dict[str, list[str]] = {}  # contract id -> subscription ids
+        #: The business's customers as billing accounts (synced from CRM before the run).
+        self.accounts = accounts or {}
+
+    def listing(self, entity: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """Besides its records: the accounts it was given, and the catalog as products and
+        their prices (one per product and currency)."""
+        if entity == "customer":
+            return {**self.accounts, **self.records.get("customer", {})}
+        if entity == "product":
+            return {
+                sku: {"sku": sku, "name": product.name, "kind": product.kind,
+                      "recurring": product.recurring, "support_level": product.support_level}
+                for sku, product in self.catalog.products.items()
+            }  # fmt: skip
+        if entity == "price":
+            return {
+                price_id(sku, currency): {"sku": sku, "currency": currency, "unit_amount": amount,
+                                          "recurring": product.recurring}
+                for sku, product in self.catalog.products.items()
+                for currency, amount in product.prices.items()
+            }  # fmt: skip
+        return super().listing(entity)
+
+    def op_create_customer(self, payload: Payload, now: float) -> Payload:
+        """A billing account of its own (the business's are there already)."""
+        customer_id = self.next_id("CUS")
+        customer = {
+            "name": payload.get("name", ""), "email": payload.get("email", ""),
+            "currency": payload.get("currency"), "region": payload.get("region"),
+        }  # fmt: skip
+        self._create("customer", customer_id, customer, {"customer": customer_id})
+        return {"customer_id": customer_id, **customer}
 
     def still_open(self, entity: str, record: Mapping[str, Any]) -> bool:
         """An invoice the customer still owes on stays."""

@@ -29,7 +29,10 @@ EVENT_FIELDS = (
 
 class CPQ(SystemOfRecord):
     name = "cpq"
-    reads = frozenset({"get_quote", "get_contract", "list_changes", "find_approved_quotes"})
+    reads = frozenset({
+        "get_quote", "get_contract", "list_changes", "find_approved_quotes", "find_records",
+    })  # fmt: skip
+    entities = frozenset({"quote", "quote_line", "contract", "approval", "account"})
     archived = frozenset({"quote", "quote_line", "approval"})
     requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
@@ -59,6 +62,10 @@ class CPQ(SystemOfRecord):
         self.accounts = accounts  # customer id -> {"currency": ..., "region": ...}
         self.contract_ids: list[str] = []  # in creation order, for deterministic picking
         self._sequence = 0
+
+    def listing(self, entity: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """Besides its records: the CRM accounts it sells to."""
+        return self.accounts if entity == "account" else super().listing(entity)
 
     def latest_quote(self, contract_id: str) -> dict[str, Any]:
         contract = self.get("contract", contract_id)

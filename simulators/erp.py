@@ -70,7 +70,10 @@ def _posting(document: str) -> Request:
 
 class ERP(SystemOfRecord):
     name = "erp"
-    reads = frozenset({"validate_order", "get_contract", "get_customer", "find_sales_orders"})
+    reads = frozenset({
+        "validate_order", "get_contract", "get_customer", "find_sales_orders", "find_records",
+    })  # fmt: skip
+    entities = frozenset({"customer", "sales_order", "contract", "journal_entry"})
     archived = frozenset({"sales_order", "journal_entry"})
     requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
@@ -205,6 +208,15 @@ class ERP(SystemOfRecord):
         if found:
             message = "; ".join(problem.message for problem in found)
             raise BusinessError(found[0].code, message)
+
+    def listing(self, entity: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """Besides its records: the customers of its master data, with their subsidiary."""
+        if entity == "customer":
+            return {
+                customer_id: {"customer_id": customer_id, "subsidiary_id": subsidiary_id}
+                for customer_id, subsidiary_id in self.master.customers.items()
+            }
+        return super().listing(entity)
 
     def op_validate_order(self, payload: Payload, now: float) -> Payload:
         """Dry-run validation against master data; refuses exactly as `create_sales_order`."""

@@ -53,6 +53,8 @@ Record = dict[str, Any]
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 #: Sends one webhook: (url, body, headers) -> the receiver's status code (0: unreachable).
 Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
+#: A webhook on another wire (a vendor's): (event, delivery number, unix time) -> body, headers.
+Wire = Callable[[DomainEvent, int, int], tuple[bytes, dict[str, str]]]
 #: Told of each request a system handled, before it is answered: (system, operation, payload,
 #: scenario time, idempotency key) — what the host keeps to rebuild the system after a crash.
 Applied = Callable[[str, str, Mapping[str, Any], float, str | None], None]
@@ -84,6 +86,7 @@ class LiveSystem:
     subscribers: list[str] = field(default_factory=list)  # webhook URLs
     send: Send | None = None
     applied: Applied | None = None
+    wire: Wire | None = None  # webhooks in a vendor's shape and signature (simulators.vendors)
     calls: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -208,6 +211,8 @@ class LiveSystem:
             await self.clock.sleep(step.wait)
 
     def _signed(self, event: DomainEvent, delivery: int) -> tuple[bytes, dict[str, str]]:
+        if self.wire is not None:
+            return self.wire(event, delivery, self.clock.unix())
         envelope = webhook_body(event, delivery)
         signature = sign(self.signing_secret, self.clock.unix(), envelope)
         headers = {"Content-Type": "application/json", "Syncline-Signature": signature}

@@ -9,6 +9,7 @@ operation reads a field. Rules:
    number in a range (a JSON integer: `2.7` is not a quantity and `true` is not a version), a
    finite number in a range, a list of texts, or the lines of an order (SKU and quantity).
 2. A required field must be present and not null; an optional one may be absent or null.
+   A query's `Match` is an object of field names and the values they must equal.
 3. Fields a request does not declare are ignored, as vendors ignore fields they do not know
    (the HTTP edge has already refused what is not strict JSON: `simulators.wire`).
 4. The same declaration is the operation's JSON Schema in the service's OpenAPI document.
@@ -18,6 +19,7 @@ The answer to a bad request is `invalid_request` (400) with one sentence naming 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -157,7 +159,33 @@ class Lines:
         return {"type": "array", "maxItems": self.max_items, "items": line}
 
 
-Field = Text | Whole | Number | Texts | Lines
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Field values a query matches exactly: an object of at most `max_items` names, each a
+    number, a short text, true, false or null (what a vendor's list filter or a `WHERE a = b`
+    can say)."""
+
+    max_items: int = 10
+
+    def problem(self, value: Any) -> str | None:
+        if not isinstance(value, dict) or len(value) > self.max_items:
+            return f"must be an object of at most {self.max_items} fields"
+        for name, inner in value.items():
+            if len(name) > 64:
+                return "names must be at most 64 characters"
+            if not isinstance(inner, SCALAR) or (isinstance(inner, str) and len(inner) > 256):
+                return f"{name} must be a number, a short text, true, false or null"
+            if isinstance(inner, float) and not math.isfinite(inner):
+                return f"{name} must be finite"
+        return None
+
+    def schema(self) -> dict[str, Any]:
+        scalar = {"anyOf": [{"type": "string", "maxLength": 256}, {"type": "number"},
+                            {"type": "boolean"}, {"type": "null"}]}  # fmt: skip
+        return {"type": "object", "maxProperties": self.max_items, "additionalProperties": scalar}
+
+
+Field = Text | Whole | Number | Texts | Lines | Match
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ SEVERITIES = (1, 2, 3, 4)
 
 class Support(SystemOfRecord):
     name = "support"
-    reads = frozenset({"check_entitlement", "get_entitlement", "get_case"})
+    reads = frozenset({"check_entitlement", "get_entitlement", "get_case", "find_records"})
+    entities = frozenset({"customer", "entitlement", "case"})
     archived = frozenset({"case"})
     requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
@@ -41,10 +42,21 @@ class Support(SystemOfRecord):
         "get_case": request({"case_id": ID}),
     }
 
-    def __init__(self, idempotency: IdempotencyRule | None = None, epoch: float = 0.0) -> None:
+    def __init__(
+        self,
+        idempotency: IdempotencyRule | None = None,
+        epoch: float = 0.0,
+        accounts: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         super().__init__(idempotency, epoch)
+        #: The business's customers, as support's organizations (synced from CRM).
+        self.accounts = accounts or {}
         self.by_contract: dict[str, str] = {}  # contract id -> entitlement id
         self.by_customer: dict[str, list[str]] = {}  # customer id -> entitlement ids
+
+    def listing(self, entity: str) -> Mapping[str, Mapping[str, Any]] | None:
+        """Besides its records: the customers it serves."""
+        return self.accounts if entity == "customer" else super().listing(entity)
 
     # -- entitlements ------------------------------------------------------------------
 

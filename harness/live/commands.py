@@ -21,6 +21,7 @@ from harness.live.orchestrator import NeedsBroker, read_services, run_orchestrat
 from harness.live.reach import ServicesGone, not_answering
 from harness.live.redis_server import RedisServer
 from harness.live.serve import (
+    VENDOR_PORT_OFFSET,
     CannotResume,
     PortInUse,
     Services,
@@ -34,8 +35,9 @@ from harness.live.serve import (
 )
 from harness.live.supervisor import OrchestratorFailed, Supervisor, design_command
 from harness.runner import RunResult, new_directory, point_live, resolve_design
-from harness.scenario import load
+from harness.scenario import Scenario, load
 from harness.units import format_duration, parse_duration
+from simulators.vendors import FACADES as FACADE_KINDS
 
 
 class LiveUsageError(click.ClickException):
@@ -123,6 +125,14 @@ _START = defaultdict(
     help="The Redis a design publishes to and consumes from (redis://HOST:PORT). Default: serve "
     "starts redis-server on PORT+8 when it is installed.",
 )
+@click.option(
+    "--wire",
+    metavar="vendor|SYSTEMS",
+    help="Also serve systems on their vendor's wire, for the vendors' own SDKs: billing as "
+    "Stripe, CPQ as Salesforce, support as Zendesk, ERP as NetSuite, each over HTTPS on its "
+    "port + 10 (tokens.json has the keys and the CA to trust). `vendor`: every system; or name "
+    "them, billing,support. Webhooks then go out in the vendor's shape and signature.",
+)
 @RUNS_OUT
 @click.option(
     "--resume",
@@ -136,7 +146,8 @@ _START = defaultdict(
 def serve_command(
     scenario: str | None, seed: int, time_scale: float, host: str, port: int,
     webhooks: str | None, design: str | None, command: str | None, orchestrator_port: int,
-    broker: str | None, out: str, overrides: tuple[str, ...], resume: Path | None,
+    broker: str | None, wire: str | None, out: str, overrides: tuple[str, ...],
+    resume: Path | None,
 ) -> None:  # fmt: skip
     """Serve SCENARIO's CPQ, ERP, billing and support over HTTP until Ctrl-C (or, with
     --resume DIR, the services DIR held when they stopped)."""
@@ -151,6 +162,7 @@ def serve_command(
         host, port, webhooks = options["host"], int(options["port"]), options.get("webhooks")
         design, command = options.get("design"), options.get("command")
         orchestrator_port, broker = int(options["orchestrator_port"]), options.get("broker")
+        wired = tuple(options.get("wire", ()))
         out = str(services.directory.parent.parent.parent)
         loaded = services.scenario
     elif scenario is None:
@@ -158,7 +170,10 @@ def serve_command(
     else:
         loaded = load(scenario, overrides)
         services = None
+        wired = wire_systems(wire, loaded)
     ports = ports_for(loaded, port)
+    ports.update({f"{name} ({VENDOR_WIRES[name.split('_')[0]]})": ports[name] + VENDOR_PORT_OFFSET
+                  for name in wired})  # fmt: skip
     runs = design is not None or command is not None
     supervised = f"http://{host}:{orchestrator_port}"
     if design is not None and command is not None:
@@ -191,10 +206,11 @@ def serve_command(
     if services is None:
         _hint_resume(Path(out))
         directory = new_directory(Path(out) / loaded.name / "live", seed)
-        services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks)
+        services = plan_services(loaded, seed, directory, time_scale, host, port, webhooks, wired)
         services.options = {
             "host": host, "port": port, "webhooks": webhooks, "design": design,
             "command": command, "orchestrator_port": orchestrator_port, "broker": broker,
+            "wire": list(wired),
         }  # fmt: skip
     directory = services.directory
     if redis is not None:
@@ -448,3 +464,27 @@ def _print_result(result: RunResult) -> None:
         click.echo(f"  {verdict.checker:<28} {verdict.status:<8} {verdict.summary}")
     click.echo(f"\n  overall: {result.status.upper()}")
     click.echo(f"  report:        {result.run_dir / 'report.html'}")
+
+
+#: Each kind of system's vendor wire (`serve --wire`).
+VENDOR_WIRES = {"cpq": "salesforce", "erp": "netsuite", "billing": "stripe", "support": "zendesk"}
+
+
+def wire_systems(wire: str | None, scenario: Scenario) -> tuple[str, ...]:
+    """The systems `--wire` names, checked against the scenario's."""
+    present = [name for name, _ in scenario.systems.items()]
+    if wire is None or wire == "syncline":
+        return ()
+    if wire == "vendor":
+        return tuple(name for name in present if name.split("_")[0] in FACADE_KINDS)
+    named = tuple(part.strip() for part in wire.split(",") if part.strip())
+    for name in named:
+        if name not in present:
+            raise LiveUsageError(
+                f"--wire names {name!r}, which {scenario.name} does not have (it has: "
+                f"{', '.join(present)}); give `vendor` for all of them"
+            )
+        if name.split("_")[0] not in FACADE_KINDS:
+            served = ", ".join(sorted(FACADE_KINDS))
+            raise LiveUsageError(f"{name} has no vendor wire yet (these do: {served})")
+    return named

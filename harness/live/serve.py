@@ -39,6 +39,7 @@ from harness.live.client import CONNECTIONS, http_client
 from harness.live.loopback import LoopbackTransport
 from harness.live.operations import LiveOperations
 from harness.live.supervisor import Supervisor
+from harness.live.tls import certificates
 from harness.live.vendor_log import FILE as VENDOR_LOG
 from harness.live.vendor_log import VendorLog
 from harness.scenario import Scenario, ScenarioError, load
@@ -47,9 +48,13 @@ from harness.seeds import streams
 from harness.systems import build_systems
 from simulators.base import DomainEvent
 from simulators.http import Control, LiveSystem, Record, create_app, to_line
+from simulators.vendors import Facade, facade_for
+from simulators.vendors.facade import vendor_app
 
 #: The order systems take ports in, from the first port.
 PORT_ORDER = ("cpq", "erp", "billing", "support", "erp_cloud")
+#: A system's vendor wire listens this many ports after its own API.
+VENDOR_PORT_OFFSET = 10
 
 
 class PortInUse(Exception):
@@ -162,6 +167,9 @@ class Services:
     #: On resume: the scenario time it resumed at, and deliveries the crash cut short.
     resumed_at: float | None = None
     redeliver: list[tuple[str, DomainEvent]] = field(default_factory=list)
+    #: The systems served on their vendor's wire too (`serve --wire`), and their facades.
+    wire: tuple[str, ...] = ()
+    facades: dict[str, Facade] = field(default_factory=dict)
 
     def build(self, resuming: bool = False) -> None:
         """(Re)build the systems from the scenario's world: a fresh start, as after `reset`
@@ -193,6 +201,10 @@ class Services:
                 self.signing_secret, subscribers,
                 applied=self.vendor_log.request if self.vendor_log is not None else None,
             )  # fmt: skip
+            facade = facade_for(name, self.live[name], self.signing_secret)
+            if name in self.wire and facade is not None:
+                self.facades[name] = facade
+                self.live[name].wire = facade.webhook  # webhooks in the vendor's shape
 
     def resume(self) -> None:
         """Apply the vendor log to the freshly built world: the vendors as they were at the
@@ -233,6 +245,20 @@ class Services:
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
 
+    def vendor_port(self, name: str) -> int:
+        return self.ports[name] + VENDOR_PORT_OFFSET
+
+    def vendor(self) -> dict[str, Any]:
+        """What each vendor SDK needs: the wire, its HTTPS URL, keys and secrets."""
+        if not self.facades:
+            return {}
+        described: dict[str, Any] = {
+            name: {"wire": facade.vendor, "url": f"https://{self.host}:{self.vendor_port(name)}",
+                   **facade.credentials()}
+            for name, facade in self.facades.items()
+        }  # fmt: skip
+        return {"vendor": described, "ca_bundle": str(self.directory / "tls" / "ca.pem")}
+
     def describe(self) -> dict[str, Any]:
         """What a client needs: URLs, tokens, the admin token and the signing secret."""
         return {
@@ -244,6 +270,7 @@ class Services:
             "history": str(self.directory / "history.jsonl"),
             "seed": self.seed,
             "serve": self.options,
+            **self.vendor(),
             **({"broker": self.broker, "broker_namespace": f"syncline:{self.directory.name}"}
                if self.broker else {}),
         }  # fmt: skip
@@ -297,6 +324,7 @@ def resume_services(directory: Path) -> Services:
         str(options["host"]), ports, options.get("webhooks"), admin_token=described["admin_token"],
         signing_secret=described["signing_secret"],
         tokens={name: s["token"] for name, s in systems.items()}, options=dict(options),
+        wire=tuple(options.get("wire", ())),
     )  # fmt: skip
     services.build(resuming=True)
     services.resume()
@@ -311,10 +339,12 @@ def ports_for(scenario: Scenario, first_port: int) -> dict[str, int]:
 
 def plan_services(
     scenario: Scenario, seed: int, directory: Path, time_scale: float, host: str, first_port: int,
-    webhooks: str | None,
+    webhooks: str | None, wire: tuple[str, ...] = (),
 ) -> Services:  # fmt: skip
     ports = ports_for(scenario, first_port)
-    services = Services(scenario, seed, directory, RealClock(time_scale), host, ports, webhooks)
+    services = Services(
+        scenario, seed, directory, RealClock(time_scale), host, ports, webhooks, wire=wire
+    )
     services.build()
     return services
 
@@ -389,6 +419,15 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
                 log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
             )  # fmt: skip
             servers.append(Server(config))
+        if services.facades:
+            tls = certificates(services.directory)
+            for name, facade in services.facades.items():
+                config = uvicorn.Config(
+                    vendor_app(facade), host=services.host, port=services.vendor_port(name),
+                    log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
+                    ssl_certfile=str(tls.certificate), ssl_keyfile=str(tls.key),
+                )  # fmt: skip
+                servers.append(Server(config))
         stop = asyncio.Event()
         stop_on_signals(stop)
         serving = [asyncio.create_task(server.serve()) for server in servers]
