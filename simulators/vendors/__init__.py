@@ -13,9 +13,10 @@ from __future__ import annotations
 from simulators.http import LiveSystem
 from simulators.vendors.facade import Facade
 from simulators.vendors.stripe import StripeBilling
+from simulators.vendors.zendesk import ZendeskSupport
 
 #: The facade of each kind of system; ERPs (a cloud ERP too) share NetSuite's.
-FACADES: dict[str, type[Facade]] = {"billing": StripeBilling}
+FACADES: dict[str, type[Facade]] = {"billing": StripeBilling, "support": ZendeskSupport}
 
 
 def facade_for(name: str, live: LiveSystem, secret: str) -> Facade | None:

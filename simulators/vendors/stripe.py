@@ -52,7 +52,7 @@ EVENT_TYPES = {
     "subscription.renewed": "customer.subscription.updated",
     "subscription.cancelled": "customer.subscription.deleted",
     "invoice.posted": "invoice.finalized",
-    "invoice.reversed": "invoice.voided",
+    "invoice.reversed": "credit_note.created",
     "payment.posted": "payment_intent.succeeded",
 }
 #: Domain error codes as Stripe's (`code`, `param`); others keep their own code, lower-cased.
@@ -563,10 +563,11 @@ class StripeBilling(Facade):
             shown = self.subscription(fields)
         elif event.type == "payment.posted":
             shown = self.payment_intent(fields)
+        elif event.type == "invoice.reversed":  # the credit note that voids the invoice
+            shown = self.credit_note({**fields, "amount": fields["amount"]})
+            shown.update(id=fields["credit_memo_id"], invoice=fields["invoice_id"])
         else:
             shown = self.invoice({"payments_applied": 0, **fields})
-            if event.type == "invoice.reversed":
-                shown["status"] = "void"
         body = {
             "id": f"evt_{event.event_id}", "object": "event",
             "api_version": API_VERSION if event.payload.get("schema_version", 1) < 2 else UPGRADED,

@@ -116,8 +116,13 @@ def test_stripe_errors_idempotency_and_faults_as_stripe_python_raises_them(tmp_p
             stripe.StripeClient("sk_test_wrong", base_addresses={"api": world.vendor("billing")[
                 "url"]}).v1.customers.list()  # fmt: skip
         # The idempotent retry was applied once: one subscription for CT-T2.
-        created = [r for r in world.history() if r["kind"] == "state"
-                   and r["entity"] == "subscription" and r["keys"].get("contract") == "CT-T2"]
+        created = [
+            r
+            for r in world.history()
+            if r["kind"] == "state"
+            and r["entity"] == "subscription"
+            and r["keys"].get("contract") == "CT-T2"
+        ]
         assert len(created) == 1
 
 
@@ -127,7 +132,10 @@ def test_stripe_answers_429_with_retry_after(tmp_path: Path) -> None:
         with pytest.raises(stripe.RateLimitError) as limited:
             for _ in range(40):
                 sdk.v1.products.list()
-        assert limited.value.http_status == 429 and limited.value.json_body["error"]["code"] == "rate_limit"
+        assert (
+            limited.value.http_status == 429
+            and limited.value.json_body["error"]["code"] == "rate_limit"
+        )
         assert int(limited.value.headers["Retry-After"]) >= 1
 
 
