@@ -169,7 +169,7 @@ class SystemOfRecord:
             where=Match(),
             after=ID,
             offset=Whole(0, 10**9),
-            limit=Whole(1, 1000),
+            limit=Whole(1, 2000),  # Salesforce's largest query batch
             order_by=Text(64),
             order=Text(4, choices=("asc", "desc")),
         ),

@@ -21,6 +21,7 @@ from simulators.catalog import Catalog
 from simulators.requests import ID, LIMIT, LINES, SECONDS, TERM, Request, Text, Texts, request
 
 QUOTE_OBJECT = "SBQQ__Quote__c"
+EXTERNAL_ID = Text(255)
 EVENT_FIELDS = (
     "quote_id", "quote_type", "contract_id", "contract_version", "customer_id", "region",
     "currency", "total", "amendment", "term_months",
@@ -37,10 +38,20 @@ class CPQ(SystemOfRecord):
     requests: ClassVar[Mapping[str, Request]] = {
         **SystemOfRecord.requests,
         # New business names the customer; an amendment names the contract instead.
-        "create_quote": request({"lines": LINES}, customer_id=ID, contract_id=ID, term_months=TERM),
-        "amend_contract": request({"contract_id": ID, "lines": LINES}, term_months=TERM),
-        "renew_contract": request({"contract_id": ID}, term_months=TERM),
-        "cancel_contract": request({"contract_id": ID}),
+        # `external_id`: the caller's unique key for the quote (a Salesforce External ID field);
+        # a quote that already has it is answered again, unchanged (an upsert that finds it).
+        "create_quote": request(
+            {"lines": LINES},
+            customer_id=ID,
+            contract_id=ID,
+            term_months=TERM,
+            external_id=EXTERNAL_ID,
+        ),
+        "amend_contract": request(
+            {"contract_id": ID, "lines": LINES}, term_months=TERM, external_id=EXTERNAL_ID
+        ),
+        "renew_contract": request({"contract_id": ID}, term_months=TERM, external_id=EXTERNAL_ID),
+        "cancel_contract": request({"contract_id": ID}, external_id=EXTERNAL_ID),
         "cancel_quote": request({"quote_id": ID}),
         "get_quote": request({"quote_id": ID}),
         "find_approved_quotes": request(after=SECONDS, before=SECONDS, limit=LIMIT),
@@ -61,6 +72,7 @@ class CPQ(SystemOfRecord):
         self.catalog = catalog
         self.accounts = accounts  # customer id -> {"currency": ..., "region": ...}
         self.contract_ids: list[str] = []  # in creation order, for deterministic picking
+        self.by_external_id: dict[str, str] = {}  # a caller's key -> quote id
         self._sequence = 0
 
     def listing(self, entity: str) -> Mapping[str, Mapping[str, Any]] | None:
@@ -82,6 +94,8 @@ class CPQ(SystemOfRecord):
 
     def op_create_quote(self, payload: Payload, now: float) -> Payload:
         """New business when `contract_id` is absent; otherwise an amendment of that contract."""
+        if (known := self._known(payload)) is not None:
+            return known
         if payload.get("contract_id") is None:
             customer_id = payload.get("customer_id")
             if customer_id is None:
@@ -93,16 +107,22 @@ class CPQ(SystemOfRecord):
         return self.op_amend_contract(payload, now)
 
     def op_amend_contract(self, payload: Payload, now: float) -> Payload:
+        if (known := self._known(payload)) is not None:
+            return known
         contract = self._active_contract(payload["contract_id"])
         lines = self._priced_lines(payload["lines"])
         return self._new_quote(contract, contract["customer_id"], lines, "amendment", payload, now)
 
     def op_renew_contract(self, payload: Payload, now: float) -> Payload:
+        if (known := self._known(payload)) is not None:
+            return known
         contract = self._active_contract(payload["contract_id"])
         lines = self.latest_quote(contract["contract_id"])["lines"]
         return self._new_quote(contract, contract["customer_id"], lines, "renewal", payload, now)
 
     def op_cancel_contract(self, payload: Payload, now: float) -> Payload:
+        if (known := self._known(payload)) is not None:
+            return known
         contract = self._active_contract(payload["contract_id"])
         return self._new_quote(contract, contract["customer_id"], [], "cancellation", payload, now)
 
@@ -239,12 +259,24 @@ class CPQ(SystemOfRecord):
             "amendment": quote_type != "new",
             "term_months": int(payload.get("term_months", 36)),
         }
+        if payload.get("external_id"):
+            quote["external_id"] = payload["external_id"]
+            self.by_external_id[payload["external_id"]] = quote_id
         keys = self._keys(quote)
         self._create("quote", quote_id, quote, keys)
         for line in lines:
             line_id = self.next_id("QL")
             self._create("quote_line", line_id, {"quote_id": quote_id, **line}, keys)
         return {"quote_id": quote_id, "contract_id": contract_id, "contract_version": version}
+
+    def _known(self, payload: Payload) -> Payload | None:
+        """The quote made earlier under this request's external id, if there is one."""
+        quote_id = self.by_external_id.get(payload.get("external_id") or "")
+        if quote_id is None or quote_id not in self.table("quote"):
+            return None
+        quote = self.table("quote")[quote_id]
+        return {"quote_id": quote_id, "contract_id": quote["contract_id"],
+                "contract_version": quote["contract_version"], "existing": True}  # fmt: skip
 
     def _priced_lines(self, lines: Any) -> list[dict[str, Any]]:
         priced = [{"sku": line["sku"], "quantity": int(line["quantity"])} for line in lines]
