@@ -204,7 +204,8 @@ class Services:
             facade = facade_for(name, self.live[name], self.signing_secret)
             if name in self.wire and facade is not None:
                 self.facades[name] = facade
-                self.live[name].wire = facade.webhook  # webhooks in the vendor's shape
+                if facade.sends_webhooks:  # webhooks in the vendor's shape
+                    self.live[name].wire = facade.webhook
 
     def resume(self) -> None:
         """Apply the vendor log to the freshly built world: the vendors as they were at the

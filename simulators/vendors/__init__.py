@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from simulators.http import LiveSystem
 from simulators.vendors.facade import Facade
+from simulators.vendors.netsuite import NetSuiteERP
 from simulators.vendors.salesforce import SalesforceCPQ
 from simulators.vendors.stripe import StripeBilling
 from simulators.vendors.zendesk import ZendeskSupport
 
 #: The facade of each kind of system; ERPs (a cloud ERP too) share NetSuite's.
 FACADES: dict[str, type[Facade]] = {
-    "cpq": SalesforceCPQ, "billing": StripeBilling, "support": ZendeskSupport,
+    "cpq": SalesforceCPQ, "erp": NetSuiteERP, "billing": StripeBilling, "support": ZendeskSupport,
 }  # fmt: skip
 
 

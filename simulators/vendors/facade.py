@@ -49,6 +49,8 @@ class Facade:
     vendor: ClassVar[str] = "vendor"
     #: The paths anyone may read without credentials (the OpenAPI description).
     public: ClassVar[frozenset[str]] = frozenset({"/openapi.json", "/docs"})
+    #: Whether the vendor sends webhooks of its own (its events replace Syncline's).
+    sends_webhooks: ClassVar[bool] = True
 
     def __init__(self, live: LiveSystem, secret: str) -> None:
         self.live = live
