@@ -230,16 +230,19 @@ class SystemOfRecord:
             self._in_flight.discard(f"{operation}\x1f{idem_key}")
 
     def handle(
-        self, operation: str, payload: Payload, now: float, idem_key: str | None = None
-    ) -> Outcome:
-        """Apply one request at simulated time `now` and return what happened."""
+        self, operation: str, payload: Payload, now: float, idem_key: str | None = None,
+        fingerprint: str | None = None,
+    ) -> Outcome:  # fmt: skip
+        """Apply one request at simulated time `now` and return what happened. `fingerprint`
+        names the request for its idempotency key when the payload cannot (a vendor wire's
+        request, translated against records a lost first answer may already have changed)."""
         malformed = self.malformed(operation, payload)
         if malformed is not None:
             return self._refusal(malformed)
         if self._archive_due and self._archive_due[0][0] <= now:
             self._archive(now)
         if idem_key is not None and self.idempotency.supported:
-            fingerprint = json.dumps(payload, sort_keys=True, default=str)
+            fingerprint = fingerprint or json.dumps(payload, sort_keys=True, default=str)
             scoped = f"{operation}\x1f{idem_key}"
             self._forget_expired_keys(now)
             stored = self._idem_store.get(scoped)

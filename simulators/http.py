@@ -103,9 +103,10 @@ class LiveSystem:
 
     async def serve(
         self, operation: str, payload: dict[str, Any], idem_key: str | None, attempt: int,
-        trace: str | None,
+        trace: str | None, fingerprint: str | None = None,
     ) -> Answer:  # fmt: skip
-        """One request, as the profile decides: (status, body, headers)."""
+        """One request, as the profile decides: (status, body, headers). `fingerprint`: see
+        `SystemOfRecord.handle`."""
         self.calls += 1
         exchange = _Exchange(self, self.calls, operation, attempt, trace, self.clock.now())
         keys = {
@@ -132,7 +133,7 @@ class LiveSystem:
             self.behaviour.in_service -= 1
             self.system.release(operation, idem_key)
         now = self.clock.now()
-        outcome = self.system.handle(operation, payload, now, idem_key)
+        outcome = self.system.handle(operation, payload, now, idem_key, fingerprint)
         if self.applied is not None and not (
             outcome.error is not None and outcome.error.code in NOTHING_APPLIED and not idem_key
         ):

@@ -58,6 +58,7 @@ def run_conform(plan: ConformPlan) -> RunResult:
     clock = RealClock(described["time_scale"], described["started_unix"])
     try:
         asyncio.run(_drive(plan, described, notes, clock, seed))
+        workload_s = clock.now()
         settled = asyncio.run(settle(plan.services_dir, plan.orchestrator, plan.settle_s))
         listed = asyncio.run(read_exceptions(plan.orchestrator, described["admin_token"]))
         _note_exceptions(listed, notes, clock)
@@ -66,7 +67,7 @@ def run_conform(plan: ConformPlan) -> RunResult:
         notes.close()
     return judge(plan.services_dir, run_dir, [exported, run_dir / "conformance.jsonl"],
                  design="conform", extra_checkers=[Security()], held=listed,
-                 unsettled=lost or settled.why_not)  # fmt: skip
+                 unsettled=lost or settled.why_not, workload_s=workload_s)  # fmt: skip
 
 
 async def _drive(
@@ -124,11 +125,7 @@ async def _probe(
     """Forged, unsigned and replayed webhooks, each naming an id nobody issued."""
     for kind, secret, age in PROBES:
         forged = f"{FORGED_PREFIX}{kind.upper()}-{clock.now():.0f}"
-        body = {
-            "event_id": f"EVT-{forged}", "type": "quote.approved", "system": "cpq",
-            "occurred_at": clock.now(), "payload": {"quote_id": forged, "contract_id": forged},
-            "keys": {"quote": forged, "contract": forged}, "delivery": 1,
-        }  # fmt: skip
+        body = _forged_approval(described, forged, clock.now())
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             key = secret or described["signing_secret"]  # "" : the real secret, but stale
@@ -142,6 +139,25 @@ async def _probe(
         details = {"status": status, "accepted": 200 <= status < 300, "id": forged}
         notes({"kind": "policy", "t": round(clock.now(), 6), "policy": "conformance",
                "subject": kind, "event": "probe", "details": details})  # fmt: skip
+
+
+def _forged_approval(described: dict[str, Any], forged: str, now: float) -> dict[str, Any]:
+    """A quote approval naming `forged`, in the shape CPQ's webhooks have: Syncline's own, or a
+    Salesforce change event when CPQ is served on its vendor's wire (`serve --wire`)."""
+    if described.get("vendor", {}).get("cpq", {}).get("wire") == "salesforce":
+        header = {"entityName": "SBQQ__Quote__c", "recordIds": [forged], "changeType": "UPDATE",
+                  "changedFields": ["SBQQ__Status__c"], "transactionKey": f"{forged}-tx",
+                  "sequenceNumber": 0, "commitTimestamp": 0}  # fmt: skip
+        payload = {"ChangeEventHeader": header, "Id": forged, "SBQQ__Status__c": "Approved",
+                   "SBQQ__MasterContract__c": forged, "Contract_Version__c": 1}  # fmt: skip
+        return {"channel": "/data/SBQQ__Quote__ChangeEvent",
+                "data": {"schema": "syncline-quote-1", "payload": payload,
+                         "event": {"replayId": 0, "EventUuid": f"EVT-{forged}"}}}  # fmt: skip
+    return {
+        "event_id": f"EVT-{forged}", "type": "quote.approved", "system": "cpq",
+        "occurred_at": now, "payload": {"quote_id": forged, "contract_id": forged},
+        "keys": {"quote": forged, "contract": forged}, "delivery": 1,
+    }  # fmt: skip
 
 
 def _note_exceptions(listed: list[dict[str, Any]], notes: HistoryLog, clock: RealClock) -> None:

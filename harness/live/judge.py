@@ -4,7 +4,8 @@ in time order into a run directory, then the scenario's checkers, summary and re
 The run directory (`<services dir>/loads/<seed>-<time>/` for `syncline load`) then holds the
 merged `history.jsonl`, `summary.json` and the reports: `syncline analyze` works on it. The
 scenario is judged over the time the services ran (its `duration` becomes the elapsed scenario
-time, with no drain), so throughput is per hour of what actually ran.
+time, with no drain), so throughput is per hour of what actually ran; `conform`, which knows when
+its workload ended, has the time after that judged as the drain.
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ def judge(
     extra_checkers: Sequence[Checker] = (),
     held: Sequence[Mapping[str, Any]] = (),
     unsettled: str | None = None,
+    workload_s: float | None = None,
 ) -> RunResult:
     """Merge `sources` (by default the services' and the orchestrator's histories) into
     `run_dir` and judge them with the scenario in `services_dir`. `held` is what the
     orchestrator's `GET /exceptions` listed at the end: recorded as `held_at_end`, it is where
     operators find parked work (harness/engine/exceptions.py, rule 6). `unsettled` says why the
     integration had not settled when judged: the verdicts that judge at quiescence cannot fail
-    then, only be `unknown`."""
+    then, only be `unknown`. `workload_s` is the scenario time the workload ended: what came
+    after is the drain, as in a simulated run, so throughput is judged over the workload."""
     scenario_file = services_dir / "scenario.yaml"
     scenario = parse(
         scenario_file.read_text(encoding="utf-8"), str(scenario_file), strict_units=False
@@ -68,7 +71,10 @@ def judge(
         key=lambda r: float(r["t"]),
     )
     elapsed = max((float(r["t"]) for r in events), default=1.0)
-    judged = scenario.model_copy(update={"duration": max(elapsed, 1.0), "drain": 0.0})
+    duration = max(min(workload_s, elapsed) if workload_s else elapsed, 1.0)
+    judged = scenario.model_copy(
+        update={"duration": duration, "drain": max(elapsed - duration, 0.0)}
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "scenario.yaml").write_text(judged.to_yaml(), encoding="utf-8")
     built = [*checkers.build(judged), *extra_checkers]

@@ -81,10 +81,11 @@ class Facade:
 
     async def call(
         self, operation: str, payload: Mapping[str, Any], idem_key: str | None = None,
-        trace: str | None = None,
+        trace: str | None = None, fingerprint: str | None = None,
     ) -> Answer:  # fmt: skip
-        """The domain operation through the profile (rule 1)."""
-        return await self.live.serve(operation, dict(payload), idem_key, 1, trace)
+        """The domain operation through the profile (rule 1). With `fingerprint`, the vendor
+        request (not its translation) is what an idempotency key is compared against."""
+        return await self.live.serve(operation, dict(payload), idem_key, 1, trace, fingerprint)
 
     def records(self, entity: str) -> Mapping[str, Mapping[str, Any]]:
         """The system's records of `entity` by id, for translating ids (rule 2)."""

@@ -324,6 +324,11 @@ class StripeBilling(Facade):
             params = await form(request)
         except Unreadable as unreadable:
             return error(400, str(unreadable))
+        # Stripe compares a retried request's parameters, not what they came to mean.
+        asked = {key: value for key, value in params.items() if key != "expand"}
+        request.state.fingerprint = json.dumps(
+            [request.method, request.url.path, asked], sort_keys=True
+        )
         try:
             answer: Response = await handler(request, params)
         except BadParameter as bad:
@@ -339,7 +344,8 @@ class StripeBilling(Facade):
         key = request.headers.get("idempotency-key")
         if key is not None and len(key) > 255:
             raise BadParameter("Idempotency-Key is longer than 255 characters.", None)
-        answer = await self.call(operation, payload, key, trace_of(request))
+        answer = await self.call(operation, payload, key, trace_of(request),
+                                 getattr(request.state, "fingerprint", None))  # fmt: skip
         if answer[0] >= 300:
             return None, answer_error(answer)
         return answer[1], None
@@ -470,7 +476,8 @@ class StripeBilling(Facade):
 
     def changed_lines(self, record: Mapping[str, Any], items: Any) -> list[dict[str, Any]]:
         """Stripe's item changes (`id` to change or delete an item, `price` to add one) applied
-        to the subscription's lines: the domain's full target lines."""
+        to the subscription's lines: the domain's full target lines. Item ids name their
+        product, so a change read again after it was applied comes to the same lines."""
         if not isinstance(items, list):
             raise BadParameter("Invalid array.", "items")
         prefix = f"si_{record['subscription_id']}_"
@@ -482,11 +489,11 @@ class StripeBilling(Facade):
             sku = None
             if isinstance(item.get("id"), str):
                 sku = item["id"].removeprefix(prefix)
-                if not item["id"].startswith(prefix) or sku not in lines:
+                if not item["id"].startswith(prefix) or not sku:
                     raise BadParameter(f"No such subscription item: '{item['id']}'",
                                        f"{param}[id]", "resource_missing")  # fmt: skip
                 if item.get("deleted") in ("true", True):
-                    del lines[sku]
+                    lines.pop(sku, None)  # gone already: a retry of a change that was applied
                     continue
             if isinstance(item.get("price"), str):
                 new_sku, currency = _price(item["price"], f"{param}[price]")
@@ -495,7 +502,7 @@ class StripeBilling(Facade):
                                        "currency.", f"{param}[price]")  # fmt: skip
                 quantity = lines.pop(sku, 1) if sku is not None else 1
                 sku = new_sku
-                lines[sku] = lines.get(sku, 0) + quantity if item.get("id") is None else quantity
+                lines[sku] = quantity  # a price already there keeps one item (Stripe's rule)
             if sku is None:
                 raise BadParameter("Each item needs an id or a price.", param, "parameter_missing")
             if "quantity" in item:
