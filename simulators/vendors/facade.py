@@ -202,5 +202,40 @@ async def form(request: Request, limits: Limits | None = None) -> dict[str, Any]
     return parsed
 
 
+def described(
+    path: Mapping[str, Mapping[str, Any]] | None = None,
+    query: Mapping[str, Mapping[str, Any]] | None = None,
+    body: Mapping[str, Any] | None = None,
+    form: bool = False,
+) -> dict[str, Any]:
+    """An operation's OpenAPI description (FastAPI's `openapi_extra`): its path and query
+    parameters and its body. Routes read their parameters from the request, so that a request
+    that breaks them is answered in the vendor's error shape, not FastAPI's."""
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": dict(schema)}
+        for name, schema in (path or {}).items()
+    ] + [
+        {"name": name, "in": "query", "required": False, "schema": dict(schema)}
+        for name, schema in (query or {}).items()
+    ]  # fmt: skip
+    extra: dict[str, Any] = {"parameters": parameters}
+    if body is not None:
+        kind = "application/x-www-form-urlencoded" if form else "application/json"
+        extra["requestBody"] = {"required": True, "content": {kind: {"schema": dict(body)}}}
+    return extra
+
+
+def one_of(*values: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+TEXT: dict[str, Any] = {"type": "string", "maxLength": 200}
+WHOLE: dict[str, Any] = {"type": "integer", "minimum": 0}
+
+
+def obj(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
 def json_answer(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return JSONResponse(body, status, dict(headers or {}))

@@ -36,7 +36,17 @@ from fastapi.responses import JSONResponse, Response
 from simulators.catalog import MINOR_UNITS
 from simulators.http import Answer
 from simulators.vendors import oauth1
-from simulators.vendors.facade import Facade, Scope, derive, trace_of
+from simulators.vendors.facade import (
+    TEXT,
+    WHOLE,
+    Facade,
+    Scope,
+    derive,
+    described,
+    obj,
+    one_of,
+    trace_of,
+)
 from simulators.vendors.query import QueryError, parse
 from simulators.wire import Malformed, decode
 
@@ -193,25 +203,35 @@ class NetSuiteERP(Facade):
     # -- routes ---------------------------------------------------------------------------------
 
     def routes(self, app: FastAPI) -> None:
-        @app.get(ROOT + "/record/v1/{kind}", operation_id="list")
-        async def listing(kind: str, request: Request) -> Response:
-            return await self.guarded(self.list_records(request, kind))
+        kinds = one_of(*(record.name for record in RECORDS.values()),
+                       "invoice", "creditMemo", "customerPayment")  # fmt: skip
+        paging = {"limit": {"type": "integer", "minimum": 1, "maximum": 1000}, "offset": WHOLE}
+        reference = obj(id=TEXT, externalId=TEXT, refName=TEXT)
+        items = obj(items={"type": "array", "items": obj(item=reference, quantity=WHOLE)})
+        record = obj(entity=reference, customer=reference, currency=reference, externalId=TEXT,
+                     custbody_quote_id=TEXT, custbody_contract_id=TEXT,
+                     custbody_contract_version=WHOLE, custbody_quote_total={"type": "number"},
+                     custbody_billing_amount={"type": "number"}, payment={"type": "number"},
+                     custrecord_contract_version=WHOLE, custrecord_customer=reference,
+                     custrecord_sales_order=reference, item=items)  # fmt: skip
+        suiteql = obj(q={"anyOf": [one_of("SELECT id, subsidiary FROM customer"), TEXT]})
 
-        @app.get(ROOT + "/record/v1/{kind}/{record_id}", operation_id="get")
-        async def get(kind: str, record_id: str, request: Request) -> Response:
-            return await self.guarded(self.get_record(request, kind, record_id))
+        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
+            async def endpoint(request: Request) -> Response:
+                return await self.guarded(handler(request, **request.path_params))
 
-        @app.post(ROOT + "/record/v1/{kind}", operation_id="create")
-        async def create(kind: str, request: Request) -> Response:
-            return await self.guarded(self.create(request, kind))
+            app.add_api_route(ROOT + url, endpoint, methods=[method], operation_id=name,
+                              openapi_extra=described(**description))  # fmt: skip
 
-        @app.put(ROOT + "/record/v1/{kind}/{record_id}", operation_id="upsert")
-        async def upsert(kind: str, record_id: str, request: Request) -> Response:
-            return await self.guarded(self.upsert(request, kind, record_id))
-
-        @app.post(ROOT + "/query/v1/suiteql", operation_id="suiteql")
-        async def suiteql(request: Request) -> Response:
-            return await self.guarded(self.suiteql(request))
+        route("GET", "/record/v1/{kind}", "list", self.list_records, path={"kind": kinds},
+              query=paging)  # fmt: skip
+        route("GET", "/record/v1/{kind}/{record_id}", "get", self.get_record,
+              path={"kind": kinds, "record_id": TEXT})  # fmt: skip
+        route("POST", "/record/v1/{kind}", "create", self.create, path={"kind": kinds},
+              body=record)  # fmt: skip
+        route("PUT", "/record/v1/{kind}/{record_id}", "upsert", self.upsert,
+              path={"kind": kinds, "record_id": TEXT}, body=record)  # fmt: skip
+        route("POST", "/query/v1/suiteql", "suiteql", self.suiteql, query=paging, body=suiteql)
 
     async def guarded(self, handler: Any) -> Response:
         try:
@@ -302,8 +322,8 @@ class NetSuiteERP(Facade):
         payload = {
             "contract_id": record_id.removeprefix("eid:"),
             "contract_version": fields.get("custrecord_contract_version"),
-            "customer_id": (fields.get("custrecord_customer") or {}).get("id"),
-            "order_id": (fields.get("custrecord_sales_order") or {}).get("id"),
+            "customer_id": _dict(fields.get("custrecord_customer")).get("id"),
+            "order_id": _dict(fields.get("custrecord_sales_order")).get("id"),
             "lines": _domain_lines(fields),
         }  # fmt: skip
         await self.perform(request, "upsert_contract", payload)
@@ -346,6 +366,10 @@ class NetSuiteERP(Facade):
         return self.page(request, items, found, offset)
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _paging(request: Request) -> tuple[int, int]:
     query = request.query_params
     limit, offset = query.get("limit", "1000"), query.get("offset", "0")
@@ -359,7 +383,7 @@ def _origin(request: Request) -> str:
 
 
 def _domain_lines(fields: Mapping[str, Any]) -> list[dict[str, Any]]:
-    items = (fields.get("item") or {}).get("items", [])
+    items = _dict(fields.get("item")).get("items", [])
     if not isinstance(items, list):
         raise Refusal(400, "USER_ERROR", "item.items must be a list")
     lines = []
@@ -387,7 +411,7 @@ def _sales_order(fields: Mapping[str, Any]) -> dict[str, Any]:
         "quote_id": fields.get("custbody_quote_id"),
         "contract_id": fields.get("custbody_contract_id"),
         "contract_version": fields.get("custbody_contract_version"),
-        "customer_id": (fields.get("entity") or {}).get("id"),
+        "customer_id": _dict(fields.get("entity")).get("id"),
         "lines": _domain_lines(fields),
         "total": _minor(fields.get("custbody_quote_total"), currency, "custbody_quote_total"),
     }  # fmt: skip
@@ -400,7 +424,7 @@ def _sales_order(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _posting(fields: Mapping[str, Any], id_field: str) -> dict[str, Any]:
     currency = _currency(fields)
-    entity = fields.get("entity") or fields.get("customer") or {}
+    entity = _dict(fields.get("entity")) or _dict(fields.get("customer"))
     amount_field = "payment" if id_field == "payment_id" else "custbody_billing_amount"
     payload = {
         id_field: fields.get("externalId"), "customer_id": entity.get("id"),

@@ -45,7 +45,16 @@ from fastapi.responses import JSONResponse, Response
 from simulators.base import DomainEvent
 from simulators.catalog import MINOR_UNITS
 from simulators.http import Answer
-from simulators.vendors.facade import Facade, Scope, trace_of
+from simulators.vendors.facade import (
+    TEXT,
+    WHOLE,
+    Facade,
+    Scope,
+    described,
+    obj,
+    one_of,
+    trace_of,
+)
 from simulators.vendors.query import Query, QueryError, parse
 from simulators.webhooks import canonical_body, sign
 from simulators.wire import Malformed, decode
@@ -202,41 +211,49 @@ class SalesforceCPQ(Facade):
 
     def routes(self, app: FastAPI) -> None:
         base = "/services/data/v{version}"
+        version = {"version": {"type": "string", "pattern": r"^[0-9]{2}\.[0-9]$"}}
+        sobject = {**version, "name": one_of(*OBJECTS)}
+        record = {**sobject, "record_id": TEXT}
+        quote = obj(**{name: TEXT for name in QUOTE.fields}, Approver__c=TEXT,
+                    Approvers__c=TEXT)  # fmt: skip
+        line = obj(SBQQ__ProductCode__c=TEXT, SBQQ__Quantity__c=WHOLE)
+        tree = obj(records={"type": "array", "items": obj(
+            **{name: TEXT for name in QUOTE.fields},
+            SBQQ__LineItems__r=obj(records={"type": "array", "items": line}))})  # fmt: skip
+        # The shape of the simplest queries of the subset, so that generated ones can be run.
+        simplest = "^SELECT (Id|Name) FROM (Account|Contract|SBQQ__Quote__c)( LIMIT [1-9])?$"
+        soql = {"type": "string", "pattern": simplest}
 
-        @app.get(base + "/query", operation_id="query")
-        @app.get(base + "/query/", operation_id="query_slash")
-        async def query(version: str, request: Request) -> Response:
-            return await self.guarded(self.query(request, request.query_params.get("q", "")))
+        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
+            async def endpoint(request: Request) -> Response:
+                named = dict(request.path_params)
+                named.pop("version", None)
+                return await self.guarded(handler(request, **named))
 
-        @app.get(base + "/query/{locator}", operation_id="query_more")
-        async def query_more(version: str, locator: str, request: Request) -> Response:
-            return await self.guarded(self.query_more(request, locator))
+            app.add_api_route(url, endpoint, methods=[method], operation_id=name,
+                              openapi_extra=described(**description))  # fmt: skip
 
-        @app.get(base + "/sobjects/{name}/{record_id}", operation_id="retrieve")
-        async def retrieve(version: str, name: str, record_id: str, request: Request) -> Response:
-            return await self.guarded(self.retrieve(request, name, record_id))
+        for url in (base + "/query", base + "/query/"):
+            route("GET", url, f"query{url[-1:].replace('/', '_slash')}", self.query,
+                  path=version, query={"q": soql})  # fmt: skip
+        route("GET", base + "/query/{locator}", "query_more", self.query_more,
+              path={**version, "locator": TEXT})  # fmt: skip
+        route("GET", base + "/sobjects/{name}/{record_id}", "retrieve", self.retrieve,
+              path=record)  # fmt: skip
+        for url in (base + "/sobjects/{name}", base + "/sobjects/{name}/"):
+            route("POST", url, f"create{url[-1:].replace('/', '_slash')}", self.create,
+                  path=sobject, body=quote)  # fmt: skip
+        route("PATCH", base + "/sobjects/{name}/{record_id}", "update", self.update,
+              path=record, body=quote)  # fmt: skip
+        route("PATCH", base + "/sobjects/{name}/{external}/{value}", "upsert", self.upsert,
+              path={**sobject, "external": TEXT, "value": TEXT}, body=quote)  # fmt: skip
+        route("DELETE", base + "/sobjects/{name}/{record_id}", "delete", self.delete,
+              path=record)  # fmt: skip
+        route("POST", base + "/composite/tree/{name}", "composite_tree", self.tree,
+              path=sobject, body=tree)  # fmt: skip
 
-        @app.post(base + "/sobjects/{name}", operation_id="create")
-        @app.post(base + "/sobjects/{name}/", operation_id="create_slash")
-        async def create(version: str, name: str, request: Request) -> Response:
-            return await self.guarded(self.create(request, name, None))
-
-        @app.patch(base + "/sobjects/{name}/{record_id}", operation_id="update")
-        async def update(version: str, name: str, record_id: str, request: Request) -> Response:
-            return await self.guarded(self.update(request, name, record_id))
-
-        @app.patch(base + "/sobjects/{name}/{external}/{value}", operation_id="upsert")
-        async def upsert(version: str, name: str, external: str, value: str,
-                         request: Request) -> Response:  # fmt: skip
-            return await self.guarded(self.create(request, name, f"{external}:{value}"))
-
-        @app.delete(base + "/sobjects/{name}/{record_id}", operation_id="delete")
-        async def delete(version: str, name: str, record_id: str, request: Request) -> Response:
-            return await self.guarded(self.delete(request, name, record_id))
-
-        @app.post(base + "/composite/tree/{name}", operation_id="composite_tree")
-        async def tree(version: str, name: str, request: Request) -> Response:
-            return await self.guarded(self.tree(request, name))
+    async def upsert(self, request: Request, name: str, external: str, value: str) -> Response:
+        return await self.create(request, name, f"{external}:{value}")
 
     async def guarded(self, handler: Any) -> Response:
         try:
@@ -270,7 +287,9 @@ class SalesforceCPQ(Facade):
 
     # -- SOQL -----------------------------------------------------------------------------------
 
-    async def query(self, request: Request, text: str, start: int = 0) -> Response:
+    async def query(self, request: Request, text: str | None = None, start: int = 0) -> Response:
+        if text is None:
+            text = request.query_params.get("q", "")
         try:
             parsed = parse(text)
         except QueryError as error:
@@ -313,7 +332,7 @@ class SalesforceCPQ(Facade):
 
     # -- writes ---------------------------------------------------------------------------------
 
-    async def create(self, request: Request, name: str, key: str | None) -> Response:
+    async def create(self, request: Request, name: str, key: str | None = None) -> Response:
         sobject = self.sobject(name)
         if sobject is not QUOTE:
             raise Refusal(400, "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
@@ -367,7 +386,7 @@ class SalesforceCPQ(Facade):
             raise Refusal(400, "INVALID_INPUT", "give one quote, its lines under "
                           "SBQQ__LineItems__r")  # fmt: skip
         quote = records[0]
-        children = (quote.get("SBQQ__LineItems__r") or {}).get("records", [])
+        children = _dict(quote.get("SBQQ__LineItems__r")).get("records", [])
         lines = []
         for child in children if isinstance(children, list) else []:
             if not isinstance(child, dict):
@@ -376,12 +395,12 @@ class SalesforceCPQ(Facade):
                           "quantity": child.get("SBQQ__Quantity__c")})  # fmt: skip
         operation, payload = self.quote_request(quote, lines)
         made = await self.perform(request, operation, payload)
-        reference = (quote.get("attributes") or {}).get("referenceId", "ref1")
+        reference = _dict(quote.get("attributes")).get("referenceId", "ref1")
         results = [{"referenceId": reference, "id": made["quote_id"]}]
         line_ids = sorted(line_id for line_id, line in self.records("quote_line").items()
                           if line["quote_id"] == made["quote_id"])  # fmt: skip
         for child, line_id in zip(children, line_ids, strict=False):
-            results.append({"referenceId": (child.get("attributes") or {}).get("referenceId"),
+            results.append({"referenceId": _dict(child.get("attributes")).get("referenceId"),
                             "id": line_id})  # fmt: skip
         return JSONResponse({"hasErrors": False, "results": results}, 201)
 
@@ -441,6 +460,10 @@ class SalesforceCPQ(Facade):
         signature = sign(self.secret, unix, message)
         return canonical_body(message).encode(), {"Content-Type": "application/json",
                                                   "Syncline-Signature": signature}  # fmt: skip
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _batch_size(options: str) -> int:

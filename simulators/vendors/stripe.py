@@ -40,7 +40,19 @@ from fastapi.responses import JSONResponse, Response
 from simulators.base import DomainEvent
 from simulators.billing import price_id
 from simulators.http import Answer
-from simulators.vendors.facade import Facade, Scope, Unreadable, derive, form, trace_of
+from simulators.vendors.facade import (
+    TEXT,
+    WHOLE,
+    Facade,
+    Scope,
+    Unreadable,
+    derive,
+    described,
+    form,
+    obj,
+    one_of,
+    trace_of,
+)
 
 API_VERSION = "2024-06-20"
 #: The API version a vendor upgrade (event schema 2) moves webhooks to.
@@ -272,51 +284,46 @@ class StripeBilling(Facade):
     # -- routes -------------------------------------------------------------------------------
 
     def routes(self, app: FastAPI) -> None:
-        @app.get("/v1/{collection}", operation_id="list")
-        async def listing(collection: str, request: Request) -> Response:
-            return await self.guarded(
-                request, lambda request, params: self.list_objects(request, collection, params)
-            )
+        collection = {"collection": one_of(*self.LISTS)}
+        filters = {name: TEXT for name in ("starting_after", "ending_before", "customer",
+                                           "subscription", "status", "product", "currency",
+                                           "email")}  # fmt: skip
+        listed = {"limit": {"type": "integer", "minimum": 1, "maximum": 100}, **filters}
+        one = {**collection, "object_id": TEXT}
+        item = obj(price=TEXT, quantity=WHOLE, id=TEXT, deleted={"type": "boolean"})
+        metadata = obj(contract_id=TEXT, contract_version=TEXT, quote_id=TEXT,
+                       term_months=TEXT)  # fmt: skip
+        subscription = obj(customer=TEXT, items={"type": "array", "items": item},
+                           metadata=metadata, collection_method=TEXT,
+                           proration_behavior=TEXT)  # fmt: skip
 
-        @app.get("/v1/{collection}/{object_id}", operation_id="retrieve")
-        async def retrieve(collection: str, object_id: str, request: Request) -> Response:
-            return await self.guarded(
-                request,
-                lambda request, params: self.retrieve(request, collection, object_id, params),
-            )
+        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
+            async def endpoint(request: Request) -> Response:
+                return await self.guarded(request, lambda request, params: handler(
+                    request, params, **request.path_params))  # fmt: skip
 
-        @app.post("/v1/customers", operation_id="create_customer")
-        async def create_customer(request: Request) -> Response:
-            return await self.guarded(request, self.create_customer)
+            app.add_api_route(url, endpoint, methods=[method], operation_id=name,
+                              openapi_extra=described(**description))  # fmt: skip
 
-        @app.post("/v1/subscriptions", operation_id="create_subscription")
-        async def create_subscription(request: Request) -> Response:
-            return await self.guarded(request, self.create_subscription)
-
-        @app.post("/v1/subscriptions/{subscription_id}", operation_id="update_subscription")
-        async def update_subscription(subscription_id: str, request: Request) -> Response:
-            return await self.guarded(
-                request,
-                lambda request, params: self.update_subscription(request, subscription_id, params),
-            )
-
-        @app.delete("/v1/subscriptions/{subscription_id}", operation_id="cancel_subscription")
-        async def cancel_subscription(subscription_id: str, request: Request) -> Response:
-            return await self.guarded(
-                request,
-                lambda request, params: self.cancel_subscription(request, subscription_id, params),
-            )
-
-        @app.post("/v1/invoices/{invoice_id}/{action}", operation_id="invoice_action")
-        async def invoice_action(invoice_id: str, action: str, request: Request) -> Response:
-            return await self.guarded(
-                request,
-                lambda request, params: self.invoice_action(request, invoice_id, action, params),
-            )
-
-        @app.post("/v1/credit_notes", operation_id="create_credit_note")
-        async def create_credit_note(request: Request) -> Response:
-            return await self.guarded(request, self.create_credit_note)
+        route("GET", "/v1/{collection}", "list", self.list_objects, path=collection,
+              query=listed)  # fmt: skip
+        route("GET", "/v1/{collection}/{object_id}", "retrieve", self.retrieve, path=one,
+              query={"expand[]": TEXT})  # fmt: skip
+        route("POST", "/v1/customers", "create_customer", self.create_customer,
+              body=obj(name=TEXT, email=TEXT), form=True)  # fmt: skip
+        route("POST", "/v1/subscriptions", "create_subscription", self.create_subscription,
+              body=subscription, form=True)  # fmt: skip
+        route("POST", "/v1/subscriptions/{subscription_id}", "update_subscription",
+              self.update_subscription, path={"subscription_id": TEXT}, body=subscription,
+              form=True)  # fmt: skip
+        route("DELETE", "/v1/subscriptions/{subscription_id}", "cancel_subscription",
+              self.cancel_subscription, path={"subscription_id": TEXT},
+              query={"metadata[contract_version]": TEXT})  # fmt: skip
+        actions = {"invoice_id": TEXT, "action": one_of("finalize", "pay")}
+        route("POST", "/v1/invoices/{invoice_id}/{action}", "invoice_action",
+              self.invoice_action, path=actions)  # fmt: skip
+        route("POST", "/v1/credit_notes", "create_credit_note", self.create_credit_note,
+              body=obj(invoice=TEXT, amount=WHOLE), form=True)  # fmt: skip
 
     async def guarded(self, request: Request, handler: Any) -> Response:
         """Read the parameters, run the handler, answer any refusal as Stripe does."""
@@ -351,7 +358,7 @@ class StripeBilling(Facade):
         return answer[1], None
 
     async def list_objects(
-        self, request: Request, collection: str, params: dict[str, Any]
+        self, request: Request, params: dict[str, Any], collection: str
     ) -> Response:
         if collection not in self.LISTS:
             raise BadParameter(f"Unrecognized request URL (GET: /v1/{collection}).", None,
@@ -384,7 +391,7 @@ class StripeBilling(Facade):
         return JSONResponse(self.expand(body, _expansions(params)))
 
     async def retrieve(
-        self, request: Request, collection: str, object_id: str, params: dict[str, Any]
+        self, request: Request, params: dict[str, Any], collection: str, object_id: str
     ) -> Response:
         if collection not in self.LISTS:
             raise BadParameter(f"Unrecognized request URL (GET: /v1/{collection}/...).", None,
@@ -445,7 +452,7 @@ class StripeBilling(Facade):
         return await self.subscription_answer(request, "create_subscription", payload, params)
 
     async def update_subscription(
-        self, request: Request, subscription_id: str, params: dict[str, Any]
+        self, request: Request, params: dict[str, Any], subscription_id: str
     ) -> Response:
         record = self.known_subscription(subscription_id)
         metadata = _metadata(params)
@@ -458,7 +465,7 @@ class StripeBilling(Facade):
         return await self.subscription_answer(request, "renew_subscription", payload, params)
 
     async def cancel_subscription(
-        self, request: Request, subscription_id: str, params: dict[str, Any]
+        self, request: Request, params: dict[str, Any], subscription_id: str
     ) -> Response:
         record = self.known_subscription(subscription_id)
         metadata = _metadata(params)
@@ -521,7 +528,7 @@ class StripeBilling(Facade):
         return JSONResponse(self.expand(shown, _expansions(params)))
 
     async def invoice_action(
-        self, request: Request, invoice_id: str, action: str, params: dict[str, Any]
+        self, request: Request, params: dict[str, Any], invoice_id: str, action: str
     ) -> Response:
         if action == "finalize":
             operation, payload = "post_invoice", {"invoice_id": invoice_id}

@@ -43,7 +43,17 @@ from fastapi.responses import JSONResponse, Response
 
 from simulators.base import DomainEvent
 from simulators.http import Answer
-from simulators.vendors.facade import Facade, Scope, derive, trace_of
+from simulators.vendors.facade import (
+    TEXT,
+    WHOLE,
+    Facade,
+    Scope,
+    derive,
+    described,
+    obj,
+    one_of,
+    trace_of,
+)
 from simulators.wire import Malformed, decode
 
 PRIORITIES = ("urgent", "high", "normal", "low")  # severity 1 to 4
@@ -186,26 +196,44 @@ class ZendeskSupport(Facade):
     # -- routes ---------------------------------------------------------------------------------
 
     def routes(self, app: FastAPI) -> None:
-        @app.get("/api/v2/{collection}", operation_id="list")
-        async def listing(collection: str, request: Request) -> Response:
-            return await self.guarded(self.list_objects(request, _bare(collection)))
+        collections = ("tickets", "organizations", "users")
+        listing = {"collection": one_of(*collections, *(f"{c}.json" for c in collections))}
+        paging = {"page[size]": {"type": "integer", "minimum": 1, "maximum": 100},
+                  "page[after]": TEXT, "page": WHOLE, "per_page": WHOLE}  # fmt: skip
+        comment = obj(body=TEXT)
+        ticket = obj(ticket=obj(subject=TEXT, organization_id=WHOLE, requester_id=WHOLE,
+                                priority=one_of(*PRIORITIES), status=TEXT, comment=comment,
+                                tags={"type": "array", "items": TEXT}))  # fmt: skip
+        fields = obj(contract_id=TEXT, contract_version=WHOLE, support_level=TEXT,
+                     valid_from=TEXT, valid_to=TEXT, covered_units=WHOLE,
+                     entitlement_status=TEXT)  # fmt: skip
+        organization = obj(organization=obj(organization_fields=fields))
 
-        @app.get("/api/v2/{collection}/{object_id}", operation_id="show")
-        async def show(collection: str, object_id: str, request: Request) -> Response:
-            return await self.guarded(self.show(request, _bare(collection), _bare(object_id)))
+        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
+            async def endpoint(request: Request) -> Response:
+                named = {key: _bare(value) for key, value in request.path_params.items()}
+                return await self.guarded(handler(request, **named))
 
-        @app.post("/api/v2/tickets", operation_id="create_ticket")
-        @app.post("/api/v2/tickets.json", operation_id="create_ticket_json")
-        async def create_ticket(request: Request) -> Response:
-            return await self.guarded(self.create_ticket(request))
+            app.add_api_route(url, endpoint, methods=[method], operation_id=name,
+                              openapi_extra=described(**description))  # fmt: skip
 
-        @app.put("/api/v2/tickets/{ticket_id}", operation_id="update_ticket")
-        async def update_ticket(ticket_id: str, request: Request) -> Response:
-            return await self.guarded(self.update_ticket(request, _bare(ticket_id)))
-
-        @app.put("/api/v2/organizations/{organization_id}", operation_id="update_organization")
-        async def update_organization(organization_id: str, request: Request) -> Response:
-            return await self.guarded(self.update_organization(request, _bare(organization_id)))
+        route("GET", "/api/v2/{collection}", "list", self.list_objects, path=listing,
+              query=paging)  # fmt: skip
+        route("GET", "/api/v2/{collection}/{object_id}", "show", self.show,
+              path={**listing, "object_id": TEXT})  # fmt: skip
+        for url in ("/api/v2/tickets", "/api/v2/tickets.json"):
+            route("POST", url, f"create_ticket{url[15:].replace('.', '_')}", self.create_ticket,
+                  body=ticket)  # fmt: skip
+        route("PUT", "/api/v2/tickets/{ticket_id}", "update_ticket", self.update_ticket,
+              path={"ticket_id": TEXT}, body=ticket)  # fmt: skip
+        route(
+            "PUT",
+            "/api/v2/organizations/{organization_id}",
+            "update_organization",
+            self.update_organization,
+            path={"organization_id": TEXT},
+            body=organization,
+        )
 
     async def guarded(self, handler: Any) -> Response:
         try:
@@ -311,7 +339,7 @@ class ZendeskSupport(Facade):
         priority = ticket.get("priority") or "normal"
         if priority not in PRIORITIES:
             raise invalid(f"priority must be one of {', '.join(PRIORITIES)}")
-        subject = ticket.get("subject") or (ticket.get("comment") or {}).get("body", "")
+        subject = ticket.get("subject") or _comment(ticket)
         payload = {"customer_id": customer_id, "severity": PRIORITIES.index(priority) + 1,
                    "subject": str(subject)[:1000]}  # fmt: skip
         opened = await self.perform(request, "open_case", payload)
@@ -325,10 +353,11 @@ class ZendeskSupport(Facade):
         case_id = self.case_id(ticket_id)
         status = ticket.get("status")
         tags = ticket.get("tags") or ticket.get("additional_tags") or []
+        tags = tags if isinstance(tags, list) else []
         if status in ("solved", "closed"):
             operation, payload = "close_case", {"case_id": case_id}
         elif "escalated" in tags or ticket.get("priority") == "urgent":
-            reason = str((ticket.get("comment") or {}).get("body", ""))[:1000]
+            reason = _comment(ticket)[:1000]
             operation, payload = "escalate_case", {"case_id": case_id, "reason": reason}
         else:
             raise invalid(
@@ -408,6 +437,11 @@ def verify(secret: str, body: bytes, signature: str, timestamp: str) -> bool:
     """Zendesk's documented check: base64(HMAC-SHA256(secret, timestamp + body))."""
     digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
     return hmac.compare_digest(base64.b64encode(digest).decode(), signature)
+
+
+def _comment(ticket: Mapping[str, Any]) -> str:
+    comment = ticket.get("comment")
+    return str(comment.get("body", "")) if isinstance(comment, dict) else ""
 
 
 def _bare(name: str) -> str:
