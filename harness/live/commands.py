@@ -260,6 +260,13 @@ def _tell_served(
     for name in services.live:
         click.echo(f"  {name:<10} {services.url(name)}  token {services.tokens[name]}")
         click.echo(f"  {'':<10} {services.url(name)}/docs (OpenAPI)")
+        if name in services.facades:
+            wire = services.facades[name].vendor
+            click.echo(f"  {'':<10} https://{services.host}:{services.vendor_port(name)}  "
+                       f"{wire}'s wire (keys in tokens.json)")  # fmt: skip
+    if services.facades:
+        click.echo(f"  vendor CA:     {services.directory / 'tls' / 'ca.pem'} (trust it for the "
+                   "vendor wires' HTTPS)")  # fmt: skip
     click.echo(f"  admin token    {services.admin_token}")
     click.echo(f"  tokens:        {tokens}  ({out / 'live'} points here)")
     click.echo(f"  history:       {directory / 'history.jsonl'}")

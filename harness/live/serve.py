@@ -206,6 +206,8 @@ class Services:
                 self.facades[name] = facade
                 if facade.sends_webhooks:  # webhooks in the vendor's shape
                     self.live[name].wire = facade.webhook
+        if self.facades:
+            certificates(self.directory)  # before tokens.json names the CA
 
     def resume(self) -> None:
         """Apply the vendor log to the freshly built world: the vendors as they were at the
