@@ -63,6 +63,19 @@ def test_stripe_python_creates_reads_amends_lists_and_cancels(tmp_path: Path) ->
         assert len(walked) == len(set(walked)) == 3
         paid = sdk.v1.invoices.pay(walked[0])
         assert paid.status == "paid" and paid.amount_remaining == 0
+        # Sent to be invoiced: the first invoice is a draft until finalized; a credit note for
+        # the whole invoice voids it.
+        drafted = sdk.v1.subscriptions.create({
+            "customer": customer.id, "items": [{"price": prices[0].id, "quantity": 1}],
+            "metadata": {"contract_id": "CT-T6", "contract_version": "1"},
+            "collection_method": "send_invoice",
+        })  # fmt: skip
+        draft = sdk.v1.invoices.retrieve(str(drafted.latest_invoice))
+        assert draft.status == "draft"
+        assert sdk.v1.invoices.finalize_invoice(draft.id).status == "open"
+        note = sdk.v1.credit_notes.create({"invoice": draft.id})
+        assert note.amount == draft.amount_due
+        assert sdk.v1.invoices.retrieve(draft.id).status == "void"
         cancelled = sdk.v1.subscriptions.cancel(created.id, {"metadata": {"contract_version": "4"}})
         assert cancelled.status == "canceled"
         # The history holds the domain's operations, as Syncline's own API leaves them.
@@ -70,8 +83,9 @@ def test_stripe_python_creates_reads_amends_lists_and_cancels(tmp_path: Path) ->
                  and r["type"] == "ok" and r["system"] == "billing"]  # fmt: skip
         assert [c for c in calls if "subscription" in c] == [
             "create_subscription", "amend_subscription", "renew_subscription",
-            "cancel_subscription",
+            "create_subscription", "cancel_subscription",
         ]  # fmt: skip
+        assert {"post_invoice", "apply_payment", "reverse_invoice"} <= set(calls)
 
 
 def test_stripe_errors_idempotency_and_faults_as_stripe_python_raises_them(tmp_path: Path) -> None:
