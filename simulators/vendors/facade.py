@@ -30,11 +30,34 @@ from fastapi.responses import JSONResponse, Response
 
 from simulators.base import DomainEvent
 from simulators.http import Answer, LiveSystem
-from simulators.wire import Limited, Limits, Malformed, TooLarge, check, read_body
+from simulators.wire import Limited, Limits, Malformed, TooLarge, check, decode, read_body
 
 Scope = dict[str, Any]
+#: A route's handler: the request and its path parameters, to the vendor's answer.
+Handler = Callable[..., Awaitable[Response]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class Refusal(Exception):
+    """A request the vendor refuses (rule 3): `response` is the vendor's answer to it."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+    def response(self) -> Response:
+        raise NotImplementedError
+
+
+def refused(answer: Answer) -> tuple[int, str, str, dict[str, str]]:
+    """A refusal's status, code, message and headers (Syncline's own answer, to translate)."""
+    status, body, headers = answer
+    error = body.get("error", {})
+    return status, str(error.get("code", status)), str(error.get("message", "")), headers
 
 
 def derive(secret: str, label: str, length: int = 32) -> str:
@@ -77,7 +100,50 @@ class Facade:
     def webhook(self, event: DomainEvent, delivery: int, unix: int) -> tuple[bytes, dict[str, str]]:
         raise NotImplementedError
 
+    def refusal(self, answer: Answer) -> Refusal:
+        """The system's or its profile's refusal (`answer`), as the vendor words it."""
+        raise NotImplementedError
+
     # -- shared -----------------------------------------------------------------------------
+
+    #: The header a client's idempotency key comes in.
+    idempotency_header: ClassVar[str] = "idempotency-key"
+
+    def route(
+        self, app: FastAPI, method: str, url: str, name: str, handler: Handler,
+        **description: Any,
+    ) -> None:  # fmt: skip
+        """`handler(request, **path parameters)` at `url`, described in OpenAPI."""
+
+        async def endpoint(request: Request) -> Response:
+            return await self.dispatch(request, handler)
+
+        app.add_api_route(url, endpoint, methods=[method], operation_id=name,
+                          openapi_extra=described(**description))  # fmt: skip
+
+    async def dispatch(self, request: Request, handler: Handler) -> Response:
+        """Run a route's handler; a refusal becomes the vendor's answer."""
+        try:
+            return await handler(request, **self.path_parameters(request))
+        except Refusal as refused:
+            return refused.response()
+
+    def path_parameters(self, request: Request) -> dict[str, Any]:
+        """What a handler gets of the request's path parameters."""
+        return dict(request.path_params)
+
+    async def perform(
+        self, request: Request, operation: str, payload: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One domain operation for `request`, with its idempotency key: the answer's body, or
+        the vendor's refusal raised."""
+        answer = await self.call(
+            operation, payload, request.headers.get(self.idempotency_header), trace_of(request),
+            getattr(request.state, "fingerprint", None),
+        )  # fmt: skip
+        if answer[0] >= 300:
+            raise self.refusal(answer)
+        return answer[1]
 
     async def call(
         self, operation: str, payload: Mapping[str, Any], idem_key: str | None = None,
@@ -235,6 +301,17 @@ WHOLE: dict[str, Any] = {"type": "integer", "minimum": 0}
 
 def obj(**properties: Any) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
+
+
+def json_object(raw: bytes, refuse: Callable[[str], Exception]) -> dict[str, Any]:
+    """A body as a JSON object (strict JSON: `simulators.wire`), or `refuse(why)` raised."""
+    try:
+        parsed = decode(raw) if raw else {}
+    except Malformed as malformed:
+        raise refuse(str(malformed)) from None
+    if not isinstance(parsed, dict):
+        raise refuse("the body must be a JSON object")
+    return parsed
 
 
 def json_answer(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -35,46 +35,38 @@ from fastapi.responses import JSONResponse, Response
 
 from simulators.catalog import MINOR_UNITS
 from simulators.http import Answer
-from simulators.vendors import oauth1
+from simulators.vendors import facade, oauth1
 from simulators.vendors.facade import (
     TEXT,
     WHOLE,
     Facade,
+    Handler,
     Scope,
     derive,
-    described,
     obj,
     one_of,
-    trace_of,
 )
 from simulators.vendors.query import QueryError, parse
-from simulators.wire import Malformed, decode
 
 ROOT = "/services/rest"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict",
           429: "Too Many Requests", 503: "Service Unavailable", 504: "Gateway Timeout"}  # fmt: skip
 
 
-class Refusal(Exception):
-    def __init__(self, status: int, code: str, detail: str,
-                 headers: Mapping[str, str] | None = None) -> None:  # fmt: skip
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-        self.headers = dict(headers or {})
+class Refusal(facade.Refusal):
+    """NetSuite's problem details."""
 
     def response(self) -> Response:
         body = {
             "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15",
             "title": TITLES.get(self.status, "Error"), "status": self.status,
-            "o:errorDetails": [{"detail": self.detail, "o:errorCode": self.code}],
+            "o:errorDetails": [{"detail": self.message, "o:errorCode": self.code}],
         }  # fmt: skip
         return JSONResponse(body, self.status, self.headers)
 
 
-def refusal(answer: Answer) -> Refusal:
-    status, body, headers = answer
-    error = body.get("error", {})
-    code, message = str(error.get("code", status)), str(error.get("message", ""))
+def _refusal(answer: Answer) -> Refusal:
+    status, code, message, headers = facade.refused(answer)
     if status == 429:
         return Refusal(429, "CONCURRENCY_LIMIT_EXCEEDED", message, headers)
     if status >= 500:
@@ -216,12 +208,8 @@ class NetSuiteERP(Facade):
                      custrecord_sales_order=reference, item=items)  # fmt: skip
         suiteql = obj(q={"anyOf": [one_of("SELECT id, subsidiary FROM customer"), TEXT]})
 
-        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
-            async def endpoint(request: Request) -> Response:
-                return await self.guarded(handler(request, **request.path_params))
-
-            app.add_api_route(ROOT + url, endpoint, methods=[method], operation_id=name,
-                              openapi_extra=described(**description))  # fmt: skip
+        def route(method: str, url: str, name: str, handler: Handler, **description: Any) -> None:
+            self.route(app, method, ROOT + url, name, handler, **description)
 
         route("GET", "/record/v1/{kind}", "list", self.list_records, path={"kind": kinds},
               query=paging)  # fmt: skip
@@ -233,32 +221,16 @@ class NetSuiteERP(Facade):
               path={"kind": kinds, "record_id": TEXT}, body=record)  # fmt: skip
         route("POST", "/query/v1/suiteql", "suiteql", self.suiteql, query=paging, body=suiteql)
 
-    async def guarded(self, handler: Any) -> Response:
-        try:
-            answer: Response = await handler
-        except Refusal as refused:
-            return refused.response()
-        return answer
+    idempotency_header = "x-netsuite-idempotency-key"
 
-    async def perform(self, request: Request, operation: str, payload: Mapping[str, Any]
-                      ) -> dict[str, Any]:  # fmt: skip
-        key = request.headers.get("x-netsuite-idempotency-key")
-        answer = await self.call(operation, payload, key, trace_of(request))
-        if answer[0] >= 300:
-            raise refusal(answer)
-        return answer[1]
+    def refusal(self, answer: Answer) -> Refusal:
+        return _refusal(answer)
 
     async def body(self, request: Request) -> dict[str, Any]:
         raw = await request.body()
         if not oauth1.body_hash_matches(request.headers.get("authorization", ""), raw):
             raise Refusal(401, "INVALID_LOGIN", "the signed body hash does not match the body")
-        try:
-            parsed = decode(raw) if raw else {}
-        except Malformed as malformed:
-            raise Refusal(400, "INVALID_CONTENT", str(malformed)) from None
-        if not isinstance(parsed, dict):
-            raise Refusal(400, "INVALID_CONTENT", "the body must be a JSON object")
-        return parsed
+        return facade.json_object(raw, lambda why: Refusal(400, "INVALID_CONTENT", why))
 
     @staticmethod
     def record_type(kind: str) -> RecordType:

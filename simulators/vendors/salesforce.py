@@ -37,6 +37,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -45,19 +46,17 @@ from fastapi.responses import JSONResponse, Response
 from simulators.base import DomainEvent
 from simulators.catalog import MINOR_UNITS
 from simulators.http import Answer
+from simulators.vendors import facade
 from simulators.vendors.facade import (
     TEXT,
     WHOLE,
     Facade,
     Scope,
-    described,
     obj,
     one_of,
-    trace_of,
 )
 from simulators.vendors.query import Query, QueryError, parse
 from simulators.webhooks import canonical_body, sign
-from simulators.wire import Malformed, decode
 
 API_VERSION = "59.0"
 QUOTE_TYPES = {"new": "Quote", "amendment": "Amendment", "renewal": "Renewal",
@@ -120,22 +119,16 @@ ACCOUNT = SObject(
 OBJECTS = {sobject.name: sobject for sobject in (QUOTE, QUOTE_LINE, CONTRACT, ACCOUNT)}
 
 
-class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str,
-                 headers: Mapping[str, str] | None = None) -> None:  # fmt: skip
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.headers = dict(headers or {})
+class Refusal(facade.Refusal):
+    """Salesforce's error list."""
 
     def response(self) -> Response:
         body = [{"errorCode": self.code, "message": self.message, "fields": []}]
         return JSONResponse(body, self.status, self.headers)
 
 
-def refusal(answer: Answer) -> Refusal:
-    status, body, headers = answer
-    error = body.get("error", {})
-    code, message = str(error.get("code", status)), str(error.get("message", ""))
+def _refusal(answer: Answer) -> Refusal:
+    status, code, message, headers = facade.refused(answer)
     if status == 429:
         return Refusal(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", headers)
     if status >= 500:
@@ -224,14 +217,7 @@ class SalesforceCPQ(Facade):
         simplest = "^SELECT (Id|Name) FROM (Account|Contract|SBQQ__Quote__c)( LIMIT [1-9])?$"
         soql = {"type": "string", "pattern": simplest}
 
-        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
-            async def endpoint(request: Request) -> Response:
-                named = dict(request.path_params)
-                named.pop("version", None)
-                return await self.guarded(handler(request, **named))
-
-            app.add_api_route(url, endpoint, methods=[method], operation_id=name,
-                              openapi_extra=described(**description))  # fmt: skip
+        route = partial(self.route, app)
 
         for url in (base + "/query", base + "/query/"):
             route("GET", url, f"query{url[-1:].replace('/', '_slash')}", self.query,
@@ -255,19 +241,11 @@ class SalesforceCPQ(Facade):
     async def upsert(self, request: Request, name: str, external: str, value: str) -> Response:
         return await self.create(request, name, f"{external}:{value}")
 
-    async def guarded(self, handler: Any) -> Response:
-        try:
-            answer: Response = await handler
-        except Refusal as refused:
-            return refused.response()
-        return answer
+    def path_parameters(self, request: Request) -> dict[str, Any]:
+        return {k: v for k, v in request.path_params.items() if k != "version"}
 
-    async def perform(self, request: Request, operation: str, payload: Mapping[str, Any],
-                      key: str | None = None) -> dict[str, Any]:  # fmt: skip
-        answer = await self.call(operation, payload, key, trace_of(request))
-        if answer[0] >= 300:
-            raise refusal(answer)
-        return answer[1]
+    def refusal(self, answer: Answer) -> Refusal:
+        return _refusal(answer)
 
     @staticmethod
     def sobject(name: str) -> SObject:
@@ -277,13 +255,7 @@ class SalesforceCPQ(Facade):
 
     async def body(self, request: Request) -> dict[str, Any]:
         raw = await request.body()
-        try:
-            parsed = decode(raw) if raw else {}
-        except Malformed as malformed:
-            raise Refusal(400, "JSON_PARSER_ERROR", str(malformed)) from None
-        if not isinstance(parsed, dict):
-            raise Refusal(400, "JSON_PARSER_ERROR", "the body must be a JSON object")
-        return parsed
+        return facade.json_object(raw, lambda why: Refusal(400, "JSON_PARSER_ERROR", why))
 
     # -- SOQL -----------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -40,18 +41,18 @@ from fastapi.responses import JSONResponse, Response
 from simulators.base import DomainEvent
 from simulators.billing import price_id
 from simulators.http import Answer
+from simulators.vendors import facade
 from simulators.vendors.facade import (
     TEXT,
     WHOLE,
     Facade,
+    Handler,
     Scope,
     Unreadable,
     derive,
-    described,
     form,
     obj,
     one_of,
-    trace_of,
 )
 
 API_VERSION = "2024-06-20"
@@ -83,39 +84,45 @@ ERROR_CODES = {
 }
 
 
-class BadParameter(Exception):
-    def __init__(self, message: str, param: str | None = None, code: str = "parameter_invalid"):
-        super().__init__(message)
-        self.message, self.param, self.code = message, param, code
+class Refusal(facade.Refusal):
+    """Stripe's error object: `{"error": {"type", "code", "message", "param"}}`."""
+
+    def __init__(
+        self, status: int, code: str | None, message: str, param: str | None = None,
+        kind: str = "invalid_request_error", headers: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(status, code or "", message, headers)
+        self.param, self.kind = param, kind
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"type": self.kind, "message": self.message}
+        if self.code:
+            body["code"] = self.code
+        if self.param is not None:
+            body["param"] = self.param
+        return JSONResponse({"error": body}, self.status, self.headers)
 
 
-def error(
-    status: int, message: str, code: str | None = None, param: str | None = None,
-    kind: str = "invalid_request_error", headers: Mapping[str, str] | None = None,
-) -> Response:  # fmt: skip
-    body: dict[str, Any] = {"type": kind, "message": message}
-    if code is not None:
-        body["code"] = code
-    if param is not None:
-        body["param"] = param
-    return JSONResponse({"error": body}, status, dict(headers or {}))
+def BadParameter(
+    message: str, param: str | None = None, code: str = "parameter_invalid"
+) -> Refusal:
+    """A parameter Stripe would refuse: 400, or 404 for an id it never issued."""
+    return Refusal(404 if code == "resource_missing" else 400, code, message, param)
 
 
-def answer_error(answer: Answer) -> Response:
+def answer_error(answer: Answer) -> Refusal:
     """A refusal from the system or its profile, as Stripe answers it."""
-    status, body, headers = answer
-    code = str(body.get("error", {}).get("code", status))
-    message = str(body.get("error", {}).get("message", ""))
+    status, code, message, headers = facade.refused(answer)
     if status == 429:
-        return error(429, "Too many requests hit the API too quickly.", "rate_limit",
-                     headers=headers)  # fmt: skip
+        return Refusal(429, "rate_limit", "Too many requests hit the API too quickly.",
+                       headers=headers)  # fmt: skip
     if status >= 500:
-        return error(status, message or "An error occurred with our API.", None,
-                     kind="api_error", headers=headers)  # fmt: skip
+        return Refusal(status, None, message or "An error occurred with our API.",
+                       kind="api_error", headers=headers)  # fmt: skip
     if code in ("idempotency_key_reused", "idempotency_key_in_use"):
-        return error(400 if status == 422 else 409, message, code, kind="idempotency_error")
+        return Refusal(400 if status == 422 else 409, code, message, kind="idempotency_error")
     stripe_code, param = ERROR_CODES.get(code, (code.lower(), None))
-    return error(404 if status == 404 else 400, f"{message} ({code})", stripe_code, param)
+    return Refusal(404 if status == 404 else 400, stripe_code, f"{message} ({code})", param)
 
 
 class StripeBilling(Facade):
@@ -142,7 +149,10 @@ class StripeBilling(Facade):
         return False
 
     def denied(self) -> Response:
-        return error(401, "Invalid API Key provided.", "api_key_invalid")
+        return Refusal(401, "api_key_invalid", "Invalid API Key provided.").response()
+
+    def refusal(self, answer: Answer) -> Refusal:
+        return answer_error(answer)
 
     # -- objects ------------------------------------------------------------------------------
 
@@ -193,8 +203,7 @@ class StripeBilling(Facade):
             "status": "canceled" if cancelled else "active", "currency": currency.lower(),
             "items": {"object": "list", "data": items, "has_more": False,
                       "url": f"/v1/subscription_items?subscription={subscription_id}"},
-            "metadata": {"contract_id": record["contract_id"],
-                         "contract_version": str(record["contract_version"])},
+            "metadata": _contract(record),
             "current_period_start": self.unix(record["term_start"]),
             "current_period_end": self.unix(record["term_end"]),
             "canceled_at": self.unix(record["term_end"]) if cancelled else None,
@@ -214,8 +223,7 @@ class StripeBilling(Facade):
             "currency": str(record["currency"]).lower(), "total": record["amount"],
             "amount_due": record["amount"], "amount_paid": record.get("payments_applied", 0),
             "amount_remaining": record["balance"],
-            "metadata": {"contract_id": record["contract_id"],
-                         "contract_version": str(record["contract_version"])},
+            "metadata": _contract(record),
             "livemode": False,
         }  # fmt: skip
 
@@ -224,8 +232,7 @@ class StripeBilling(Facade):
             "id": record["credit_memo_id"], "object": "credit_note",
             "customer": record["customer_id"], "amount": record["amount"],
             "currency": str(record["currency"]).lower(), "status": "issued",
-            "metadata": {"contract_id": record["contract_id"],
-                         "contract_version": str(record["contract_version"])},
+            "metadata": _contract(record),
             "livemode": False,
         }  # fmt: skip
 
@@ -297,13 +304,7 @@ class StripeBilling(Facade):
                            metadata=metadata, collection_method=TEXT,
                            proration_behavior=TEXT)  # fmt: skip
 
-        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
-            async def endpoint(request: Request) -> Response:
-                return await self.guarded(request, lambda request, params: handler(
-                    request, params, **request.path_params))  # fmt: skip
-
-            app.add_api_route(url, endpoint, methods=[method], operation_id=name,
-                              openapi_extra=described(**description))  # fmt: skip
+        route = partial(self.route, app)
 
         route("GET", "/v1/{collection}", "list", self.list_objects, path=collection,
               query=listed)  # fmt: skip
@@ -325,37 +326,25 @@ class StripeBilling(Facade):
         route("POST", "/v1/credit_notes", "create_credit_note", self.create_credit_note,
               body=obj(invoice=TEXT, amount=WHOLE), form=True)  # fmt: skip
 
-    async def guarded(self, request: Request, handler: Any) -> Response:
-        """Read the parameters, run the handler, answer any refusal as Stripe does."""
+    async def dispatch(self, request: Request, handler: Handler) -> Response:
+        """Read the parameters (query and form), then run the handler."""
         try:
             params = await form(request)
         except Unreadable as unreadable:
-            return error(400, str(unreadable))
+            return Refusal(400, None, str(unreadable)).response()
+        key = request.headers.get("idempotency-key")
+        if key is not None and len(key) > 255:
+            return Refusal(400, None, "Idempotency-Key is longer than 255 characters.").response()
         # Stripe compares a retried request's parameters, not what they came to mean.
-        asked = {key: value for key, value in params.items() if key != "expand"}
+        asked = {name: value for name, value in params.items() if name != "expand"}
         request.state.fingerprint = json.dumps(
             [request.method, request.url.path, asked], sort_keys=True
         )
-        try:
-            answer: Response = await handler(request, params)
-        except BadParameter as bad:
-            return error(400 if bad.code != "resource_missing" else 404, bad.message, bad.code,
-                         bad.param)  # fmt: skip
-        return answer
 
-    async def perform(
-        self, request: Request, operation: str, payload: Mapping[str, Any]
-    ) -> tuple[dict[str, Any] | None, Response | None]:
-        """The domain operation, with the request's idempotency key: its body, or Stripe's
-        refusal."""
-        key = request.headers.get("idempotency-key")
-        if key is not None and len(key) > 255:
-            raise BadParameter("Idempotency-Key is longer than 255 characters.", None)
-        answer = await self.call(operation, payload, key, trace_of(request),
-                                 getattr(request.state, "fingerprint", None))  # fmt: skip
-        if answer[0] >= 300:
-            return None, answer_error(answer)
-        return answer[1], None
+        async def handle(request: Request, **path: Any) -> Response:
+            return await handler(request, params, **path)
+
+        return await super().dispatch(request, handle)
 
     async def list_objects(
         self, request: Request, params: dict[str, Any], collection: str
@@ -379,10 +368,7 @@ class StripeBilling(Facade):
             payload["after"] = params["starting_after"]
         if params.get("ending_before"):
             payload.update(after=params["ending_before"], order="desc")
-        found, refused = await self.perform(request, "find_records", payload)
-        if refused is not None:
-            return refused
-        assert found is not None
+        found = await self.perform(request, "find_records", payload)
         data = [self.show(shape, row.pop("id"), row) for row in found["records"]]
         if params.get("ending_before"):
             data.reverse()
@@ -398,10 +384,7 @@ class StripeBilling(Facade):
                                "resource_missing")  # fmt: skip
         entity, shape, _ = self.LISTS[collection]
         payload = {"entity": entity, "where": {"id": object_id}, "limit": 1}
-        found, refused = await self.perform(request, "find_records", payload)
-        if refused is not None:
-            return refused
-        assert found is not None
+        found = await self.perform(request, "find_records", payload)
         if not found["records"]:
             raise BadParameter(f"No such {shape}: '{object_id}'", "id", "resource_missing")
         row = found["records"][0]
@@ -411,10 +394,7 @@ class StripeBilling(Facade):
         payload: dict[str, Any] = {key: params[key] for key in ("name", "email") if key in params}
         if "preferred_locales" in params or "currency" in params:
             payload["currency"] = str(params.get("currency", "usd")).upper()
-        found, refused = await self.perform(request, "create_customer", payload)
-        if refused is not None:
-            return refused
-        assert found is not None
+        found = await self.perform(request, "create_customer", payload)
         customer_id = found.pop("customer_id")
         return JSONResponse(self.customer(customer_id, found))
 
@@ -519,10 +499,7 @@ class StripeBilling(Facade):
     async def subscription_answer(
         self, request: Request, operation: str, payload: Mapping[str, Any], params: dict[str, Any]
     ) -> Response:
-        found, refused = await self.perform(request, operation, payload)
-        if refused is not None:
-            return refused
-        assert found is not None
+        found = await self.perform(request, operation, payload)
         record = self.records("subscription")[found["subscription_id"]]
         shown = self.subscription(record, found.get("invoice_id"))
         return JSONResponse(self.expand(shown, _expansions(params)))
@@ -541,9 +518,7 @@ class StripeBilling(Facade):
         else:
             raise BadParameter(f"Unrecognized request URL (POST: /v1/invoices/.../{action}).",
                                None, "resource_missing")  # fmt: skip
-        _, refused = await self.perform(request, operation, payload)
-        if refused is not None:
-            return refused
+        await self.perform(request, operation, payload)
         record = self.records("invoice")[invoice_id]
         return JSONResponse(self.expand(self.invoice(record), _expansions(params)))
 
@@ -558,11 +533,7 @@ class StripeBilling(Facade):
             and str(params["amount"]) != str(record["amount"])
         ):
             raise BadParameter("Only a credit note for the whole invoice is simulated.", "amount")
-        found, refused = await self.perform(request, "reverse_invoice",
-                                            {"invoice_id": invoice_id})  # fmt: skip
-        if refused is not None:
-            return refused
-        assert found is not None
+        found = await self.perform(request, "reverse_invoice", {"invoice_id": invoice_id})
         memo = self.records("credit_memo")[found["credit_memo_id"]]
         note = self.show("credit_note", found["credit_memo_id"], memo)
         note["invoice"] = invoice_id
@@ -601,6 +572,12 @@ def sign_raw(secret: str, timestamp: int, payload: str) -> str:
 
 
 # -- parameters --------------------------------------------------------------------------------
+
+
+def _contract(record: Mapping[str, Any]) -> dict[str, str]:
+    """The contract a billing record belongs to, as metadata shows it."""
+    return {"contract_id": record["contract_id"],
+            "contract_version": str(record["contract_version"])}  # fmt: skip
 
 
 def _whole(value: Any, param: str, low: int, high: int) -> int:

@@ -36,6 +36,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -43,18 +44,16 @@ from fastapi.responses import JSONResponse, Response
 
 from simulators.base import DomainEvent
 from simulators.http import Answer
+from simulators.vendors import facade
 from simulators.vendors.facade import (
     TEXT,
     WHOLE,
     Facade,
     Scope,
     derive,
-    described,
     obj,
     one_of,
-    trace_of,
 )
-from simulators.wire import Malformed, decode
 
 PRIORITIES = ("urgent", "high", "normal", "low")  # severity 1 to 4
 STATUSES = {"new": "new", "escalated": "open", "closed": "closed"}
@@ -62,38 +61,39 @@ USER_OFFSET = 1_000_000
 EMAIL = "integration@syncline.test"
 
 
-def problem(status: int, kind: str, description: str, headers: Mapping[str, str] | None = None,
-            details: Mapping[str, Any] | None = None) -> Response:  # fmt: skip
-    body: dict[str, Any] = {"error": kind, "description": description}
-    if details:
-        body["details"] = dict(details)
-    return JSONResponse(body, status, dict(headers or {}))
+class Refused(facade.Refusal):
+    """Zendesk's error object: `{"error": <kind>, "description", "details"}`."""
+
+    def __init__(self, status: int, kind: str, description: str,
+                 headers: Mapping[str, str] | None = None,
+                 details: Mapping[str, Any] | None = None) -> None:  # fmt: skip
+        super().__init__(status, kind, description, headers)
+        self.details = dict(details or {})
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"error": self.code, "description": self.message}
+        if self.details:
+            body["details"] = self.details
+        return JSONResponse(body, self.status, self.headers)
 
 
-def answer_error(answer: Answer) -> Response:
-    status, body, headers = answer
-    error = body.get("error", {})
-    code, message = str(error.get("code", status)), str(error.get("message", ""))
+def answer_error(answer: Answer) -> Refused:
+    status, code, message, headers = facade.refused(answer)
     if status == 429:
-        return problem(429, "TooManyRequests", "Rate limit exceeded", headers)
+        return Refused(429, "TooManyRequests", "Rate limit exceeded", headers)
     if status >= 500:
-        return problem(status, "ServiceUnavailable", message or "Try again later", headers)
+        return Refused(status, "ServiceUnavailable", message or "Try again later", headers)
     if status == 404:
-        return problem(404, "RecordNotFound", message or "Not found")
+        return Refused(404, "RecordNotFound", message or "Not found")
     if status == 409:
-        return problem(409, "Conflict", message)
-    return problem(422, "RecordInvalid", "Record validation errors",
+        return Refused(409, "Conflict", message)
+    return Refused(422, "RecordInvalid", "Record validation errors",
                    details={"base": [{"error": code, "description": message}]})  # fmt: skip
 
 
-class Refused(Exception):
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
 def invalid(description: str) -> Refused:
-    return Refused(problem(422, "RecordInvalid", "Record validation errors",
-                           details={"base": [{"description": description}]}))  # fmt: skip
+    return Refused(422, "RecordInvalid", "Record validation errors",
+                   details={"base": [{"description": description}]})  # fmt: skip
 
 
 class ZendeskSupport(Facade):
@@ -128,7 +128,7 @@ class ZendeskSupport(Facade):
         return False
 
     def denied(self) -> Response:
-        return problem(401, "Couldn't authenticate you", "Couldn't authenticate you")
+        return Refused(401, "Couldn't authenticate you", "Couldn't authenticate you").response()
 
     # -- ids ------------------------------------------------------------------------------------
 
@@ -143,14 +143,14 @@ class ZendeskSupport(Facade):
         customers = self.customers()
         number = _int(organization_id)
         if number is None or not 1 <= number <= len(customers):
-            raise Refused(problem(404, "RecordNotFound", "Not found"))
+            raise Refused(404, "RecordNotFound", "Not found")
         return customers[number - 1]
 
     @staticmethod
     def case_id(ticket_id: Any) -> str:
         number = _int(ticket_id)
         if number is None:
-            raise Refused(problem(404, "RecordNotFound", "Not found"))
+            raise Refused(404, "RecordNotFound", "Not found")
         return f"CS-{number:06d}"
 
     # -- objects --------------------------------------------------------------------------------
@@ -209,13 +209,7 @@ class ZendeskSupport(Facade):
                      entitlement_status=TEXT)  # fmt: skip
         organization = obj(organization=obj(organization_fields=fields))
 
-        def route(method: str, url: str, name: str, handler: Any, **description: Any) -> None:
-            async def endpoint(request: Request) -> Response:
-                named = {key: _bare(value) for key, value in request.path_params.items()}
-                return await self.guarded(handler(request, **named))
-
-            app.add_api_route(url, endpoint, methods=[method], operation_id=name,
-                              openapi_extra=described(**description))  # fmt: skip
+        route = partial(self.route, app)
 
         route("GET", "/api/v2/{collection}", "list", self.list_objects, path=listing,
               query=paging)  # fmt: skip
@@ -235,28 +229,16 @@ class ZendeskSupport(Facade):
             body=organization,
         )
 
-    async def guarded(self, handler: Any) -> Response:
-        try:
-            answer: Response = await handler
-        except Refused as refused:
-            return refused.response
-        return answer
+    def path_parameters(self, request: Request) -> dict[str, Any]:
+        return {key: _bare(value) for key, value in request.path_params.items()}
 
-    async def perform(self, request: Request, operation: str, payload: Mapping[str, Any]
-                      ) -> dict[str, Any]:  # fmt: skip
-        answer = await self.call(operation, payload, request.headers.get("idempotency-key"),
-                                 trace_of(request))  # fmt: skip
-        if answer[0] >= 300:
-            raise Refused(answer_error(answer))
-        return answer[1]
+    def refusal(self, answer: Answer) -> Refused:
+        return answer_error(answer)
 
     async def body(self, request: Request, name: str) -> dict[str, Any]:
-        raw = await request.body()
-        try:
-            parsed = decode(raw) if raw else {}
-        except Malformed as malformed:
-            raise Refused(problem(400, "InvalidJSON", str(malformed))) from None
-        inner = parsed.get(name) if isinstance(parsed, dict) else None
+        parsed = facade.json_object(await request.body(),
+                                    lambda why: Refused(400, "InvalidJSON", why))  # fmt: skip
+        inner = parsed.get(name)
         if not isinstance(inner, dict):
             raise invalid(f"the body must be an object with a {name!r} object")
         return inner
@@ -286,7 +268,7 @@ class ZendeskSupport(Facade):
             items = [shown(row["id"], None) if shown else self.user(row["id"])
                      for row in found["records"]]  # fmt: skip
         else:
-            raise Refused(problem(404, "InvalidEndpoint", "Not found"))
+            raise Refused(404, "InvalidEndpoint", "Not found")
         body: dict[str, Any] = {collection: items}
         if size or after:
             last = str(items[-1]["id"]) if items else after
@@ -324,9 +306,9 @@ class ZendeskSupport(Facade):
                 request, "find_records", {"entity": "customer", "where": {"id": customer_id}}
             )
             if not found["records"]:
-                raise Refused(problem(404, "RecordNotFound", "Not found"))
+                raise Refused(404, "RecordNotFound", "Not found")
             return JSONResponse({"user": self.user(customer_id)})
-        raise Refused(problem(404, "InvalidEndpoint", "Not found"))
+        raise Refused(404, "InvalidEndpoint", "Not found")
 
     async def create_ticket(self, request: Request) -> Response:
         ticket = await self.body(request, "ticket")
