@@ -56,8 +56,9 @@ Send = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
 #: A webhook on another wire (a vendor's): (event, delivery number, unix time) -> body, headers.
 Wire = Callable[[DomainEvent, int, int], tuple[bytes, dict[str, str]]]
 #: Told of each request a system handled, before it is answered: (system, operation, payload,
-#: scenario time, idempotency key) — what the host keeps to rebuild the system after a crash.
-Applied = Callable[[str, str, Mapping[str, Any], float, str | None], None]
+#: scenario time, idempotency key, fingerprint) — what the host keeps to rebuild the system
+#: after a crash.
+Applied = Callable[[str, str, Mapping[str, Any], float, str | None, str | None], None]
 #: Refusals that change nothing, not even an idempotency key (the request was malformed).
 NOTHING_APPLIED = frozenset({"invalid_request", "unknown_operation"})
 
@@ -137,7 +138,7 @@ class LiveSystem:
         if self.applied is not None and not (
             outcome.error is not None and outcome.error.code in NOTHING_APPLIED and not idem_key
         ):
-            self.applied(self.name, operation, payload, now, idem_key)
+            self.applied(self.name, operation, payload, now, idem_key, fingerprint)
         self.commit(outcome)
         if decision.fate == "ghost":  # applied, but the answer never reaches the client
             timeout = self.behaviour.profile.client_timeout_s

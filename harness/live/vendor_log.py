@@ -47,9 +47,11 @@ class VendorLog:
 
     def request(
         self, system: str, operation: str, payload: Mapping[str, Any], now: float,
-        idem_key: str | None,
+        idem_key: str | None, fingerprint: str | None = None,
     ) -> None:  # fmt: skip
         body = {"operation": operation, "payload": payload, "now": now, "key": idem_key}
+        if fingerprint is not None:  # a vendor wire's request (simulators.vendors)
+            body["fingerprint"] = fingerprint
         self._append(system, "request", body)
 
     def enactment(self, index: int, starts: bool) -> None:

@@ -51,6 +51,18 @@ def test_same_key_other_payload_is_refused_with_422() -> None:
     assert len(ledger.table("entry")) == 1
 
 
+def test_a_fingerprint_names_the_request_in_place_of_its_payload() -> None:
+    """A vendor wire's retry translates against records the first attempt changed: the
+    request it came as, not its translation, is what the key is compared against."""
+    ledger = Ledger()
+    first = ledger.handle("post", {"amount": 5}, 0.0, "k1", fingerprint="POST /v1/x a=1")
+    again = ledger.handle("post", {"amount": 7}, 1.0, "k1", fingerprint="POST /v1/x a=1")
+    assert again.replayed and again.body == first.body
+    other = ledger.handle("post", {"amount": 5}, 2.0, "k1", fingerprint="POST /v1/x a=2")
+    assert other.error is not None and other.error.code == "idempotency_key_reused"
+    assert len(ledger.table("entry")) == 1
+
+
 def test_expired_key_applies_again() -> None:
     ledger = Ledger(IdempotencyRule(retention_s=3600))
     post(ledger, now=0)
