@@ -72,6 +72,8 @@ SLOWEST_FIRST = (
     "tests/test_readme_part3.py",
     "tests/test_readme.py",
     "tests/live/test_end_to_end.py",
+    "tests/live/test_sdk_integration.py",
+    "tests/live/test_sdk_integration_mistake.py",
     "tests/harness/test_swarm.py",
     "tests/live/test_distributed.py",
     "tests/harness/test_compare.py",
@@ -80,6 +82,8 @@ SLOWEST_FIRST = (
     "tests/harness/test_diff.py",
     "tests/live/test_choreography_live.py",
     "tests/harness/test_reference_fixes.py",
+    "tests/live/test_vendor_salesforce.py",
+    "tests/live/test_vendor_stripe.py",
 )
 
 

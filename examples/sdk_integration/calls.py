@@ -82,9 +82,21 @@ def classify(error: Exception) -> Exception:
     return error
 
 
+#: Where a Retry-After is kept from an SDK that would sleep it out by the wall clock (zenpy).
+SET_ASIDE = "X-Retry-After-Set-Aside"
+
+
+def set_retry_after_aside(response: Any, *args: Any, **kwargs: Any) -> Any:
+    """A requests response hook: zenpy sleeps out a 429's Retry-After itself, in wall seconds,
+    which in a time-scaled world is far too long; this moves it where only `Caller` reads it."""
+    if response.status_code == 429 and "Retry-After" in response.headers:
+        response.headers[SET_ASIDE] = response.headers.pop("Retry-After")
+    return response
+
+
 def _after(headers: Any) -> float | None:
     try:
-        value = headers.get("Retry-After") if headers is not None else None
+        value = None if headers is None else headers.get("Retry-After", headers.get(SET_ASIDE))
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
@@ -98,7 +110,7 @@ class Caller:
         self.waiting = 0  # calls waiting to try again, for /healthz
 
     async def __call__(self, call: Callable[[], Awaitable[T]], what: str) -> T:
-        backoff = 0.2
+        backoff = 1.0
         while True:
             try:
                 return await call()
@@ -106,16 +118,16 @@ class Caller:
                 found = classify(raised)
                 if not isinstance(found, Transient):
                     raise found from raised
-                # Retry-After is in the vendor's (scenario) seconds; the world runs time_scale
-                # times faster than the wall clock.
-                wait = found.retry_after / self.time_scale if found.retry_after else backoff
-                log.info("%s: %s, again in %.2fs", what, found.why, wait)
+                # Waits count the vendor's seconds (Retry-After, and our own backoff from 1 s to
+                # a minute); the world runs time_scale times faster than the wall clock.
+                wait = (found.retry_after or backoff) / self.time_scale
+                log.info("%s: %s, again in %.3fs", what, found.why, wait)
                 self.waiting += 1
                 try:
                     await asyncio.sleep(wait)
                 finally:
                     self.waiting -= 1
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 60.0)
 
     async def sync(self, call: Callable[[], T], what: str) -> T:
         """A blocking SDK call, in a worker thread."""

@@ -19,6 +19,8 @@ from netsuite import Config, NetSuite, TokenAuth
 from simple_salesforce.api import Salesforce
 from zenpy import Zenpy
 
+from examples.sdk_integration.calls import set_retry_after_aside
+
 
 @dataclass
 class Vendors:
@@ -61,6 +63,8 @@ def connect(tokens: Path) -> Vendors:
     os.environ["REQUESTS_CA_BUNDLE"] = ca
     zendesk = Zenpy(subdomain="syncline", email=support["email"], token=support["api_token"],
                     disable_cache=True)  # fmt: skip
+    # zenpy sleeps out a 429 itself, by the wall clock: the integration waits instead.
+    zendesk.tickets.session.hooks["response"].append(set_retry_after_aside)
 
     # NetSuite: the account's token-based authentication, and the REST host.
     erp = vendor["erp"]

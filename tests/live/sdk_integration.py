@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.live.test_end_to_end import SYNCLINE, free_base_port, process, wait_until_up
+from tests.live.test_end_to_end import SYNCLINE, process, wait_until_up
+from tests.live.vendor_world import free_block
 
 #: The seed scenario without its schedule of faults (serve cannot crash an orchestrator it does
 #: not run) or master-data gaps (their repair waits on office hours, hours of scenario time),
@@ -19,12 +20,12 @@ SETTINGS = ["faults=[]", "world.gaps={}", "systems.billing.ghost_write_probabili
 
 def conform(tmp_path: Path, *example_options: str) -> tuple[int, dict[str, Any], str]:
     """Serve, start the example, run conform: (exit code, summary, what conform printed)."""
-    base = free_base_port(20)
+    base = free_block()
     example_url = f"http://127.0.0.1:{base + 18}"
     sets = [item for setting in SETTINGS for item in ("--set", setting)]
     runs = tmp_path / "runs"
     with process(
-        "serve", "subscription_amendment", "--time-scale", "60", "--port", str(base),
+        "serve", "subscription_amendment", "--time-scale", "600", "--port", str(base),
         "--wire", "vendor", "--webhooks", example_url, "--out", str(runs), *sets,
         log=tmp_path / "serve.log",
     ) as served:  # fmt: skip
@@ -40,8 +41,8 @@ def conform(tmp_path: Path, *example_options: str) -> tuple[int, dict[str, Any],
                 wait_until_up(example_url, example)
                 judged = subprocess.run(
                     [*SYNCLINE, "conform", "subscription_amendment", "--services",
-                     str(services), "--orchestrator-url", example_url, "--duration", "20s",
-                     "--rate", "2", "--settle", "90s"],
+                     str(services), "--orchestrator-url", example_url, "--duration", "12s",
+                     "--rate", "3", "--settle", "90s"],
                     capture_output=True, text=True, check=False, timeout=300,
                 )  # fmt: skip
             finally:

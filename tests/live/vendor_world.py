@@ -4,6 +4,8 @@ receiver beside them, and the admin calls that open faults."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.live.test_end_to_end import free_base_port, process, wait_until_up
+from tests.live.test_end_to_end import process, wait_until_up
 
 #: No scheduled maintenance, outages or faults: the tests open the ones they need.
 CALM = [
@@ -22,6 +24,21 @@ CALM = [
       for f, v in (("maintenance", "[]"), ("outages", "null"))),
     "faults=[]", "world.gaps={}",
 ]  # fmt: skip
+
+
+def free_block() -> int:
+    """The first of 20 free ports (a system's own API takes base + n, its vendor wire base + 10
+    + n): from 30000 up, in blocks of 20, apart from the 5-port blocks other live tests take
+    below 30000, so that two workers never share a block."""
+    for base in range(30000 + os.getpid() % 400 * 20, 60000, 20):
+        try:
+            for port in range(base, base + 20):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free ports")
 
 
 @dataclass
@@ -81,7 +98,7 @@ class VendorWorld:
 def vendor_world(
     tmp_path: Path, *sets: str, wire: str = "vendor", time_scale: str = "60"
 ) -> Iterator[VendorWorld]:
-    base = free_base_port(20)
+    base = free_block()
     receiver = Receiver(base + 19)
     server = receiver.serve()
     overrides = [item for setting in (*CALM, *sets) for item in ("--set", setting)]
@@ -91,7 +108,6 @@ def vendor_world(
             "--webhooks", f"http://127.0.0.1:{receiver.port}", "--wire", wire,
             "--out", str(tmp_path / "runs"), *overrides, log=tmp_path / "serve.log",
         ) as served:  # fmt: skip
-            tokens = next((tmp_path / "runs").glob("*/live/*/tokens.json"), None)
             wait_until_up(f"http://127.0.0.1:{base}", served)
             tokens = next((tmp_path / "runs").glob("*/live/*/tokens.json"))
             described = json.loads(tokens.read_text())
