@@ -221,7 +221,10 @@ class Services:
             replayed += 1
             if kind == "request":
                 outcome = self.live[system].system.handle(
-                    body["operation"], body["payload"], body["now"], body["key"],
+                    body["operation"],
+                    body["payload"],
+                    body["now"],
+                    body["key"],
                     body.get("fingerprint"),
                 )
                 emitted.update((event.event_id, (system, event)) for event in outcome.events)
