@@ -96,7 +96,7 @@ class VendorWorld:
 
 @contextmanager
 def vendor_world(
-    tmp_path: Path, *sets: str, wire: str = "vendor", time_scale: str = "60"
+    tmp_path: Path, *sets: str, wire: str = "vendor", time_scale: str = "600"
 ) -> Iterator[VendorWorld]:
     base = free_block()
     receiver = Receiver(base + 19)
