@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -141,7 +140,3 @@ async def netsuite(api: Any, method: str, path: str, **options: Any) -> httpx.Re
     if not 200 <= response.status_code < 300:
         raise NetSuiteError(response)
     return response
-
-
-def body_of(response: httpx.Response) -> Any:
-    return json.loads(response.text) if response.text else None

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from simulators.base import DomainEvent
 from simulators.http import Answer, LiveSystem
@@ -312,7 +312,3 @@ def json_object(raw: bytes, refuse: Callable[[str], Exception]) -> dict[str, Any
     if not isinstance(parsed, dict):
         raise refuse("the body must be a JSON object")
     return parsed
-
-
-def json_answer(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return JSONResponse(body, status, dict(headers or {}))

@@ -434,11 +434,7 @@ class StripeBilling(Facade):
     async def update_subscription(
         self, request: Request, params: dict[str, Any], subscription_id: str
     ) -> Response:
-        record = self.known_subscription(subscription_id)
-        metadata = _metadata(params)
-        payload: dict[str, Any] = {"contract_id": record["contract_id"],
-                                   "contract_version": _version(metadata)}  # fmt: skip
-        payload.update(_optional(metadata))
+        record, payload = self.contract_change(subscription_id, params)
         if "items" in params:
             payload["lines"] = self.changed_lines(record, params["items"])
             return await self.subscription_answer(request, "amend_subscription", payload, params)
@@ -447,12 +443,19 @@ class StripeBilling(Facade):
     async def cancel_subscription(
         self, request: Request, params: dict[str, Any], subscription_id: str
     ) -> Response:
+        _, payload = self.contract_change(subscription_id, params)
+        return await self.subscription_answer(request, "cancel_subscription", payload, params)
+
+    def contract_change(
+        self, subscription_id: str, params: dict[str, Any]
+    ) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """A change of a subscription's contract: the subscription, and the domain request
+        naming its contract and the version (and quote) the change brings."""
         record = self.known_subscription(subscription_id)
         metadata = _metadata(params)
-        payload = {"contract_id": record["contract_id"], "contract_version": _version(metadata)}
-        if "quote_id" in metadata:
-            payload["quote_id"] = metadata["quote_id"]
-        return await self.subscription_answer(request, "cancel_subscription", payload, params)
+        payload = {"contract_id": record["contract_id"], "contract_version": _version(metadata),
+                   **_optional(metadata)}  # fmt: skip
+        return record, payload
 
     def known_subscription(self, subscription_id: str) -> Mapping[str, Any]:
         record = self.records("subscription").get(subscription_id)

@@ -24,9 +24,10 @@ SYNCLINE = [sys.executable, "-m", "harness"]
 TIME_SCALE = "60"
 
 
-def free_base_port(count: int) -> int:
-    """A port with the `count` after it free too (the services take consecutive ports)."""
-    for base in range(18100 + os.getpid() % 500 * 10, 30000, 10):
+def free_base_port(count: int, first: int = 18100, step: int = 10, last: int = 30000) -> int:
+    """A port with the `count` after it free too (the services take consecutive ports),
+    looked for from `first` in steps of `step`, starting at a place of this process's own."""
+    for base in range(first + os.getpid() % 500 * step, last, step):
         try:
             for port in range(base, base + count):
                 with socket.socket() as probe:

@@ -4,8 +4,6 @@ receiver beside them, and the admin calls that open faults."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.live.test_end_to_end import process, wait_until_up
+from tests.live.test_end_to_end import free_base_port, process, wait_until_up
 
 #: No scheduled maintenance, outages or faults: the tests open the ones they need.
 CALM = [
@@ -30,15 +28,7 @@ def free_block() -> int:
     """The first of 20 free ports (a system's own API takes base + n, its vendor wire base + 10
     + n): from 30000 up, in blocks of 20, apart from the 5-port blocks other live tests take
     below 30000, so that two workers never share a block."""
-    for base in range(30000 + os.getpid() % 400 * 20, 60000, 20):
-        try:
-            for port in range(base, base + 20):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports")
+    return free_base_port(20, first=30000, step=20, last=60000)
 
 
 @dataclass
