@@ -581,11 +581,14 @@ def _add_live_commands() -> None:
         )
     except ImportError as error:
         missing = error.name
-        for name in LIVE_COMMANDS:
+        for name in (*LIVE_COMMANDS, "studio"):
             _unavailable(name, missing)
         return
     for command in (serve_command, orchestrator_command, load_command, conform_command):
         main.add_command(command)
+    from harness.studio.command import studio_command  # noqa: PLC0415
+
+    main.add_command(studio_command)
 
 
 def _unavailable(name: str, missing: str | None) -> None:

@@ -25,16 +25,13 @@ from typing import Any
 import httpx
 
 from harness.checkers.security import FORGED_PREFIX, Security
-from harness.history import WORLD_TRACE
 from harness.live.client import http_client
 from harness.live.judge import judge, read_exceptions
 from harness.live.load import export_history, settle
 from harness.live.orchestrator import read_services
+from harness.live.sales import SalesFloor, world_headers
 from harness.live.serve import HistoryLog, RealClock
 from harness.runner import RunResult, new_directory
-from harness.seeds import streams
-from harness.workload import Workload
-from harness.world import build_world
 from simulators.webhooks import canonical_body, sign
 
 
@@ -73,49 +70,22 @@ def run_conform(plan: ConformPlan) -> RunResult:
 async def _drive(
     plan: ConformPlan, described: dict[str, Any], notes: HistoryLog, clock: RealClock, seed: int
 ) -> None:
-    scenario = described["scenario"]
-    world = build_world(scenario.world, seed)
-    workload = Workload(world, scenario.workload.amendment_mix.model_dump(), streams(seed + 7))
+    floor = SalesFloor(described["scenario"], seed)
     cpq, support = described["systems"]["cpq"], described["systems"]["support"]
-    contracts: dict[str, list[dict[str, Any]]] = {}
-    customers: list[str] = []
-    agents = streams(seed + 7)("conform.cases")
     async with (
-        http_client(cpq["url"], cpq["token"], headers=_world("sales_reps")) as client,
-        http_client(support["url"], support["token"], headers=_world("customers")) as service_desk,
+        http_client(cpq["url"], cpq["token"], headers=world_headers("sales_reps")) as client,
+        http_client(support["url"], support["token"],
+                    headers=world_headers("customers")) as service_desk,
         http_client() as raw,
-    ):
+    ):  # fmt: skip
         probes_due = [plan.duration_s * share for share in (0.2, 0.6)]  # seconds in
         began = time.monotonic()
         while (elapsed := time.monotonic() - began) < plan.duration_s:
-            if contracts and workload.amendments.random() < 0.4:
-                contract_id = workload.pick_contract(sorted(contracts))
-                _, lines = workload.amend(contracts[contract_id])
-                payload: dict[str, Any] = {"contract_id": contract_id, "lines": lines}
-            else:
-                customer_id, lines = workload.new_deal()
-                payload = {"customer_id": customer_id, "lines": lines}
-            created = await client.post("/v1/create_quote", json=payload)
-            if created.status_code == 200:
-                quote = created.json()
-                approved = await client.post("/v1/approve_quote",
-                                             json={"quote_id": quote["quote_id"]})  # fmt: skip
-                if approved.status_code == 200:
-                    contracts[quote["contract_id"]] = lines
-                    if "customer_id" in payload:
-                        customers.append(payload["customer_id"])
-            if customers and agents.random() < 0.3:  # a customer calls the service desk
-                case = {"customer_id": agents.choice(customers), "severity": agents.randint(1, 4)}
-                await service_desk.post("/v1/open_case", json=case)
+            await floor.sell(client, service_desk)
             if probes_due and elapsed >= probes_due[0]:
                 probes_due.pop(0)
                 await _probe(raw, plan.orchestrator, described, notes, clock)
             await asyncio.sleep(1 / plan.quotes_per_s)
-
-
-def _world(who: str) -> dict[str, str]:
-    """The world's own traffic is traced `world:<who>`: the integration's checkers leave it out."""
-    return {"X-Syncline-Trace": f"{WORLD_TRACE}{who}"}
 
 
 async def _probe(

@@ -22,7 +22,7 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -406,6 +406,8 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
         lambda: services.history.lines() if services.history else iter(()),
         services.reset,
         lambda: services.operations.pending if services.operations is not None else 0,
+        _admin_faults(services, supervisor),
+        ADMIN_FAULTS,
     )
     async with http_client(transport=LoopbackTransport()) as client:
         slots = asyncio.Semaphore(CONNECTIONS)  # see CONNECTIONS
@@ -475,6 +477,40 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
                 services.history.close()
             if services.vendor_log is not None:
                 services.vendor_log.close()
+
+
+#: The fault kinds an admin starts and stops on serve itself, beside the systems' conditions
+#: (the studio's buttons): a vendor's event schema, and the orchestrator it supervises.
+ADMIN_FAULTS = frozenset({"vendor_upgrade", "orchestrator_crash"})
+
+
+def _admin_faults(
+    services: Services, supervisor: Supervisor | None
+) -> Callable[[str, str, Mapping[str, Any], bool], Awaitable[str | None]]:
+    """Start or stop an `ADMIN_FAULTS` kind now, recorded as the schedule's are; or say why not.
+    A crash's start is a SIGKILL, its stop the restart."""
+
+    async def enact(system: str, kind: str, params: Mapping[str, Any], starts: bool) -> str | None:
+        party = system
+        if kind == "vendor_upgrade":
+            assert services.system_faults is not None
+            version = int(params.get("schema_version", 2)) if starts else 1
+            services.system_faults.systems[system].event_schema_version = version
+        else:  # orchestrator_crash
+            if supervisor is None:
+                return "serve runs no orchestrator to crash (start it with --orchestrator)"
+            party = "orchestrator"
+            if starts:
+                supervisor.kill()
+        if services.history is not None:
+            phase = "start" if starts else "stop"
+            now = services.clock.now()
+            services.history(FaultRecord(now, party, kind, phase, dict(params) or None))
+        if kind == "orchestrator_crash" and not starts and supervisor is not None:
+            await supervisor.start()
+        return None
+
+    return enact
 
 
 async def _operations(services: Services, orchestrator: str) -> None:

@@ -1,0 +1,209 @@
+"""Where the studio reads a run's records: a stored run directory, or live services.
+
+Both answer the same questions: what the page needs up front (`overview`), the records of a
+window of time (at most `limit` of them, evenly sampled when there are more, with the true
+count), and the running verdicts. A stored history is read from the file at a seek point, never
+held in memory; a live one is polled from the services' admin history (and the orchestrator's
+own history file beside them) and judged again at each poll.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.history import RunEnded, RunStarted
+from harness.scenario import Scenario, parse
+from harness.studio.index import (
+    Mark,
+    Scan,
+    breaches,
+    evidence_positions,
+    parse_records,
+    record_time,
+    running_verdicts,
+)
+
+#: The most records one window answer holds; a busier window is sampled evenly.
+WINDOW_LIMIT = 2000
+#: Lines read at most for one window (a day of a busy run), so one request stays cheap.
+WINDOW_READ = 250_000
+
+
+class NotARun(ValueError):
+    """The path is neither a run directory nor live services; the message says which file."""
+
+
+def read_scenario(directory: Path) -> Scenario:
+    path = directory / "scenario.yaml"
+    return parse(path.read_text(encoding="utf-8"), str(path), strict_units=False)
+
+
+@dataclass
+class Window:
+    records: list[dict[str, Any]]
+    count: int  # records in the window, of which `records` is an even sample when fewer
+    complete: bool = True  # False when WINDOW_READ cut the window short
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "count": self.count, "complete": self.complete}
+
+
+def _window(
+    lines: Iterator[tuple[int, float, bytes]], t0: float, t1: float, limit: int, head: bool
+) -> Window:
+    """The records of [t0, t1] among `lines` (position, time, line), from a point before t0:
+    an even sample of at most `limit`, or with `head` the first `limit` (a step forward)."""
+    found: list[tuple[int, bytes]] = []
+    complete = True
+    for position, t, line in lines:
+        if t < t0:
+            continue
+        if t > t1:
+            break
+        found.append((position, line))
+        if len(found) >= (limit if head else WINDOW_READ):
+            complete = head
+            break
+    step = max(1, -(-len(found) // max(1, limit)))
+    kept = found[::step]
+    records = []
+    for position, line in kept:
+        record = json.loads(line)
+        record["position"] = position
+        records.append(record)
+    return Window(records, len(found), complete)
+
+
+class StoredRun:
+    """A run directory: summary.json, scenario.yaml and history.jsonl as `syncline run` wrote."""
+
+    live = False
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.history = directory / "history.jsonl"
+        for required in (self.history, directory / "scenario.yaml"):
+            if not required.is_file():
+                raise NotARun(f"{directory} is not a run directory: {required.name} is missing")
+        summary = directory / "summary.json"
+        self.summary: dict[str, Any] = (
+            json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
+        )
+        self.scenario = read_scenario(directory)
+        self.scan = Scan(self.scenario.horizon_s)
+        with self.history.open("rb") as lines:
+            offset = 0
+            for line in lines:
+                if line.strip():
+                    self.scan.feed(line, offset)
+                offset += len(line)
+        self._overview = self.scan.finish()
+        self._overview["verdicts"] = self.summary.get("checkers", [])
+        self._marks: list[Mark] | None = None
+        self._judged = 0  # records folded so far by the second pass
+        self._lock = threading.Lock()
+
+    # -- the second pass, in a thread of its own ------------------------------------------
+
+    def judge(self) -> None:
+        """Fold the checkers over the history (index rule 2); the page polls `marks`."""
+        if self._marks is not None:
+            return
+        also = evidence_positions(self.summary.get("checkers", []))
+        with self.history.open("rb") as lines:
+            marks = running_verdicts(parse_records(lines), self.scenario, self.scan.records,
+                                     also, self._progress)  # fmt: skip
+        with self._lock:
+            self._marks = marks
+
+    def _progress(self, position: int) -> None:
+        self._judged = position
+
+    def marks(self) -> dict[str, Any]:
+        with self._lock:
+            marks = self._marks
+        if marks is None:
+            return {"ready": False, "done": self._judged, "of": self.scan.records}
+        return {"ready": True, "marks": [m.as_dict() for m in marks], "breaches": breaches(marks)}
+
+    # -- what the page asks -----------------------------------------------------------------
+
+    def overview(self) -> dict[str, Any]:
+        return {**self._overview, "live": False, "directory": str(self.directory)}
+
+    def window(self, t0: float, t1: float, limit: int = WINDOW_LIMIT, head: bool = False) -> Window:
+        return _window(self._lines_from(t0), t0, t1, limit, head)
+
+    def first_event(self, event_type: str) -> float | None:
+        """When the systems first emitted an event of `event_type` (a lesson's caption)."""
+        wanted = f'"event_type":"{event_type}"'.encode()
+        with self.history.open("rb") as lines:
+            for line in lines:
+                if line.startswith(b'{"kind":"event"') and wanted in line:
+                    return record_time(line)
+        return None
+
+    def _lines_from(self, t: float) -> Iterator[tuple[int, float, bytes]]:
+        position, offset = self.scan.seek.before(t)
+        with self.history.open("rb") as lines:
+            lines.seek(offset)
+            for line in lines:
+                if line.strip():
+                    yield position, record_time(line), line
+                    position += 1
+
+
+@dataclass
+class LiveBuffer:
+    """The records of live services so far, merged in time order from their sources."""
+
+    lines: list[tuple[float, int, bytes]] = field(default_factory=list)  # (t, source, line)
+    seen: dict[int, int] = field(default_factory=dict)  # lines taken from each source
+
+    def take(self, source: int, lines: Sequence[bytes]) -> bool:
+        """Add the lines of `source` not taken yet; True when there were any."""
+        fresh = lines[self.seen.get(source, 0) :]
+        if not fresh:
+            return False
+        self.seen[source] = len(lines)
+        for line in fresh:
+            if line.strip():
+                self.lines.append((record_time(line), source, line))
+        self.lines.sort(key=lambda item: (item[0], item[1]))  # stable: each source's order kept
+        return True
+
+    def ordered(self) -> list[bytes]:
+        return [line for _, _, line in self.lines]
+
+
+def framed(lines: Iterable[bytes], meta: dict[str, Any], now: float) -> Iterator[bytes]:
+    """A live history as a stored one reads: a run_started first, a run_ended at `now`."""
+    started = RunStarted(0.0, meta["scenario"], meta["design"], meta["seed"], meta["start"],
+                         meta["horizon"])  # fmt: skip
+    yield json.dumps({"kind": RunStarted.KIND, **_fields(started)}).encode()
+    yield from lines
+    yield json.dumps({"kind": RunEnded.KIND, "t": now}).encode()
+
+
+def _fields(record: RunStarted) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+def times(lines: Sequence[bytes]) -> list[float]:
+    return [record_time(line) for line in lines]
+
+
+def window_of(
+    lines: Sequence[bytes], t0: float, t1: float, limit: int, head: bool = False
+) -> Window:
+    """A window of lines held in memory, found by bisection on their times."""
+    at = times(lines)
+    first = bisect.bisect_left(at, t0)
+    found = ((p, at[p], lines[p]) for p in range(first, len(lines)))
+    return _window(found, t0, t1, limit, head)
