@@ -320,6 +320,10 @@ class Control:
     reset: Callable[[], None]
     #: Work the service's host has still to do besides webhooks (an operations team's).
     pending: Callable[[], int] = lambda: 0
+    #: Fault kinds the host enacts itself (a vendor upgrade, an orchestrator crash), beside the
+    #: behaviours' conditions: (system, kind, parameters, starts) -> None, or why it cannot.
+    enact: Callable[[str, str, Mapping[str, Any], bool], Awaitable[str | None]] | None = None
+    enacts: frozenset[str] = frozenset()
 
 
 #: The answers every operation may give besides its own, for the OpenAPI description.
@@ -438,8 +442,13 @@ def create_app(live: LiveSystem, control: Control, limits: Limits | None = None)
             return refused
         if action not in ("start", "stop"):
             return JSONResponse(_error("bad_action", "action is start or stop"), 400)
+        if kind in control.enacts and control.enact is not None:
+            problem = await control.enact(live.name, kind, params, action == "start")
+            if problem is not None:
+                return JSONResponse(_error("cannot_enact", problem), 409)
+            return JSONResponse({"system": live.name, "fault": kind, "phase": action})
         if kind not in Conditions.KINDS:
-            known = ", ".join(sorted(Conditions.KINDS))
+            known = ", ".join(sorted(Conditions.KINDS | control.enacts))
             return JSONResponse(_error("unknown_fault", f"a live fault is one of: {known}"), 400)
         problem = Conditions.problem(kind, params)
         if problem is not None:

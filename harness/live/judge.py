@@ -91,9 +91,7 @@ def judge(
         count = history.count
     verdicts = tuple(dispatch.verdicts())
     if unsettled is not None:
-        quiescent = {c.name for c in built if getattr(c, "at_quiescence", False)}
-        verdicts = tuple(_undecided(v, unsettled) if v.checker in quiescent else v
-                         for v in verdicts)  # fmt: skip
+        verdicts = undecided(verdicts, built, unsettled)
     summary = summarize(judged, design, seed, verdicts, metrics, _faults(events, judged), count)
     if unsettled is not None:
         summary["unsettled"] = unsettled
@@ -105,12 +103,18 @@ def judge(
     return RunResult(run_dir, summary, verdicts)
 
 
-def _undecided(verdict: Verdict, unsettled: str) -> Verdict:
-    """A failed verdict that needed a settled integration: `unknown`, and why."""
-    if verdict.status != "fail":
-        return verdict
-    return replace(verdict, status="unknown",
-                   summary=f"not settled, so not judged: {verdict.summary}")  # fmt: skip
+def undecided(
+    verdicts: Sequence[Verdict], built: Sequence[Checker], unsettled: str
+) -> tuple[Verdict, ...]:
+    """The verdicts of an integration that has not settled: a failure of a checker that judges
+    at quiescence (`at_quiescence`) becomes `unknown`, saying so; the others stand."""
+    quiescent = {c.name for c in built if getattr(c, "at_quiescence", False)}
+    return tuple(
+        replace(v, status="unknown", summary=f"not settled, so not judged: {v.summary}")
+        if v.checker in quiescent and v.status == "fail"
+        else v
+        for v in verdicts
+    )
 
 
 def _faults(events: list[dict[str, Any]], scenario: Scenario) -> list[dict[str, Any]]:

@@ -6,8 +6,10 @@ Rules:
    `orchestrator/history.jsonl` beside it), tailed from the files each poll and merged in time
    order; nothing is read from the orchestrator's own account of itself. A reset (the file
    shrank) starts the buffer again.
-2. Each poll with new records judges all of them with the scenario's checkers and keeps the
-   verdicts as a mark at the newest record's time: the page's running verdicts.
+2. Each poll with new records judges all of them as `syncline load` judges live services: the
+   scenario's checkers over the time that has run, and a checker that judges at quiescence
+   shown `unknown` rather than failing work still on its way. The verdicts are kept as a mark at
+   the newest record's time: the page's running verdicts.
 3. A fault goes through serve's `POST /admin/faults/<kind>/<start|stop>` on the system's own
    service, so serve records it and the page sees it in the history like any other.
 """
@@ -21,7 +23,9 @@ from typing import Any
 
 import httpx
 
+from harness import checkers
 from harness.live.client import http_client
+from harness.live.judge import undecided
 from harness.live.orchestrator import read_services
 from harness.live.sales import SalesFloor, world_headers
 from harness.live.serve import RealClock
@@ -30,7 +34,6 @@ from harness.studio.index import (
     breaches,
     parse_records,
     record_time,
-    running_verdicts,
     scan_lines,
 )
 from harness.studio.sources import WINDOW_LIMIT, LiveBuffer, NotARun, Window, framed, window_of
@@ -109,12 +112,17 @@ class LiveRun:
         framed_lines = list(framed(self.lines, self._meta(), now))
         scan = scan_lines(framed_lines, self.scenario.horizon_s)
         self._overview = scan.finish()
-        count = len(framed_lines)
-        judged = running_verdicts(parse_records(framed_lines), self.scenario, count)
-        if judged:
-            self.marks.append(Mark(len(self.lines), now, judged[-1].verdicts))
-            if len(self.marks) > KEPT_MARKS:
-                self.marks = self.marks[::2]
+        # Judged as `syncline load` judges live services: over the time that has run, and
+        # with the work still moving not yet failed by the checkers that need it settled.
+        running = self.scenario.model_copy(update={"duration": max(now, 1.0), "drain": 0.0})
+        built = checkers.build(running)
+        dispatch = checkers.Dispatch(built)
+        for record in parse_records(framed_lines):
+            dispatch(record)
+        verdicts = undecided(dispatch.verdicts(), built, "still running")
+        self.marks.append(Mark(len(self.lines), now, verdicts))
+        if len(self.marks) > KEPT_MARKS:
+            self.marks = self.marks[::2]
 
     # -- what the page asks -----------------------------------------------------------------
 

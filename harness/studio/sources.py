@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.history import RunEnded, RunStarted
+from harness.history import RunEnded, RunStarted, to_json
 from harness.scenario import Scenario, parse
 from harness.studio.index import (
     Mark,
@@ -186,13 +186,9 @@ def framed(lines: Iterable[bytes], meta: dict[str, Any], now: float) -> Iterator
     """A live history as a stored one reads: a run_started first, a run_ended at `now`."""
     started = RunStarted(0.0, meta["scenario"], meta["design"], meta["seed"], meta["start"],
                          meta["horizon"])  # fmt: skip
-    yield json.dumps({"kind": RunStarted.KIND, **_fields(started)}).encode()
+    yield to_json(started).encode()
     yield from lines
-    yield json.dumps({"kind": RunEnded.KIND, "t": now}).encode()
-
-
-def _fields(record: RunStarted) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__slots__}
+    yield to_json(RunEnded(now)).encode()
 
 
 def times(lines: Sequence[bytes]) -> list[float]:

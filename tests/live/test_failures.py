@@ -9,9 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from harness import checkers
 from harness.checkers.base import Verdict
 from harness.cli import main
-from harness.live.judge import _undecided
+from harness.live.judge import undecided
 from harness.live.load import Settled
 from harness.scenario import load
 from tests.live.test_end_to_end import free_base_port
@@ -83,10 +84,12 @@ def test_a_settle_that_timed_out_leaves_quiescent_verdicts_unknown() -> None:
         "still moving after 1m (--settle): 1,329 workflows in flight or webhooks waiting to be "
         "delivered"
     )
+    built = checkers.build(load("subscription_amendment"))
     failed = Verdict("nothing_lost", "fail", "3 lost")
-    assert _undecided(failed, "x").status == "unknown"
-    assert _undecided(failed, "x").summary == "not settled, so not judged: 3 lost"
-    assert _undecided(Verdict("nothing_lost", "pass", "ok"), "x").status == "pass"
+    [judged] = undecided([failed], built, "x")
+    assert (judged.status, judged.summary) == ("unknown", "not settled, so not judged: 3 lost")
+    assert undecided([Verdict("nothing_lost", "pass", "ok")], built, "x")[0].status == "pass"
+    assert undecided([Verdict("effect_once", "fail", "2 twice")], built, "x")[0].status == "fail"
 
 
 def test_an_orchestrator_whose_broker_does_not_answer_says_so(tmp_path: Path) -> None:
