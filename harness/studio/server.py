@@ -19,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-import threading
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,6 @@ class Session:
     panes: list[Pane]
     lesson: Lesson | None = None
     lesson_name: str = ""
-    threads: list[threading.Thread] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
@@ -63,9 +61,7 @@ class Session:
         """Start every stored run's second pass (the running verdicts) in the background."""
         for pane in self.panes:
             if isinstance(pane.source, StoredRun):
-                thread = threading.Thread(target=pane.source.judge, daemon=True)
-                thread.start()
-                self.threads.append(thread)
+                pane.source.judge_in_background()
 
     def describe(self) -> dict[str, Any]:
         found: dict[str, Any] = {

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 import json
+import multiprocessing
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,20 +108,53 @@ class StoredRun:
         self._overview["verdicts"] = self.summary.get("checkers", [])
         self._marks: list[Mark] | None = None
         self._judged = 0  # records folded so far by the second pass
+        self._judging: Any = None  # the background pass's shared count of records folded
         self._lock = threading.Lock()
 
-    # -- the second pass, in a thread of its own ------------------------------------------
+    # -- the second pass --------------------------------------------------------------------
 
     def judge(self) -> None:
-        """Fold the checkers over the history (index rule 2); the page polls `marks`."""
+        """Fold the checkers over the history (index rule 2), here and now."""
         if self._marks is not None:
             return
-        also = evidence_positions(self.summary.get("checkers", []))
-        with self.history.open("rb") as lines:
-            marks = running_verdicts(parse_records(lines), self.scenario, self.scan.records,
-                                     also, self._progress)  # fmt: skip
+        marks = _judge(self.history, self.scenario, self.scan.records, self._evidence(),
+                       self._progress)  # fmt: skip
         with self._lock:
             self._marks = marks
+
+    def judge_in_background(self) -> None:
+        """The second pass in a process of its own, so scrubbing meanwhile keeps a core and
+        the GIL to itself; the page polls `marks` and shows how far it got."""
+        if self._marks is not None or self._judging is not None:
+            return
+        context = multiprocessing.get_context("spawn")  # the server has threads: no fork
+        done = context.Value("q", 0)
+        receiving, sending = context.Pipe(duplex=False)
+        worker = context.Process(
+            target=_judge_and_send, daemon=True, name="syncline-studio-judge",
+            args=(self.history, self.scenario, self.scan.records, self._evidence(), done,
+                  sending),
+        )  # fmt: skip
+        worker.start()
+        sending.close()
+        self._judging = done
+
+        def receive() -> None:
+            try:
+                marks = receiving.recv()
+            except EOFError:  # the worker died: judge here instead
+                marks = None
+            worker.join()
+            if marks is None:
+                self.judge()
+                return
+            with self._lock:
+                self._marks = marks
+
+        threading.Thread(target=receive, daemon=True).start()
+
+    def _evidence(self) -> set[int]:
+        return evidence_positions(self.summary.get("checkers", []))
 
     def _progress(self, position: int) -> None:
         self._judged = position
@@ -129,7 +163,8 @@ class StoredRun:
         with self._lock:
             marks = self._marks
         if marks is None:
-            return {"ready": False, "done": self._judged, "of": self.scan.records}
+            done = self._judging.value if self._judging is not None else self._judged
+            return {"ready": False, "done": done, "of": self.scan.records}
         return {"ready": True, "marks": [m.as_dict() for m in marks], "breaches": breaches(marks)}
 
     # -- what the page asks -----------------------------------------------------------------
@@ -157,6 +192,26 @@ class StoredRun:
                 if line.strip():
                     yield position, record_time(line), line
                     position += 1
+
+
+def _judge(
+    history: Path, scenario: Scenario, count: int, also: set[int],
+    progress: Callable[[int], None] | None = None,
+) -> list[Mark]:  # fmt: skip
+    with history.open("rb") as lines:
+        return running_verdicts(parse_records(lines), scenario, count, also, progress)
+
+
+def _judge_and_send(
+    history: Path, scenario: Scenario, count: int, also: set[int], done: Any, answer: Any
+) -> None:
+    """The background pass's process: its marks go back through the pipe."""
+
+    def progress(position: int) -> None:
+        done.value = position
+
+    answer.send(_judge(history, scenario, count, also, progress))
+    answer.close()
 
 
 @dataclass

@@ -80,5 +80,5 @@ def test_the_running_verdicts_end_on_the_run_s_own_and_turn_where_evidence_says(
 
 
 def test_a_directory_that_is_not_a_run_is_refused_in_a_sentence(tmp_path: Path) -> None:
-    with pytest.raises(NotARun, match="is not a run directory: history.jsonl is missing"):
+    with pytest.raises(NotARun, match=r"is not a run directory: history\.jsonl is missing"):
         StoredRun(tmp_path)
