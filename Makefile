@@ -54,7 +54,7 @@ redis:
 	    >/dev/null; }
 
 # The pictures in docs/: the demo's report, the lineage of the quote parked on a tax code, the
-# four shipped designs compared, and the sweep of ERP's MTBF.
+# four shipped designs compared, the sweep of ERP's MTBF, and the studio's pages and lesson film.
 screenshots: $(STAMP) browser
 	$(BIN)/syncline demo >/dev/null
 	$(BIN)/python -m reports.browser runs/latest/report.html docs/report.png --viewport-only --height 1400
@@ -65,17 +65,20 @@ screenshots: $(STAMP) browser
 	$(BIN)/python -m reports.browser runs/latest-compare/comparison.html docs/comparison.png --viewport-only --height 1400 --anchor side-by-side
 	$(BIN)/syncline sweep subscription_amendment --seeds 40 --vary erp.outages.mtbf=1d,3d,7d >/dev/null
 	$(BIN)/python -m reports.browser runs/latest-sweep/sweep.html docs/sweep.png --viewport-only --height 1400 --anchor charts
+	$(BIN)/python -m tests.studio.capture docs
 
 # Verdicts beyond the tests' seeds: every shipped scenario × swarm seeds 1-50, reference design.
 swarm: $(STAMP)
 	$(BIN)/syncline swarm shipped --seeds 50 --first-seed 1
 
 # The performance budget (bench/RESULTS.md): engine vs bare SimPy and the 30-day run, sweep
-# scaling, live throughput; then, separately (about 45 minutes), a million workflows' memory.
+# scaling, live throughput, the studio on a 30-day run; then, separately (about 45 minutes), a
+# million workflows' memory.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_sweep.py
 	$(BIN)/python bench/bench_live.py
+	$(BIN)/python bench/bench_studio.py
 
 bench-memory: $(STAMP)
 	$(BIN)/python bench/bench_memory.py

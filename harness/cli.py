@@ -326,7 +326,35 @@ def demo_command(seed: int, out: str) -> None:
     for paragraph in (scenario.description, story):
         click.echo(click.wrap_text(paragraph, width=88) + "\n")
     result = _run(scenario, "reference", seed, Path(out))
+    _offer_studio(result.run_dir)
     sys.exit(result.exit_code)
+
+
+def _offer_studio(run_dir: Path) -> None:
+    """The demo's last word: watch the run play in the studio, now if the user is at a
+    terminal and says so."""
+    try:
+        from harness.live.serve import PortInUse, check_ports  # noqa: PLC0415 - the live extra
+        from harness.studio.command import serve_studio  # noqa: PLC0415
+        from harness.studio.server import Pane, Session  # noqa: PLC0415
+        from harness.studio.sources import StoredRun  # noqa: PLC0415
+    except ImportError:
+        return
+    click.echo()
+    click.echo(f"  Watch it happen: .venv/bin/syncline studio {run_dir}")
+    click.echo("  or a lesson:     .venv/bin/syncline studio --lesson duplicate-webhook")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return
+    if click.confirm("  Open the studio on this run now?", default=False):
+        try:
+            check_ports("127.0.0.1", {"the studio": 8400})
+        except PortInUse as error:
+            click.echo(f"  {error}; run the command above with --port")
+            return
+        session = Session([Pane(run_dir.name, StoredRun(run_dir))])
+        session.judge()
+        with contextlib.suppress(KeyboardInterrupt):
+            serve_studio(session, "127.0.0.1", 8400, open_browser=True)
 
 
 @main.command("analyze")

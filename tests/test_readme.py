@@ -83,7 +83,7 @@ def test_every_block_left_out_says_why() -> None:
     pasted, skipped = blocks((ROOT / "README.md").read_text(encoding="utf-8"))
     assert all(reason.strip() for reason in skipped)
     commands = sum(len(block) for block in pasted)
-    assert commands >= 30 and len(skipped) <= 12, (commands, skipped)  # most of it is pasted
+    assert commands >= 30 and len(skipped) <= 13, (commands, skipped)  # most of it is pasted
 
 
 def fresh_copy(target: Path) -> Path:

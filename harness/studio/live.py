@@ -127,8 +127,10 @@ class LiveRun:
     # -- what the page asks -----------------------------------------------------------------
 
     def overview(self) -> dict[str, Any]:
+        meta = self._meta()
         return {
             **self._overview, "live": True, "directory": str(self.directory),
+            "run": {key: meta[key] for key in ("scenario", "design", "seed", "start")},
             "now": self.clock.now(), "rate": self.rate, "max_rate": MAX_RATE,
             "sold": self.floor.sold, "time_scale": self.described["time_scale"],
             "systems": [*self.described["systems"], "orchestrator"],

@@ -77,10 +77,10 @@ function drawFlow(pane) {
   pane.boxes = {};
   for (const name of new Set(names)) {
     const [x, y, label] = PLACES[name];
-    const box = svg("g", { class: "box", transform: `translate(${x - 62},${y - 24})`, "data-system": name });
-    box.append(svg("rect", { width: 124, height: 48 }));
-    const title = svg("text", { x: 62, y: 20 }); title.textContent = label;
-    const state = svg("text", { x: 62, y: 38, class: "state" }); state.textContent = "up";
+    const box = svg("g", { class: "box", transform: `translate(${x - 68},${y - 24})`, "data-system": name });
+    box.append(svg("rect", { width: 136, height: 48 }));
+    const title = svg("text", { x: 68, y: 20 }); title.textContent = label;
+    const state = svg("text", { x: 68, y: 38, class: "state" }); state.textContent = "up";
     box.append(title, state);
     flow.appendChild(box);
     pane.boxes[name] = { box, state };
@@ -378,8 +378,7 @@ function tick(now) {
     for (const pane of visiblePanes()) advance(pane, from, to);
     if (studio.T >= end() && !live) { setPlaying(false); atEnd(); }
   }
-  if (live) for (const pane of visiblePanes()) advance(pane, studio.T - elapsed * 2, studio.T);
-  for (const pane of visiblePanes()) ensureRecords(pane);
+  for (const pane of visiblePanes()) if (!pane.live) ensureRecords(pane);
   render();
   requestAnimationFrame(tick);
 }
@@ -523,6 +522,13 @@ async function toggleFault(pane, system, kind, params, button) {
 
 async function pollLive(pane) {
   pane.overview = await api(`/api/panes/${pane.index}/overview`);
+  // What arrived since the last poll plays at once: dots and the log follow the live history.
+  const since = pane.liveCursor ?? Math.max(0, pane.overview.end - 60);
+  const fresh = await api(`/api/panes/${pane.index}/window?t0=${since}&t1=${pane.overview.end}&limit=200`);
+  const unseen = fresh.records.filter((r) => r.t > since || pane.liveCursor === undefined);
+  unseen.slice(-DOTS_PER_FRAME).forEach((record) => animate(pane, record));
+  unseen.slice(-LOG_PER_FRAME).forEach((record) => log(pane, record));
+  pane.liveCursor = pane.overview.end;
   pane.marks = await api(`/api/panes/${pane.index}/marks`);
   $("sold").textContent = `${pane.overview.sold} quotes approved by the studio's sales floor`;
   for (const system of pane.overview.systems) {
