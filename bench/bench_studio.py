@@ -89,7 +89,7 @@ def measure(run_dir: Path) -> None:
     print(f"  open: first pass {first_pass:.2f} s + page, session, overview and first window "
           f"{page_s:.2f} s = {first_pass + page_s:.2f} s (budget 3 s)")  # fmt: skip
     if browser_s is not None:
-        print(f"  in headless Chromium: the page ready (drawn, overview and verdicts in) "
+        print(f"  in headless Chromium: the page ready (drawn; overview and final verdicts in) "
               f"{browser_s:.2f} s after it was asked for; first pass + page "
               f"{first_pass + browser_s:.2f} s")  # fmt: skip
     median_ms, worst_ms = statistics.median(scrubs) * 1000, max(scrubs) * 1000

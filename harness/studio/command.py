@@ -66,7 +66,8 @@ def studio_command(
 
 def serve_studio(session: Session, host: str, port: int, open_browser: bool = False) -> None:
     url = f"http://{host}:{port}/"
-    click.echo(click.style("Syncline studio", bold=True) + f" · {session.mode} · {url}")
+    shown = {"side": "side by side"}.get(session.mode, session.mode)
+    click.echo(click.style("Syncline studio", bold=True) + f" · {shown} · {url}")
     click.echo("  Ctrl-C stops.")
     if open_browser:
         webbrowser.open(url)
