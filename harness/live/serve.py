@@ -406,7 +406,7 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
         lambda: services.history.lines() if services.history else iter(()),
         services.reset,
         lambda: services.operations.pending if services.operations is not None else 0,
-        _admin_faults(services, supervisor),
+        admin_faults(services, supervisor),
         ADMIN_FAULTS,
     )
     async with http_client(transport=LoopbackTransport()) as client:
@@ -484,7 +484,7 @@ async def serve(services: Services, supervisor: Supervisor | None = None) -> Non
 ADMIN_FAULTS = frozenset({"vendor_upgrade", "orchestrator_crash"})
 
 
-def _admin_faults(
+def admin_faults(
     services: Services, supervisor: Supervisor | None
 ) -> Callable[[str, str, Mapping[str, Any], bool], Awaitable[str | None]]:
     """Start or stop an `ADMIN_FAULTS` kind now, recorded as the schedule's are; or say why not.

@@ -256,3 +256,41 @@ def test_an_unknown_fault_kind_is_refused(tmp_path: Path) -> None:
 
     answer = drive(built, "cpq", steps)
     assert answer.status_code == 400 and "outage" in answer.json()["error"]["message"]
+
+
+def test_serve_enacts_a_vendor_upgrade_and_refuses_a_crash_it_cannot_make(
+    tmp_path: Path,
+) -> None:
+    """The studio's buttons for the kinds serve enacts itself, through the admin endpoint."""
+    from harness.live.serve import ADMIN_FAULTS, admin_faults
+    from simulators.http import Control, create_app
+
+    built, _ = services(tmp_path)
+    assert built.history is not None and built.system_faults is not None
+    control = Control(built.admin_token, built.history.lines, built.reset,
+                      enact=admin_faults(built, None), enacts=ADMIN_FAULTS)  # fmt: skip
+    app = create_app(built.live["billing"], control)
+    admin = {"Authorization": f"Bearer {built.admin_token}"}
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
+            upgrade = "/admin/faults/vendor_upgrade/start"
+            return [
+                await client.post(upgrade, json={"schema_version": 3}, headers=admin),
+                await client.post("/admin/faults/orchestrator_crash/start", headers=admin),
+                await client.post("/admin/faults/master_data_gap/start", headers=admin),
+            ]
+
+    upgraded, crash, gap = asyncio.run(go())
+    assert upgraded.status_code == 200
+    assert built.system_faults.systems["billing"].event_schema_version == 3
+    assert crash.status_code == 409
+    assert crash.json()["error"]["message"] == (
+        "serve runs no orchestrator to crash (start it with --orchestrator)"
+    )
+    assert gap.status_code == 400 and "vendor_upgrade" in gap.json()["error"]["message"]
+    records = [json.loads(line) for line in built.history.lines()]
+    faults = [(r["system"], r["fault"], r["phase"]) for r in records if r["kind"] == "fault"]
+    assert faults == [("billing", "vendor_upgrade", "start")]
+    built.history.close()

@@ -1,10 +1,13 @@
 """The studio driving live services in headless Chromium: the load slider sells quotes, a
 button opens an ERP outage through serve's admin endpoint, and the page shows ERP down and the
-checkers judging what the outage does."""
+checkers judging what the outage does; a vendor upgrade and an orchestrator crash (a real
+SIGKILL, then the restart) from their buttons."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import httpx
 
 from harness.studio.live import LiveRun
 from harness.studio.server import Pane, Session
@@ -45,7 +48,26 @@ def test_an_erp_outage_started_from_the_page_shows_on_erp_and_in_the_checkers(
             page.wait_for_function(f"{in_flight} > {held}")
             page.click("#fault-erp-outage")
             page.wait_for_selector(".flow .box[data-system=erp][data-state=up]")
+
+            # The kinds serve enacts itself: a vendor's new event schema, and a real SIGKILL
+            # of the orchestrator it supervises, restarted when the crash is stopped.
+            page.click("#fault-billing-vendor_upgrade")
+            page.wait_for_selector(".flow .box[data-system=billing][data-state=vendor_upgrade]")
+            crash, orchestrator = (
+                "#fault-orchestrator-orchestrator_crash",
+                ".box[data-system=orchestrator]",
+            )
+            page.click(crash)
+            page.wait_for_selector(f"{orchestrator}[data-state=orchestrator_crash]")
+            page.click(crash)
+            page.wait_for_function("document.getElementById('control-status').textContent"
+                                   ".startsWith('stopped orchestrator crash')")  # fmt: skip
+            page.wait_for_selector(f"{orchestrator}[data-state=up]")
+            assert httpx.get(f"{live.orchestrator_url}/healthz").status_code == 200, "restarted"
         assert seen.problems == []
     history = (live.services / "history.jsonl").read_text()
     assert '"fault":"outage","phase":"start"' in history
     assert '"fault":"outage","phase":"stop"' in history
+    assert '"fault":"vendor_upgrade","phase":"start","params":{"schema_version":2}' in history
+    crash = '"system":"orchestrator","fault":"orchestrator_crash","phase":'
+    assert f'{crash}"start"' in history and f'{crash}"stop"' in history
