@@ -123,6 +123,12 @@ def create_app(session: Session) -> FastAPI:
             return _refused(404, "no_pane", f"this session has {len(session.panes)} panes")
         return session.panes[index].source
 
+    def live_pane(index: int, what: str) -> LiveRun | JSONResponse:
+        source = pane(index)
+        if isinstance(source, JSONResponse | LiveRun):
+            return source
+        return _refused(409, "not_live", f"{what} on live services only")
+
     @app.get("/")
     async def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -167,11 +173,9 @@ def create_app(session: Session) -> FastAPI:
 
     @app.post("/api/panes/{index}/faults")
     async def fault(index: int, request: Request) -> Any:
-        source = pane(index)
+        source = live_pane(index, "faults are started")
         if isinstance(source, JSONResponse):
             return source
-        if not isinstance(source, LiveRun):
-            return _refused(409, "not_live", "faults are started on live services only")
         body = await _json(request)
         if body is None or not {"system", "kind", "action"} <= body.keys():
             return _refused(400, "bad_fault", "give {system, kind, action[, params]}")
@@ -182,11 +186,9 @@ def create_app(session: Session) -> FastAPI:
 
     @app.post("/api/panes/{index}/load")
     async def load(index: int, request: Request) -> Any:
-        source = pane(index)
+        source = live_pane(index, "the load is set")
         if isinstance(source, JSONResponse):
             return source
-        if not isinstance(source, LiveRun):
-            return _refused(409, "not_live", "the load is set on live services only")
         body = await _json(request)
         rate = body.get("rate") if body is not None else None
         if not isinstance(rate, int | float) or not 0 <= rate <= MAX_RATE:

@@ -11,9 +11,6 @@ const STATE_ORDER = ["outage", "orchestrator_crash", "partition", "maintenance",
   "ghost_writes", "duplicate_storm", "webhook_delay", "vendor_upgrade", "master_data_gap"];
 const STATE_CLASS = { outage: "down", orchestrator_crash: "down", partition: "down", maintenance: "maintenance",
   read_only: "maintenance", brownout: "degraded" };
-const LIVE_FAULTS = { outage: {}, maintenance: {}, brownout: {}, read_only: {}, partition: {},
-  ghost_writes: { probability: 0.3 }, duplicate_storm: { probability: 0.5 }, webhook_delay: { factor: 10 },
-  vendor_upgrade: { schema_version: 2 } };
 const TRACEABLE = ["quote", "invoice", "order", "contract", "case", "message", "workflow"];  // reports/evidence.py
 const LOG_LINES = 150, DOTS_PER_FRAME = 24, LOG_PER_FRAME = 30;
 
@@ -383,65 +380,6 @@ function tick(now) {
   requestAnimationFrame(tick);
 }
 
-// -- lessons -----------------------------------------------------------------------------------
-
-function lessonStop(from, to) {
-  const lesson = studio.session.lesson;
-  if (!lesson) return to;
-  const act = lesson.acts[studio.act];
-  for (const [i, caption] of act.captions.entries()) {
-    const key = `${studio.act}:${i}`;
-    if (caption.t === null || studio.shown.has(key) || caption.t > to) continue;
-    studio.shown.add(key);
-    showCaption(caption);
-    if (caption.pause) {
-      studio.waiting = true;
-      $("continue").textContent = "Continue";
-      $("continue").hidden = false;
-      setPlaying(false);
-      return Math.max(from, caption.t);
-    }
-  }
-  return to;
-}
-
-function showCaption(caption) {
-  $("caption").textContent = caption.text;
-  $("caption").className = caption.at.startsWith("breach") ? "breach" : "";
-  $("caption").dataset.at = caption.at;
-}
-
-function atEnd() {
-  const lesson = studio.session.lesson;
-  if (!lesson) return;
-  lessonStop(studio.T, studio.T);
-  if (studio.act + 1 < lesson.acts.length) {
-    $("continue").textContent = `Next: the same seed against ${lesson.acts[studio.act + 1].design}`;
-    $("continue").hidden = false;
-    studio.waiting = true;
-  } else {
-    $("lesson-status").textContent = "Lesson complete";
-    $("lesson-status").dataset.done = "true";
-  }
-}
-
-function showAct(index) {
-  const lesson = studio.session.lesson;
-  studio.act = index;
-  studio.panes.forEach((pane, i) => { pane.el.hidden = i !== lesson.acts[index].pane; });
-  $("lesson-act").textContent = `Act ${index + 1} of ${lesson.acts.length}: ${lesson.acts[index].design}`;
-  seek(0);
-  drawStrip();
-}
-
-function goOn() {
-  $("continue").hidden = true;
-  studio.waiting = false;
-  const lesson = studio.session.lesson;
-  if (studio.T >= end() && studio.act + 1 < lesson.acts.length) showAct(studio.act + 1);
-  setPlaying(true);
-}
-
 // -- lineage -----------------------------------------------------------------------------------
 
 async function showLineage(pane, id) {
@@ -478,69 +416,6 @@ async function showLineage(pane, id) {
   }
 }
 
-// -- live control ------------------------------------------------------------------------------
-
-function buildControl(pane) {
-  $("control").hidden = false;
-  $("follow-label").hidden = false;
-  $("rate").max = pane.overview.max_rate;
-  $("rate").value = pane.overview.rate;
-  $("rate-shown").textContent = pane.overview.rate;
-  $("rate").oninput = () => { $("rate-shown").textContent = $("rate").value; };
-  $("rate").onchange = async () => {
-    const answer = await api(`/api/panes/${pane.index}/load`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ rate: Number($("rate").value) }) });
-    $("control-status").textContent = `load set to ${answer.rate} quotes a second`;
-  };
-  const holder = $("fault-buttons");
-  holder.replaceChildren();
-  for (const system of pane.overview.systems) {
-    const label = document.createElement("b"); label.textContent = system;
-    const row = document.createElement("div");
-    const kinds = system === "orchestrator" ? { orchestrator_crash: {} } : LIVE_FAULTS;
-    for (const [kind, params] of Object.entries(kinds)) {
-      const button = document.createElement("button");
-      button.id = `fault-${system}-${kind}`;
-      button.textContent = kind.replaceAll("_", " ");
-      button.onclick = () => toggleFault(pane, system, kind, params, button);
-      row.appendChild(button);
-    }
-    holder.append(label, row);
-  }
-}
-
-async function toggleFault(pane, system, kind, params, button) {
-  const on = button.classList.contains("on");
-  try {
-    await api(`/api/panes/${pane.index}/faults`, { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ system, kind, action: on ? "stop" : "start", params }) });
-    button.classList.toggle("on", !on);
-    $("control-status").textContent = `${on ? "stopped" : "started"} ${kind.replaceAll("_", " ")} on ${system}`;
-  } catch (error) {
-    $("control-status").textContent = `${kind} on ${system}: ${error.message}`;
-  }
-}
-
-async function pollLive(pane) {
-  pane.overview = await api(`/api/panes/${pane.index}/overview`);
-  // What arrived since the last poll plays at once: dots and the log follow the live history.
-  const since = pane.liveCursor ?? Math.max(0, pane.overview.end - 60);
-  const fresh = await api(`/api/panes/${pane.index}/window?t0=${since}&t1=${pane.overview.end}&limit=200`);
-  const unseen = fresh.records.filter((r) => r.t > since || pane.liveCursor === undefined);
-  unseen.slice(-DOTS_PER_FRAME).forEach((record) => animate(pane, record));
-  unseen.slice(-LOG_PER_FRAME).forEach((record) => log(pane, record));
-  pane.liveCursor = pane.overview.end;
-  pane.marks = await api(`/api/panes/${pane.index}/marks`);
-  $("sold").textContent = `${pane.overview.sold} quotes approved by the studio's sales floor`;
-  for (const system of pane.overview.systems) {
-    for (const kind of Object.keys(system === "orchestrator" ? { orchestrator_crash: 1 } : LIVE_FAULTS)) {
-      const button = $(`fault-${system}-${kind}`);
-      if (button) button.classList.toggle("on", stateAt(pane, system, Infinity).includes(kind) || pane.overview.faults.some((f) => f.party === system && f.kind === kind && f.end === null));
-    }
-  }
-  renderVerdicts(pane, true);
-  drawStrip();
-}
-
 // -- start -------------------------------------------------------------------------------------
 
 async function pollMarks(pane) {
@@ -548,17 +423,6 @@ async function pollMarks(pane) {
   renderVerdicts(pane, true);
   if (!pane.marks.ready) setTimeout(() => pollMarks(pane), 500);
   else drawStrip();
-}
-
-async function startLesson() {
-  studio.session = await api("/api/session");
-  const lesson = studio.session.lesson;
-  if (!lesson.ready) { setTimeout(startLesson, 500); return; }
-  $("lesson").hidden = false;
-  $("lesson-title").textContent = lesson.title;
-  $("lesson-pattern").textContent = `Failure pattern: ${lesson.pattern} · watching ${lesson.watch}`;
-  showAct(0);
-  setPlaying(true);
 }
 
 async function main() {
