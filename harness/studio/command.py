@@ -32,8 +32,9 @@ class StudioUsageError(click.ClickException):
 @click.option("--seed", default=0, show_default=True, type=int, help="For a SCENARIO or lesson.")
 @click.option("--lesson", metavar="NAME|FILE", help="Play a lesson: a shipped one or a YAML file.")
 @click.option("--lessons", "list_lessons", is_flag=True, help="List the shipped lessons.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8400, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8400, show_default=True, type=int,
+              help="The port the page is served on.")  # fmt: skip
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="Where the runs a SCENARIO or a lesson needs are written.")  # fmt: skip
