@@ -84,8 +84,7 @@ SLOWEST_FIRST = (
     "tests/harness/test_reference_fixes.py",
     "tests/live/test_vendor_salesforce.py",
     "tests/live/test_vendor_stripe.py",
-    "tests/studio/test_replay_page.py",
-    "tests/studio/test_lessons.py",
+    "tests/studio/test_played.py",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import webbrowser
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -58,7 +59,7 @@ def studio_command(
     except PortInUse as error:
         raise StudioUsageError(str(error)) from None
     try:
-        session = _lesson(lesson, Path(out)) if lesson else _session(targets, designs, seed, out)
+        session = lesson_session(lesson, Path(out)) if lesson else _session(targets, designs, seed, out)
     except (NotARun, LessonError, ScenarioError, DesignError) as error:
         raise StudioUsageError(str(error)) from None
     session.judge()
@@ -97,17 +98,19 @@ def _session(targets: tuple[str, ...], designs: tuple[str, ...], seed: int, out:
     return Session(panes)
 
 
-def _lesson(name: str, out: Path) -> Session:
-    """Run the lesson's acts (one run per design, same scenario and seed), judged up front."""
+def lesson_session(name: str, out: Path, played: Mapping[str, StoredRun] | None = None) -> Session:
+    """The lesson's acts, one run per design on the same scenario and seed, judged up front:
+    run into `out`, or taken from `played` (by design) when it holds them already."""
     lesson_name, lesson = load_lesson(name)
     scenario = load(lesson.scenario, lesson.set)
     panes = []
     for act in lesson.acts:
-        click.echo(f"Lesson {lesson_name}: running {scenario.name} × {act.design} · "
-                   f"seed {lesson.seed}…")  # fmt: skip
-        run_dir = out / "lessons" / lesson_name / act.design
-        result = run(scenario, act.design, lesson.seed, run_dir=run_dir)
-        stored = StoredRun(result.run_dir)
+        stored = (played or {}).get(act.design)
+        if stored is None:
+            click.echo(f"Lesson {lesson_name}: running {scenario.name} × {act.design} · "
+                       f"seed {lesson.seed}…")  # fmt: skip
+            run_dir = out / "lessons" / lesson_name / act.design
+            stored = StoredRun(run(scenario, act.design, lesson.seed, run_dir=run_dir).run_dir)
         stored.judge()
         panes.append(Pane(act.design, stored))
     return Session(panes, lesson, lesson_name)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.runner import run
 from harness.scenario import load
-from harness.studio.command import _lesson
+from harness.studio.command import lesson_session
 from harness.studio.live import LiveRun
 from harness.studio.server import Pane, Session
 from harness.studio.sources import StoredRun
@@ -70,7 +70,7 @@ def lesson(out: Path, docs: Path) -> None:
     """The lesson's first act to its breach, as a still and as an animated GIF: frames the
     browser takes as it plays, put together by Pillow (Playwright's own video needs an ffmpeg
     download this project does without)."""
-    session = _lesson("duplicate-webhook", out / "runs")
+    session = lesson_session("duplicate-webhook", out / "runs")
     with studio(session) as url, page_at(f"{url}?speed=300", width=1200) as (page, _):
         frames = []
         while not page.is_visible("#continue") and len(frames) < FRAMES:
