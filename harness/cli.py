@@ -25,7 +25,7 @@ import yaml
 from harness import checkers, runner
 from harness.authoring_command import faults_command, init_command, schema_command
 from harness.checkers.base import Verdict
-from harness.cli_options import NO_REPORTS, RUNS_OUT, scenario_options
+from harness.cli_options import NO_REPORTS, RUNS_OUT, scenario_options, simulating
 from harness.designs import SHIPPED, DesignError
 from harness.diff_command import diff_command
 from harness.history import read_history
@@ -33,7 +33,6 @@ from harness.pool import Task
 from harness.runner import EXIT_CODES, RunResult
 from harness.scenario import Scenario, ScenarioError, load, parse, shipped_scenarios
 from harness.shrink_command import shrink_command
-from harness.sim.runtime import Progress
 from harness.swarm_command import swarm_command
 from harness.sweep_command import sweep_command
 from harness.units import format_duration
@@ -487,7 +486,7 @@ def _run(scenario: Scenario, design: str, seed: int, out: Path, swarm: bool = Fa
         click.style("Syncline", bold=True) + f" · {scenario.name} × {design} · seed {seed}{swarmed}"
     )
     began = time.perf_counter()
-    with _progress(scenario.horizon_s) as progress:
+    with simulating(scenario.horizon_s) as progress:
         result = runner.run(scenario, design, seed, out, progress, write_reports, swarm)
     wall = time.perf_counter() - began
     workflows = result.summary["workflows"]
@@ -507,24 +506,6 @@ def _run(scenario: Scenario, design: str, seed: int, out: Path, swarm: bool = Fa
     click.echo(f"  report:        {result.run_dir / 'report.html'}")
     click.echo(f"  markdown:      {result.run_dir / 'report.md'}")
     return result
-
-
-@contextmanager
-def _progress(horizon: float) -> Iterator[Progress | None]:
-    """A progress bar on simulated time, when a person is watching."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=int(horizon), label="  simulating", file=sys.stderr) as bar:
-        shown = 0
-
-        def advance(now: float) -> None:
-            nonlocal shown
-            bar.update(int(now) - shown)
-            shown = int(now)
-
-        yield advance
-        bar.update(int(horizon) - shown)
 
 
 def _print_verdicts(verdicts: Sequence[Verdict]) -> None:

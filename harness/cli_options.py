@@ -4,10 +4,14 @@ run directories go, and whether runs write their HTML reports."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
+
+from harness.sim.runtime import Progress
 
 SET_HELP = (
     "Override a scenario field, e.g. --set duration=2d or --set erp.latency.p50=2s (a "
@@ -52,3 +56,21 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP)(
         wrapped
     )
+
+
+@contextmanager
+def simulating(horizon: float) -> Iterator[Progress | None]:
+    """A progress bar on simulated time, when a person is watching."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=int(horizon), label="  simulating", file=sys.stderr) as bar:
+        shown = 0
+
+        def advance(now: float) -> None:
+            nonlocal shown
+            bar.update(int(now) - shown)
+            shown = int(now)
+
+        yield advance
+        bar.update(int(horizon) - shown)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from harness.cli_options import simulating
 from harness.designs import DesignError
 from harness.live.serve import PortInUse, check_ports
 from harness.runner import run
@@ -59,7 +60,9 @@ def studio_command(
     except PortInUse as error:
         raise StudioUsageError(str(error)) from None
     try:
-        session = lesson_session(lesson, Path(out)) if lesson else _session(targets, designs, seed, out)
+        session = (
+            lesson_session(lesson, Path(out)) if lesson else _session(targets, designs, seed, out)
+        )
     except (NotARun, LessonError, ScenarioError, DesignError) as error:
         raise StudioUsageError(str(error)) from None
     session.judge()
@@ -93,7 +96,8 @@ def _session(targets: tuple[str, ...], designs: tuple[str, ...], seed: int, out:
             scenario = load(target)
             for design in designs or ("reference",):
                 click.echo(f"Running {scenario.name} × {design} · seed {seed}…")
-                result = run(scenario, design, seed, Path(out))
+                with simulating(scenario.horizon_s) as progress:
+                    result = run(scenario, design, seed, Path(out), progress)
                 panes.append(Pane(design, StoredRun(result.run_dir)))
     return Session(panes)
 
@@ -110,7 +114,9 @@ def lesson_session(name: str, out: Path, played: Mapping[str, StoredRun] | None 
             click.echo(f"Lesson {lesson_name}: running {scenario.name} × {act.design} · "
                        f"seed {lesson.seed}…")  # fmt: skip
             run_dir = out / "lessons" / lesson_name / act.design
-            stored = StoredRun(run(scenario, act.design, lesson.seed, run_dir=run_dir).run_dir)
+            with simulating(scenario.horizon_s) as progress:
+                result = run(scenario, act.design, lesson.seed, progress=progress, run_dir=run_dir)
+            stored = StoredRun(result.run_dir)
         stored.judge()
         panes.append(Pane(act.design, stored))
     return Session(panes, lesson, lesson_name)
