@@ -85,6 +85,7 @@ SLOWEST_FIRST = (
     "tests/live/test_vendor_salesforce.py",
     "tests/live/test_vendor_stripe.py",
     "tests/studio/test_played.py",
+    "tests/studio/test_live_page.py",
 )
 
 

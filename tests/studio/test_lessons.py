@@ -46,3 +46,14 @@ def test_the_command_refuses_bad_input_in_one_sentence(tmp_path: Path) -> None:
     assert answer.exit_code == 2 and f"port {port} on 127.0.0.1" in answer.output
     listed = runner.invoke(main, ["studio", "--lessons"])
     assert listed.exit_code == 0 and "double invoice" in listed.output
+
+
+def test_the_readme_s_lesson_is_one_the_studio_plays(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\ntitle:", 1)[1].split("```", 1)[0]
+    own = tmp_path / "my-lesson.yaml"
+    own.write_text("title:" + example, encoding="utf-8")
+    name, lesson = load_lesson(str(own))
+    assert name == "my-lesson" and lesson.watch == "effect_once"
+    assert [act.design for act in lesson.acts] == ["point-to-point", "reference"]
+    assert any(caption.at == "breach" and caption.pause for caption in lesson.acts[0].captions)
