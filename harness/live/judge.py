@@ -91,7 +91,7 @@ def judge(
         count = history.count
     verdicts = tuple(dispatch.verdicts())
     if unsettled is not None:
-        verdicts = undecided(verdicts, built, unsettled)
+        verdicts = undecided(verdicts, built)
     summary = summarize(judged, design, seed, verdicts, metrics, _faults(events, judged), count)
     if unsettled is not None:
         summary["unsettled"] = unsettled
@@ -103,11 +103,10 @@ def judge(
     return RunResult(run_dir, summary, verdicts)
 
 
-def undecided(
-    verdicts: Sequence[Verdict], built: Sequence[Checker], unsettled: str
-) -> tuple[Verdict, ...]:
+def undecided(verdicts: Sequence[Verdict], built: Sequence[Checker]) -> tuple[Verdict, ...]:
     """The verdicts of an integration that has not settled: a failure of a checker that judges
-    at quiescence (`at_quiescence`) becomes `unknown`, saying so; the others stand."""
+    at quiescence (`at_quiescence`) becomes `unknown`, saying so; the others stand. (Why it has
+    not settled goes into summary.json beside them.)"""
     quiescent = {c.name for c in built if getattr(c, "at_quiescence", False)}
     return tuple(
         replace(v, status="unknown", summary=f"not settled, so not judged: {v.summary}")

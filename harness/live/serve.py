@@ -221,12 +221,9 @@ class Services:
             replayed += 1
             if kind == "request":
                 outcome = self.live[system].system.handle(
-                    body["operation"],
-                    body["payload"],
-                    body["now"],
-                    body["key"],
+                    body["operation"], body["payload"], body["now"], body["key"],
                     body.get("fingerprint"),
-                )
+                )  # fmt: skip
                 emitted.update((event.event_id, (system, event)) for event in outcome.events)
             elif kind == "enact":
                 index, starts = int(body["index"]), bool(body["starts"])
@@ -491,11 +488,11 @@ def admin_faults(
     A crash's start is a SIGKILL, its stop the restart."""
 
     async def enact(system: str, kind: str, params: Mapping[str, Any], starts: bool) -> str | None:
-        party = system
-        if kind == "vendor_upgrade":
+        party, now = system, services.clock.now()
+        if kind == "vendor_upgrade":  # enacted as the schedule's are, with the kind's defaults
             assert services.system_faults is not None
-            version = int(params.get("schema_version", 2)) if starts else 1
-            services.system_faults.systems[system].event_schema_version = version
+            window = FaultWindow(system, kind, now, now, {**FAULT_KINDS[kind].optional, **params})
+            services.system_faults.enact(-1, window, starts)
         else:  # orchestrator_crash
             if supervisor is None:
                 return "serve runs no orchestrator to crash (start it with --orchestrator)"
@@ -504,7 +501,6 @@ def admin_faults(
                 supervisor.kill()
         if services.history is not None:
             phase = "start" if starts else "stop"
-            now = services.clock.now()
             services.history(FaultRecord(now, party, kind, phase, dict(params) or None))
         if kind == "orchestrator_crash" and not starts and supervisor is not None:
             await supervisor.start()

@@ -107,10 +107,10 @@ class Scan:
         kind = line[9 : line.index(b'"', 9)]
         if kind == b"call":
             system = _field(line, b'"system":"') or "?"
-            answer = line[line.index(b'"type":"') + 8 : line.index(b'"type":"') + 10]
-            if answer == b"in" and b'"type":"invoke"' in line:
+            answer = _field(line, b'"type":"')
+            if answer == "invoke":
                 self._count("calls", system, bucket)
-            elif answer in (b"fa", b"in"):  # fail, info
+            elif answer in ("fail", "info"):
                 self._count("failed", system, bucket)
         elif kind == b"state":
             self._count("writes", _field(line, b'"system":"') or "?", bucket)

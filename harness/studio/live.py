@@ -33,10 +33,17 @@ from harness.studio.index import (
     Mark,
     breaches,
     parse_records,
-    record_time,
     scan_lines,
 )
-from harness.studio.sources import WINDOW_LIMIT, LiveBuffer, NotARun, Window, framed, window_of
+from harness.studio.sources import (
+    WINDOW_LIMIT,
+    LiveBuffer,
+    NotARun,
+    Window,
+    evidence_ids,
+    framed,
+    window_of,
+)
 
 #: Seconds between two polls of the services' history.
 POLL_S = 0.5
@@ -64,6 +71,7 @@ class LiveRun:
         self._lines: list[list[bytes]] = [[] for _ in self.sources]
         self.buffer = LiveBuffer()
         self.lines: list[bytes] = []
+        self.times: list[float] = []
         self.marks: list[Mark] = []
         self.rate = 0.0
         self.floor = SalesFloor(self.scenario, self.seed)
@@ -107,8 +115,8 @@ class LiveRun:
         return fresh
 
     def _refresh(self) -> None:
-        self.lines = self.buffer.ordered()
-        now = max(self.clock.now(), record_end(self.lines))
+        self.lines, self.times = self.buffer.ordered()
+        now = max(self.clock.now(), self.times[-1] if self.times else 0.0)
         framed_lines = list(framed(self.lines, self._meta(), now))
         scan = scan_lines(framed_lines, self.scenario.horizon_s)
         self._overview = scan.finish()
@@ -119,7 +127,7 @@ class LiveRun:
         dispatch = checkers.Dispatch(built)
         for record in parse_records(framed_lines):
             dispatch(record)
-        verdicts = undecided(dispatch.verdicts(), built, "still running")
+        verdicts = undecided(dispatch.verdicts(), built)
         self.marks.append(Mark(len(self.lines), now, verdicts))
         if len(self.marks) > KEPT_MARKS:
             self.marks = self.marks[::2]
@@ -128,17 +136,18 @@ class LiveRun:
 
     def overview(self) -> dict[str, Any]:
         meta = self._meta()
+        verdicts = [v.as_dict() for v in self.marks[-1].verdicts] if self.marks else []
         return {
             **self._overview, "live": True, "directory": str(self.directory),
             "run": {key: meta[key] for key in ("scenario", "design", "seed", "start")},
             "now": self.clock.now(), "rate": self.rate, "max_rate": MAX_RATE,
             "sold": self.floor.sold, "time_scale": self.described["time_scale"],
             "systems": [*self.described["systems"], "orchestrator"],
-            "verdicts": [v.as_dict() for v in self.marks[-1].verdicts] if self.marks else [],
+            "verdicts": verdicts, "evidence_ids": evidence_ids(verdicts),
         }  # fmt: skip
 
     def window(self, t0: float, t1: float, limit: int = WINDOW_LIMIT, head: bool = False) -> Window:
-        return window_of(self.lines, t0, t1, limit, head)
+        return window_of(self.lines, self.times, t0, t1, limit, head)
 
     def marks_answer(self) -> dict[str, Any]:
         return {"ready": True, "marks": [m.as_dict() for m in self.marks],
@@ -180,10 +189,6 @@ class LiveRun:
         while not stop.is_set():
             await asyncio.to_thread(self.poll)
             await _wait(stop, POLL_S)
-
-
-def record_end(lines: list[bytes]) -> float:
-    return record_time(lines[-1]) if lines else 0.0
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -13,7 +13,7 @@ import bisect
 import json
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from harness.studio.index import (
     record_time,
     running_verdicts,
 )
+from reports.evidence import traceable_id
 
 #: The most records one window answer holds; a busier window is sampled evenly.
 WINDOW_LIMIT = 2000
@@ -38,6 +39,19 @@ WINDOW_READ = 250_000
 
 class NotARun(ValueError):
     """The path is neither a run directory nor live services; the message says which file."""
+
+
+def evidence_ids(verdicts: Iterable[Mapping[str, Any]], shown: int = 3) -> dict[str, list[str]]:
+    """Each checker's first few evidence ids that `syncline trace` can follow (found as the
+    reports find them): what the page links to their lineage."""
+    found: dict[str, list[str]] = {}
+    for verdict in verdicts:
+        ids = found.setdefault(str(verdict["checker"]), [])
+        for item in verdict.get("evidence", ()):
+            business_id = traceable_id(item)
+            if business_id is not None and business_id not in ids and len(ids) < shown:
+                ids.append(business_id)
+    return found
 
 
 def read_scenario(directory: Path) -> Scenario:
@@ -106,6 +120,7 @@ class StoredRun:
                 offset += len(line)
         self._overview = self.scan.finish()
         self._overview["verdicts"] = self.summary.get("checkers", [])
+        self._overview["evidence_ids"] = evidence_ids(self._overview["verdicts"])
         self._marks: list[Mark] | None = None
         self._judged = 0  # records folded so far by the second pass
         self._judging: Any = None  # the background pass's shared count of records folded
@@ -233,8 +248,9 @@ class LiveBuffer:
         self.lines.sort(key=lambda item: (item[0], item[1]))  # stable: each source's order kept
         return True
 
-    def ordered(self) -> list[bytes]:
-        return [line for _, _, line in self.lines]
+    def ordered(self) -> tuple[list[bytes], list[float]]:
+        """The lines in time order, and their times."""
+        return [line for _, _, line in self.lines], [t for t, _, _ in self.lines]
 
 
 def framed(lines: Iterable[bytes], meta: dict[str, Any], now: float) -> Iterator[bytes]:
@@ -246,15 +262,11 @@ def framed(lines: Iterable[bytes], meta: dict[str, Any], now: float) -> Iterator
     yield to_json(RunEnded(now)).encode()
 
 
-def times(lines: Sequence[bytes]) -> list[float]:
-    return [record_time(line) for line in lines]
-
-
 def window_of(
-    lines: Sequence[bytes], t0: float, t1: float, limit: int, head: bool = False
-) -> Window:
-    """A window of lines held in memory, found by bisection on their times."""
-    at = times(lines)
-    first = bisect.bisect_left(at, t0)
-    found = ((p, at[p], lines[p]) for p in range(first, len(lines)))
+    lines: Sequence[bytes], times: Sequence[float], t0: float, t1: float, limit: int,
+    head: bool = False,
+) -> Window:  # fmt: skip
+    """A window of lines held in memory with their `times`, found by bisection."""
+    first = bisect.bisect_left(times, t0)
+    found = ((p, times[p], lines[p]) for p in range(first, len(lines)))
     return _window(found, t0, t1, limit, head)

@@ -86,10 +86,10 @@ def test_a_settle_that_timed_out_leaves_quiescent_verdicts_unknown() -> None:
     )
     built = checkers.build(load("subscription_amendment"))
     failed = Verdict("nothing_lost", "fail", "3 lost")
-    [judged] = undecided([failed], built, "x")
+    [judged] = undecided([failed], built)
     assert (judged.status, judged.summary) == ("unknown", "not settled, so not judged: 3 lost")
-    assert undecided([Verdict("nothing_lost", "pass", "ok")], built, "x")[0].status == "pass"
-    assert undecided([Verdict("effect_once", "fail", "2 twice")], built, "x")[0].status == "fail"
+    assert undecided([Verdict("nothing_lost", "pass", "ok")], built)[0].status == "pass"
+    assert undecided([Verdict("effect_once", "fail", "2 twice")], built)[0].status == "fail"
 
 
 def test_an_orchestrator_whose_broker_does_not_answer_says_so(tmp_path: Path) -> None:

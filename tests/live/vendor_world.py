@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,15 @@ class Receiver:
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+    def naming(self, text: str, seconds: float = 20.0) -> list[tuple[str, dict[str, str], bytes]]:
+        """The webhooks whose bodies name `text`, once one has arrived (failing after
+        `seconds` without one)."""
+        deadline = time.monotonic() + seconds
+        while not (found := [r for r in self.received if text.encode() in r[2]]):
+            assert time.monotonic() < deadline, f"no webhook names {text}"
+            time.sleep(0.1)
+        return found
 
 
 @dataclass

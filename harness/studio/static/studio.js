@@ -11,7 +11,7 @@ const STATE_ORDER = ["outage", "orchestrator_crash", "partition", "maintenance",
   "ghost_writes", "duplicate_storm", "webhook_delay", "vendor_upgrade", "master_data_gap"];
 const STATE_CLASS = { outage: "down", orchestrator_crash: "down", partition: "down", maintenance: "maintenance",
   read_only: "maintenance", brownout: "degraded" };
-const TRACEABLE = ["quote", "invoice", "order", "contract", "case", "message", "workflow"];  // reports/evidence.py
+const TRACEABLE = ["quote", "invoice", "order", "contract", "case", "message", "workflow"];  // a record's keys worth a link
 const LOG_LINES = 150, DOTS_PER_FRAME = 24, LOG_PER_FRAME = 30;
 
 const $ = (id) => document.getElementById(id);
@@ -131,28 +131,7 @@ function markAt(pane, t) {
 }
 
 function evidenceIds(pane, checker) {
-  const verdict = (pane.overview.verdicts || []).find((v) => v.checker === checker);
-  const ids = [];
-  for (const item of (verdict && verdict.evidence) || []) {
-    const id = traceableId(item);
-    if (id && !ids.includes(id)) ids.push(id);
-    if (ids.length >= 3) break;
-  }
-  return ids;
-}
-
-// The id in an evidence item `syncline trace` can follow (as reports/evidence.py finds it).
-function traceableId(item) {
-  for (const found of [item, item.keys || {}]) {
-    const key = TRACEABLE.find((k) => k in found);
-    if (key) return String(found[key]);
-  }
-  if (typeof item.business_key === "string") {
-    const [kind, ...rest] = item.business_key.split(":");
-    const id = rest.length && TRACEABLE.includes(kind) ? rest.join(":") : kind;
-    return id.split(":")[0] || null;
-  }
-  return null;
+  return (pane.overview.evidence_ids || {})[checker] || [];  // found as reports/evidence.py finds them
 }
 
 function renderVerdicts(pane, force) {
