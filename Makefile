@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest browser redis screenshots swarm bench bench-memory clean
+.PHONY: compiled demo test lint types pytest browser redis screenshots swarm bench bench-memory clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,20 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,live,load]'
 	touch $(STAMP)
+
+# The simulation's hot modules compiled with mypyc (setup.py; simulators/compiled.py lists them),
+# rebuilt when one of them changes. Without a C compiler the sources run as they are.
+COMPILED_SOURCES := $(shell sed -n 's/^    "\(.*\.py\)",$$/\1/p' simulators/compiled.py)
+COMPILED := build/compiled.sha256
+
+$(COMPILED): $(STAMP) $(COMPILED_SOURCES) setup.py
+	@if command -v cc >/dev/null 2>&1; then \
+	  mkdir -p build; echo "Compiling the simulation's modules with mypyc (about a minute; SYNCLINE_PURE=1 skips them)..."; \
+	  SYNCLINE_COMPILE=1 $(BIN)/python setup.py --quiet build_ext --inplace -j 2 >build/mypyc.log 2>&1 \
+	    || { tail -20 build/mypyc.log; echo "mypyc build failed: the pure sources run (build/mypyc.log)"; }; \
+	else echo "No C compiler: the simulation runs as pure Python."; fi
+
+compiled: $(COMPILED)
 
 demo: $(STAMP)
 	$(BIN)/syncline demo
@@ -84,4 +98,5 @@ bench-memory: $(STAMP)
 	$(BIN)/python bench/bench_memory.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs build .pytest_cache .mypy_cache .ruff_cache
+	find harness simulators -name "*.so" -delete

@@ -24,13 +24,14 @@ from typing import Any
 
 import simpy
 
-from harness import checkers
+from harness import aside, checkers
 from harness.designs.reference import ReferenceDesign
 from harness.history import HistoryWriter, Record, WorkflowRecord
 from harness.metrics import RunMetrics
 from harness.runner import run
 from harness.scenario import load
 from harness.sim.runtime import Simulation
+from simulators import compiled
 
 SCENARIO = "subscription_amendment"
 
@@ -131,6 +132,8 @@ def main() -> None:
     print(f"Syncline benchmark · {datetime.now(UTC):%Y-%m-%d} · "
           f"Python {platform.python_version()} · simpy {simpy.__version__} · "
           f"{platform.machine()} · best of {args.repeat}")  # fmt: skip
+    print(f"modules: {compiled.STATE} (simulators/compiled.py; SYNCLINE_PURE=1 for the sources) · "
+          f"a single run judged aside: {'yes' if aside.wanted() else 'no'}")  # fmt: skip
     print(f"{SCENARIO}, seed {args.seed}: {horizon / 86400:g} simulated days, "
           f"{workflows:,} workflows, {events:,} SimPy events")  # fmt: skip
     rows = (

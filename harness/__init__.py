@@ -5,6 +5,7 @@ result = run(load("subscription_amendment"), "reference", seed=7)
 assert result.passed, [v.summary for v in result.verdicts]
 """
 
+import simulators  # noqa: F401  (first: it chooses compiled modules or their sources)
 from harness.checkers import Verdict, check
 from harness.designs import Context, Design, DesignError
 from harness.effects import (

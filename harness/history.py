@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 Keys = Mapping[str, str | int]
 SCHEMA = "syncline.history/1"
@@ -25,7 +25,6 @@ WORLD_TRACE = "world:"
 
 @dataclass(frozen=True, slots=True)
 class RunStarted:
-    KIND: ClassVar[str] = "run_started"
     t: float
     scenario: str
     design: str
@@ -37,7 +36,6 @@ class RunStarted:
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    KIND: ClassVar[str] = "call"
     t: float
     type: str  # invoke | ok | fail | info
     call: int
@@ -57,7 +55,6 @@ class CallRecord:
 
 @dataclass(frozen=True, slots=True)
 class StateRecord:
-    KIND: ClassVar[str] = "state"
     t: float
     system: str
     entity: str
@@ -71,7 +68,6 @@ class StateRecord:
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
-    KIND: ClassVar[str] = "event"
     t: float
     type: str  # emitted | delivered | failed (attempt) | dropped (vendor gave up) | lost
     event_id: str
@@ -83,7 +79,6 @@ class EventRecord:
 
 @dataclass(frozen=True, slots=True)
 class WorkflowRecord:
-    KIND: ClassVar[str] = "workflow"
     t: float
     workflow: str
     status: str
@@ -93,7 +88,6 @@ class WorkflowRecord:
 
 @dataclass(frozen=True, slots=True)
 class FaultRecord:
-    KIND: ClassVar[str] = "fault"
     t: float
     system: str  # or "orchestrator"
     fault: str  # a kind of the fault vocabulary: outage, brownout, partition, ...
@@ -105,7 +99,6 @@ class FaultRecord:
 class PolicyRecord:
     """A state change of a design's policy: a breaker opening, an exception parked or resolved."""
 
-    KIND: ClassVar[str] = "policy"
     t: float
     policy: str
     subject: str
@@ -115,7 +108,6 @@ class PolicyRecord:
 
 @dataclass(frozen=True, slots=True)
 class RunEnded:
-    KIND: ClassVar[str] = "run_ended"
     t: float
 
 
@@ -129,24 +121,28 @@ Record = (
     | PolicyRecord
     | RunEnded
 )
+#: Each record type by its `kind`, the name a history line carries.
 RECORD_TYPES: Mapping[str, type[Record]] = {
-    cls.KIND: cls
-    for cls in (
-        RunStarted,
-        CallRecord,
-        StateRecord,
-        EventRecord,
-        WorkflowRecord,
-        FaultRecord,
-        PolicyRecord,
-        RunEnded,
-    )
+    "run_started": RunStarted,
+    "call": CallRecord,
+    "state": StateRecord,
+    "event": EventRecord,
+    "workflow": WorkflowRecord,
+    "fault": FaultRecord,
+    "policy": PolicyRecord,
+    "run_ended": RunEnded,
 }
+KIND_OF: Mapping[type[Record], str] = {cls: kind for kind, cls in RECORD_TYPES.items()}
 _FIELDS: dict[type, tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls)) for cls in RECORD_TYPES.values()
 }
 
 Sink = Callable[[Record], None]
+
+
+def record_fields(cls: type[Record]) -> tuple[str, ...]:
+    """The fields of a record type, in order."""
+    return _FIELDS[cls]
 
 
 #: `json.dumps` with these settings, bound once, for the values that are not plain scalars.
@@ -157,7 +153,7 @@ def _writer(cls: type[Record]) -> Callable[[Any], str]:
     """A serializer made for one record type: its fields unrolled, strings escaped by the C
     escaper, finite floats rounded to 6 places, anything else (mappings, booleans) through
     `json`. The same bytes as `json.dumps` of the record's dict, about a third faster."""
-    opening = '{"kind":' + json.dumps(cls.KIND)
+    opening = '{"kind":' + json.dumps(KIND_OF[cls])
     lines = ["def write(record):", f"    parts = [{opening!r}]"]
     for name in _FIELDS[cls]:
         lines += [

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness import aside as judging_aside
 from harness import checkers
 from harness.checkers.base import Status, Verdict
 from harness.designs import Design, DesignError, DesignFactory, instantiate, load_factory
@@ -166,20 +167,33 @@ def simulate(
     seed: int,
     history_file: Path | None = None,
     progress: Progress | None = None,
+    aside: bool | None = None,
 ) -> tuple[tuple[Verdict, ...], dict[str, Any]]:
     """Simulate and judge one run: (verdicts, summary.json's content). Checkers and metrics
     fold the history as it is made, so memory follows the live workflows, not the run's length;
-    the history is streamed to `history_file`, or kept nowhere (a sweep's runs) without one."""
-    dispatch = checkers.Dispatch(checkers.build(scenario))
-    metrics = RunMetrics()
-    sinks: list[Sink] = [dispatch, metrics]
+    the history is streamed to `history_file`, or kept nowhere (a sweep's runs) without one.
+    With `aside` (by default when `harness.aside.wanted()`), a run with a history file is
+    written and judged in a second process (harness/aside.py), with the same bytes."""
+    if aside is None:
+        aside = history_file is not None and judging_aside.wanted()
     with contextlib.ExitStack() as stack:
         stack.enter_context(_young_objects_die_young())
-        if history_file is not None:
-            sinks.insert(0, stack.enter_context(HistoryWriter(history_file)))
-        simulation = Simulation(scenario, factory, seed, fan_out(sinks), progress)
-        simulation.run()
-    verdicts = tuple(dispatch.verdicts())
+        if aside and history_file is not None:
+            judge = stack.enter_context(judging_aside.JudgeAside(scenario, history_file))
+            simulation = Simulation(scenario, factory, seed, judge, progress)
+            simulation.run()
+            judged = judge.finish()
+            verdicts, metrics, records = tuple(judged.verdicts), judged.metrics, judged.records
+        else:
+            dispatch = checkers.Dispatch(checkers.build(scenario))
+            counted = RunMetrics()
+            sinks: list[Sink] = [dispatch, counted]
+            if history_file is not None:
+                sinks.insert(0, stack.enter_context(HistoryWriter(history_file)))
+            simulation = Simulation(scenario, factory, seed, fan_out(sinks), progress)
+            simulation.run()
+            verdicts, metrics = tuple(dispatch.verdicts()), counted.summary()
+            records = dispatch.position
     faults = [
         {
             "party": w.party,
@@ -191,7 +205,7 @@ def simulate(
         for w in simulation.schedule.windows
     ]
     summary = summarize(scenario, simulation.design.name, seed, verdicts, metrics, faults,
-                        dispatch.position, history_file.name if history_file else None)  # fmt: skip
+                        records, history_file.name if history_file else None)  # fmt: skip
     return verdicts, summary
 
 
@@ -213,12 +227,13 @@ def summarize(
     design: str,
     seed: int,
     verdicts: Sequence[Verdict],
-    metrics: RunMetrics,
+    metrics: Mapping[str, Any],
     faults: list[dict[str, Any]],
     records: int,
     history_file: str | None = "history.jsonl",
 ) -> dict[str, Any]:
-    """`summary.json`'s content: verdicts first, then what the run went through."""
+    """`summary.json`'s content: verdicts first, then what the run went through (`metrics`
+    is `RunMetrics.summary()`)."""
     return {
         "schema": SUMMARY_SCHEMA,
         "scenario": scenario.name,
@@ -232,7 +247,7 @@ def summarize(
             "horizon_s": scenario.horizon_s,
         },
         "checkers": [v.as_dict() for v in verdicts],
-        **metrics.summary(),
+        **metrics,
         "faults": faults,
         "history": {"file": history_file, "records": records},
     }

@@ -22,7 +22,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -145,13 +145,13 @@ class Conditions:
 
     #: The conditions a system's behaviour acts on (profiles.Behaviour); other fault kinds need
     #: a driver (a master-data gap, a vendor upgrade, an orchestrator crash).
-    KINDS = frozenset({
+    KINDS: ClassVar[frozenset[str]] = frozenset({
         "outage", "maintenance", "brownout", "partition", "read_only", "ghost_writes",
         "duplicate_storm", "webhook_delay",
     })  # fmt: skip
 
     #: Each kind's parameters and the range a value must lie in.
-    PARAMETERS: Mapping[str, Mapping[str, tuple[float, float]]] = {
+    PARAMETERS: ClassVar[Mapping[str, Mapping[str, tuple[float, float]]]] = {
         "brownout": {"latency_factor": (1.0, 1000.0), "error_rate": (0.0, 1.0)},
         "ghost_writes": {"probability": (0.0, 1.0)},
         "duplicate_storm": {"probability": (0.0, 1.0)},

@@ -44,6 +44,14 @@ class Verdict:
     #: not judged (the status is then `pass`, which composes as nothing).
     judged: bool = True
 
+    def __reduce__(self) -> tuple[type[Verdict], tuple[Any, ...]]:
+        """Pickled as its fields in order (a compiled frozen dataclass cannot be unpickled by
+        setting them one by one): verdicts cross from worker processes."""
+        return Verdict, (
+            self.checker, self.status, self.summary, self.figures, self.slo, self.evidence,
+            self.exercised, self.coverage, self.judged,
+        )  # fmt: skip
+
     @property
     def not_applicable(self) -> bool:
         """Whether the checker had nothing to judge in this business (it lacks a system the
@@ -229,8 +237,10 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def rounded(value: float, places: int = 3) -> float | None:
-    """Figures go into summary.json: finite and rounded, or None."""
+def rounded(value: int | float, places: int = 3) -> int | float | None:
+    """Figures go into summary.json: finite and rounded, or None. An int stays an int (`0`, not
+    `0.0`): compiled, a parameter typed `float` alone would turn it into one, and the bytes of
+    summary.json would differ from the pure sources' (simulators/compiled.py)."""
     return None if math.isnan(value) or math.isinf(value) else round(value, places)
 
 

@@ -135,7 +135,7 @@ class HumanTime:
             if until > start and since < end
         ]
 
-    def total_s(self) -> float:
+    def total_s(self) -> int | float:  # 0, an int, when nobody waited (see checkers.rounded)
         return sum(covered(self.clipped(c, 0.0, math.inf)) for c in self.spans)
 
     def verdict(self) -> Verdict:

@@ -92,7 +92,8 @@ def judge(
     verdicts = tuple(dispatch.verdicts())
     if unsettled is not None:
         verdicts = undecided(verdicts, built)
-    summary = summarize(judged, design, seed, verdicts, metrics, _faults(events, judged), count)
+    faults = _faults(events, judged)
+    summary = summarize(judged, design, seed, verdicts, metrics.summary(), faults, count)
     if unsettled is not None:
         summary["unsettled"] = unsettled
     write_summary(run_dir, summary)

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from harness.history import from_json
+from harness.history import CallRecord, EventRecord, from_json
 from harness.live.serve import Services, plan_services
 from harness.scenario import Scenario
 from simulators.webhooks import verify
@@ -107,13 +107,13 @@ def test_a_quote_is_created_approved_and_its_webhook_signed(tmp_path: Path) -> N
     assert not verify("forged", headers["Syncline-Signature"], body, 1_800_000_000 + 60)
     assert built.history is not None
     records = [from_json(line) for line in built.history.lines()]  # the harness's own shape
-    calls = [r for r in records if r.KIND == "call"]
-    assert [(c.operation, c.type) for c in calls] == [  # type: ignore[attr-defined]
+    calls = [r for r in records if isinstance(r, CallRecord)]
+    assert [(c.operation, c.type) for c in calls] == [
         ("create_quote", "invoke"), ("create_quote", "ok"),
         ("approve_quote", "invoke"), ("approve_quote", "ok"),
     ]  # fmt: skip
-    assert calls[2].attempt == 2  # type: ignore[attr-defined]
-    assert any(r.KIND == "event" and r.type == "delivered" for r in records)  # type: ignore[attr-defined]
+    assert calls[2].attempt == 2
+    assert any(isinstance(r, EventRecord) and r.type == "delivered" for r in records)
 
 
 def test_bad_tokens_and_business_refusals(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.history import read_history
+from harness.history import CallRecord, read_history
 from harness.runner import run
 from harness.scenario import load
 from harness.studio.index import STRIDE, record_time
@@ -40,7 +40,7 @@ def test_the_first_pass_counts_every_record_and_finds_every_fault_window(
     assert {"cpq", "erp", "billing", "support"} <= set(overview["systems"])
     calls = sum(sum(series) for series in overview["counts"]["calls"].values())
     records = list(read_history(stored.history))
-    assert calls == sum(1 for r in records if r.KIND == "call" and r.type == "invoke")  # type: ignore[union-attr]
+    assert calls == sum(1 for r in records if isinstance(r, CallRecord) and r.type == "invoke")
     assert len(stored.scan.seek.times) == -(-len(records) // STRIDE)
 
 
