@@ -34,7 +34,7 @@ $(COMPILED): $(STAMP) $(COMPILED_SOURCES) setup.py
 
 compiled: $(COMPILED)
 
-demo: $(STAMP)
+demo: $(STAMP) $(COMPILED)
 	$(BIN)/syncline demo
 
 test: lint types pytest
@@ -48,7 +48,7 @@ types: $(STAMP)
 
 # Three workers on two cores: the live tests mostly wait on scaled real time, and the others
 # use the CPU meanwhile; the slowest files go first (tests/conftest.py), not by test count.
-pytest: $(STAMP) browser redis
+pytest: $(STAMP) $(COMPILED) browser redis
 	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder
 
 # The browser test drives Debian's Chromium; install it when it is absent.

@@ -315,11 +315,12 @@ class SystemOfRecord:
         self._request = _Request(now)
         try:
             body = method(payload, now)
-        except BusinessError as error:
-            return self._refusal(error)
-        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        except BusinessError as refused:
+            return self._refusal(refused)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as broken:  # another name:
+            # compiled, one name would be typed BusinessError from the clause above
             return self._refusal(
-                BusinessError("invalid_request", f"malformed {operation} payload: {error!r}")
+                BusinessError("invalid_request", f"malformed {operation} payload: {broken!r}")
             )
         else:
             request = self._request

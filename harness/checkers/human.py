@@ -135,7 +135,7 @@ class HumanTime:
             if until > start and since < end
         ]
 
-    def total_s(self) -> int | float:  # 0, an int, when nobody waited (see checkers.rounded)
+    def total_s(self) -> float:
         return sum(covered(self.clipped(c, 0.0, math.inf)) for c in self.spans)
 
     def verdict(self) -> Verdict:
@@ -146,7 +146,7 @@ class HumanTime:
             "late": len(self.late),
             "p50_business_s": rounded(percentile(ordered, 50)),
             "max_business_s": rounded(ordered[-1] if ordered else float("nan")),
-            "human_s": round(self.total_s(), 3),
+            "human_s": round(self.total_s(), 3) if self.spans else 0,  # an int, as a sum of none
         }
         hours = self.operations.business_hours
         slo = {f"within_s.{rule.code}": rule.within for rule in self.operations.exceptions} | {

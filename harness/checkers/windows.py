@@ -258,7 +258,7 @@ class ConsistencyWindow:
                 self.undecided += 1
 
     def verdict(self) -> Verdict:
-        ordered = sorted(self.windows)
+        ordered, spans = sorted(self.windows), self.downtime.spans
         p50, p95 = percentile(ordered, 50), percentile(ordered, 95)
         worst = ordered[-1] if ordered else float("nan")
         figures = {
@@ -271,7 +271,7 @@ class ConsistencyWindow:
             "quantiles_s": {f"{q:g}": rounded(percentile(ordered, q)) for q in CDF_POINTS},
             "raw_p95_s": rounded(percentile(sorted(self.raw), 95)),
             "raw_max_s": rounded(max(self.raw, default=float("nan"))),
-            f"{self.target}_down_s": rounded(sum(e - s for s, e in self.downtime.spans)),
+            f"{self.target}_down_s": rounded(sum(e - s for s, e in spans)) if spans else 0,
             "human_excused_s": round(self.excused.human_s, 3),
         }
         slo = {"p50_s": self.slo.p50, "p95_s": self.slo.p95, "max_s": self.slo.max}

@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections import deque
 from typing import Literal
 
+from mypy_extensions import mypyc_attr
+
 State = Literal["closed", "open", "half_open"]
 
 #: How long a call waits for a half-open probe slot before asking again.
 PROBE_WAIT_S = 5.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # designs extend it (simulators/compiled.py)
 class CircuitBreaker:
     __slots__ = (
         "_in_probe", "_outcomes", "_probe_successes", "failure_rate", "minimum_calls",

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable, Mapping
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from harness.effects import Effect, Load, Note, Now, Status, Store
 
 TABLE = "workflow"
@@ -32,6 +34,7 @@ Steps = Generator[Effect, Any, None]
 Keys = Mapping[str, str | int]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # designs extend it (simulators/compiled.py)
 class ExceptionQueue:
     __slots__ = ()
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections import deque
 
+from mypy_extensions import mypyc_attr
+
 DEFAULT_RETENTION_S = 72 * 3600.0
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # designs extend it (simulators/compiled.py)
 class Inbox:
     __slots__ = ("_expiry", "_seen", "retention_s")
 

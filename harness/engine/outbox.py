@@ -19,6 +19,8 @@ import random
 from collections.abc import Generator, Mapping
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from harness.effects import Effect, Load, Note, Now, Publish, Reply, Scan, Sleep, Store
 from harness.engine.retry import RetryPolicy, retry
 
@@ -26,6 +28,7 @@ TABLE = "outbox"
 Steps = Generator[Effect, Any, None]
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # designs extend it (simulators/compiled.py)
 class Outbox:
     __slots__ = ("policy",)
 

@@ -32,9 +32,13 @@ def judged(aside: bool, history: Path, scenario: Scenario | None = None) -> dict
 
 
 def test_a_run_judged_aside_writes_the_same_history_and_summary(tmp_path: Path) -> None:
-    alone = judged(False, tmp_path / "alone.jsonl")
-    aside = judged(True, tmp_path / "aside.jsonl")
-    assert (tmp_path / "aside.jsonl").read_bytes() == (tmp_path / "alone.jsonl").read_bytes()
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "aside").mkdir()
+    alone = judged(False, tmp_path / "alone" / "history.jsonl")
+    aside = judged(True, tmp_path / "aside" / "history.jsonl")
+    assert (tmp_path / "aside" / "history.jsonl").read_bytes() == (
+        tmp_path / "alone" / "history.jsonl"
+    ).read_bytes()
     assert json.dumps(aside) == json.dumps(alone)
     assert aside["history"]["records"] > 10_000
 
