@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,live,load]'
 	touch $(STAMP)
 
-# The simulation's hot modules compiled with mypyc (setup.py; simulators/compiled.py lists them),
-# rebuilt when one of them changes. Without a C compiler the sources run as they are.
+# Opt-in: the simulation's typed modules compiled with mypyc (setup.py; simulators/compiled.py
+# lists them), rebuilt when one of them changes. The sources run where they are not built, or
+# changed since; bench/RESULTS.md ("Speed levers") has what it buys and why it is not the default.
 COMPILED_SOURCES := $(shell sed -n 's/^    "\(.*\.py\)",$$/\1/p' simulators/compiled.py)
 COMPILED := build/compiled.sha256
 
@@ -34,7 +35,7 @@ $(COMPILED): $(STAMP) $(COMPILED_SOURCES) setup.py
 
 compiled: $(COMPILED)
 
-demo: $(STAMP) $(COMPILED)
+demo: $(STAMP)
 	$(BIN)/syncline demo
 
 test: lint types pytest
@@ -48,7 +49,7 @@ types: $(STAMP)
 
 # Three workers on two cores: the live tests mostly wait on scaled real time, and the others
 # use the CPU meanwhile; the slowest files go first (tests/conftest.py), not by test count.
-pytest: $(STAMP) $(COMPILED) browser redis
+pytest: $(STAMP) browser redis
 	$(BIN)/pytest -q -n 3 --dist loadfile --no-loadscope-reorder
 
 # The browser test drives Debian's Chromium; install it when it is absent.

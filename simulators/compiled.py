@@ -1,11 +1,11 @@
 """Which modules run compiled, and the switch back to pure Python.
 
-The simulation's hot, strictly typed modules (the systems of record, the engine, the SimPy
-driver, the history and the checkers) are compiled with mypyc by `make compiled` (setup.py)
-into extension modules beside their sources. Python imports an extension module before a
-source file of the same name, so the compiled code runs wherever it was built; everything else,
-and every machine without a C compiler, runs the same sources as pure Python, with the same
-bytes out (tests/test_compiled.py).
+The simulation's strictly typed modules (the engine, the SimPy driver, the history and the
+checkers) can be compiled with mypyc by `make compiled` (setup.py) into extension modules beside
+their sources; bench/RESULTS.md says what it buys and why it is opt-in. Python imports an
+extension module before a source file of the same name, so the compiled code runs wherever it
+was built; everywhere else the same sources run as pure Python, with the same bytes out
+(tests/harness/test_speed_paths.py).
 
 The sources are the truth. The build leaves a digest of the sources it compiled; when a source
 has changed since (or `SYNCLINE_PURE=1` is set), the compiled modules are passed over and the
