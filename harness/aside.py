@@ -18,7 +18,6 @@ import multiprocessing
 import operator
 import os
 import pickle
-import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -181,9 +180,8 @@ def _judge(
         answer = error
     try:
         data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-    except Exception:  # an error that cannot be pickled goes back as its text
-        text = "".join(traceback.format_exception(answer)) if isinstance(answer, Exception) else ""
-        data = pickle.dumps(RuntimeError(text))
+    except Exception as unpicklable:  # goes back as the text of what could not be pickled
+        failed = answer if isinstance(answer, Exception) else unpicklable
+        data = pickle.dumps(RuntimeError("".join(traceback.format_exception(failed))))
     results.send_bytes(data)
     results.close()
-    sys.stdout.flush()
