@@ -8,6 +8,7 @@ sentence on stderr, never a traceback (set SYNCLINE_DEBUG=1 to see one for inter
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -56,6 +57,14 @@ class UserError(click.ClickException):
 
 
 class SynclineGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            self.add_command(_lazy_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -575,34 +584,30 @@ def _print_overall(status: str) -> None:
     click.echo(f"  overall: {text}")
 
 
-#: The live-mode commands, for the message when the `live` and `load` extras are missing.
-LIVE_COMMANDS = ("serve", "orchestrator", "load", "conform")
+#: The live-mode commands and the studio: (module, attribute), imported only when named, as
+#: they bring FastAPI, uvicorn, httpx, Redis' client and matplotlib (0.8 s before any command).
+LAZY_COMMANDS = {
+    "serve": ("harness.live.commands", "serve_command"),
+    "orchestrator": ("harness.live.commands", "orchestrator_command"),
+    "load": ("harness.live.commands", "load_command"),
+    "conform": ("harness.live.commands", "conform_command"),
+    "studio": ("harness.studio.command", "studio_command"),
+}
 
 
-def _add_live_commands() -> None:
+def _lazy_command(name: str) -> click.Command:
     """Live mode needs the `live` extra (FastAPI, uvicorn, httpx); without it, say so."""
+    module, attribute = LAZY_COMMANDS[name]
     try:
-        from harness.live.commands import (  # noqa: PLC0415
-            conform_command,
-            load_command,
-            orchestrator_command,
-            serve_command,
-        )
+        command: click.Command = getattr(importlib.import_module(module), attribute)
     except ImportError as error:
-        missing = error.name
-        for name in (*LIVE_COMMANDS, "studio"):
-            _unavailable(name, missing)
-        return
-    for command in (serve_command, orchestrator_command, load_command, conform_command):
-        main.add_command(command)
-    from harness.studio.command import studio_command  # noqa: PLC0415
-
-    main.add_command(studio_command)
+        return _unavailable(name, error.name)
+    return command
 
 
-def _unavailable(name: str, missing: str | None) -> None:
-    @main.command(name, context_settings={"ignore_unknown_options": True},
-                  help="Live mode (needs: pip install 'syncline[live,load]').")  # fmt: skip
+def _unavailable(name: str, missing: str | None) -> click.Command:
+    @click.command(name, context_settings={"ignore_unknown_options": True},
+                   help="Live mode (needs: pip install 'syncline[live,load]').")  # fmt: skip
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def unavailable(args: tuple[str, ...]) -> None:
         raise UserError(
@@ -610,8 +615,9 @@ def _unavailable(name: str, missing: str | None) -> None:
             "pip install 'syncline[live,load]'"
         )
 
+    return unavailable
 
-_add_live_commands()
+
 main.add_command(sweep_command)
 main.add_command(init_command)
 main.add_command(schema_command)

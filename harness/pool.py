@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.runner import RunResult, run
 from harness.scenario import Scenario
+from harness.workload import expected_arrivals
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ def run_all(
             if finished is not None:
                 finished(task, results[index])
     else:
+        # Longest first, so that no long run starts last while the other workers stand idle.
+        order = sorted(range(len(tasks)), key=lambda i: -expected_arrivals(tasks[i].scenario))
         with ProcessPoolExecutor(workers) as pool:
-            futures = {pool.submit(_run, task): index for index, task in enumerate(tasks)}
+            futures = {pool.submit(_run, tasks[index]): index for index in order}
             for future in as_completed(futures):
                 index = futures[future]
                 results[index] = future.result()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from harness.catalogue import Offer
+from harness.scenario import Scenario
 from harness.world import World
 
 Lines = list[dict[str, Any]]
@@ -34,6 +35,14 @@ def poisson_arrivals(rate_per_s: float, rng: random.Random, until: float) -> Ite
     while now < until:
         yield now
         now += rng.expovariate(rate_per_s)
+
+
+def expected_arrivals(scenario: Scenario) -> float:
+    """Sales, renewals, cancellations and cases the scenario's rates promise over its duration:
+    what a run's cost grows with, to start the longest runs of a pool first."""
+    rates = scenario.workload
+    per_s = rates.new_subscriptions + rates.amendments + rates.renewals + rates.cancellations
+    return scenario.duration * (per_s + rates.cases)
 
 
 def devices(lines: Sequence[dict[str, Any]], seats: frozenset[str]) -> int:

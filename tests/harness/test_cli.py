@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from harness.cli import main
+from harness.cli import LAZY_COMMANDS, main
 from tests.conftest import SEED_SCENARIO
 
 
@@ -179,7 +180,7 @@ def test_validate_and_scenarios(short_file: Path) -> None:
 
 
 def test_every_option_says_what_it_is_for_and_gate_names_every_exit_code() -> None:
-    for command in main.commands:
+    for command in main.list_commands(click.Context(main)):
         code, out, _ = invoke(command, "--help")
         assert code == 0
         options = re.findall(r"^  (-[-\w, ]+?)(?:\s{2,}|\n)(.*)$", out, flags=re.M)
@@ -255,3 +256,14 @@ def test_trace_follows_one_quote_across_the_systems(short_file: Path, tmp_path: 
     assert (run_dir / "traces" / f"{quote}.png").read_bytes()[:4] == b"\x89PNG"
     code, _, err = invoke("trace", str(run_dir), "Q-999999")
     assert code == 2 and "names Q-999999" in err
+
+
+def test_a_live_command_without_its_extras_says_which_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(LAZY_COMMANDS, "serve", ("no_such_module_here", "serve_command"))
+    monkeypatch.delitem(main.commands, "serve", raising=False)
+    code, _, err = invoke("serve", "subscription_amendment")
+    assert code == 2
+    assert "needs the live extras (no_such_module_here is missing)" in err
+    monkeypatch.delitem(main.commands, "serve")  # the real one again for later tests
