@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from harness import checkers
+from harness import checkers, cores
 from harness.checkers.base import Verdict
 from harness.history import RECORD_TYPES, HistoryWriter, Record, record_fields
 from harness.metrics import RunMetrics
@@ -66,7 +66,7 @@ def wanted() -> bool:
     """Whether a run here should judge aside: a second core, `fork`, and this process not a
     worker of a pool or another run (SYNCLINE_ONE_PROCESS=1 says no)."""
     return (
-        (os.cpu_count() or 1) > 1
+        cores.usable() > 1
         and "fork" in multiprocessing.get_all_start_methods()
         and multiprocessing.parent_process() is None
         and os.environ.get("SYNCLINE_ONE_PROCESS", "") in ("", "0")

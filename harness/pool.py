@@ -6,12 +6,12 @@ unchanged; with one worker they run in this process, which is also what tests us
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import cores
 from harness.runner import RunResult, run
 from harness.scenario import Scenario
 from harness.workload import expected_arrivals
@@ -37,7 +37,7 @@ def run_all(
     tasks: Sequence[Task], workers: int | None = None, finished: Finished | None = None
 ) -> list[RunResult]:
     """Run every task (with its report, unless it says not); results in the tasks' order."""
-    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    workers = max(1, min(workers or cores.usable(), len(tasks)))
     results: dict[int, RunResult] = {}
     if workers == 1:
         for index, task in enumerate(tasks):
@@ -45,16 +45,20 @@ def run_all(
             if finished is not None:
                 finished(task, results[index])
     else:
-        # Longest first, so that no long run starts last while the other workers stand idle.
-        order = sorted(range(len(tasks)), key=lambda i: -expected_arrivals(tasks[i].scenario))
         with ProcessPoolExecutor(workers) as pool:
-            futures = {pool.submit(_run, tasks[index]): index for index in order}
+            futures = {pool.submit(_run, tasks[index]): index for index in longest_first(tasks)}
             for future in as_completed(futures):
                 index = futures[future]
                 results[index] = future.result()
                 if finished is not None:
                     finished(tasks[index], results[index])
     return [results[index] for index in range(len(tasks))]
+
+
+def longest_first(tasks: Sequence[Task]) -> list[int]:
+    """The tasks' indexes, the most expected arrivals first (ties in the tasks' order), so that
+    no long run starts last while the other workers stand idle."""
+    return sorted(range(len(tasks)), key=lambda index: -expected_arrivals(tasks[index].scenario))
 
 
 def _run(task: Task) -> RunResult:

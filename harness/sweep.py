@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import checkers
+from harness import checkers, cores
 from harness.checkers.base import Verdict
 from harness.faults import with_swarm
 from harness.runner import new_directory, point_latest, resolve_design, run, simulate
@@ -376,7 +376,7 @@ def open_executor(
     """(executor, how many runs it makes at once) for `process` (a local process pool),
     `dask://local` (a Dask LocalCluster here) or `dask://HOST:PORT` (a Dask scheduler)."""
     if spec == "process":
-        count = workers or os.cpu_count() or 1
+        count = workers or cores.usable()
         pool = ProcessPoolExecutor(count)
         try:
             yield pool, count
@@ -399,7 +399,7 @@ def open_executor(
         if spec == "dask://local":
             cluster = stack.enter_context(
                 LocalCluster(
-                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                    n_workers=workers or cores.usable(), threads_per_worker=1,
                     processes=True, dashboard_address=None,
                 )
             )  # fmt: skip

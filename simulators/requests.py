@@ -126,6 +126,28 @@ class Texts:
 SKU = Text(64)
 QUANTITY = Whole(1, MAX_QUANTITY)
 SCALAR = (str, int, float, bool, type(None))
+_PLAIN_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _plain_line(line: Any) -> bool:
+    """Whether an order line passes `Lines.problem` without a doubt: exact types, an ASCII SKU
+    (so valid Unicode), every value plain. False sends the line to the full check, which has
+    the last word and the sentence."""
+    if type(line) is not dict:
+        return False
+    sku, quantity = line.get("sku"), line.get("quantity")
+    if type(sku) is not str or not 1 <= len(sku) <= SKU.max_length or not sku.isascii():
+        return False
+    if type(quantity) is not int or not QUANTITY.minimum <= quantity <= QUANTITY.maximum:
+        return False
+    for inner in line.values():
+        kind = type(inner)
+        if kind is str:
+            if len(inner) > 256:
+                return False
+        elif kind not in _PLAIN_SCALARS:
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +158,8 @@ class Lines:
     max_items: int = 200
 
     def problem(self, value: Any) -> str | None:
+        if type(value) is list and len(value) <= self.max_items and all(map(_plain_line, value)):
+            return None  # the common case, judged at once; anything else is explained below
         if not isinstance(value, list) or len(value) > self.max_items:
             return f"must be a list of at most {self.max_items} lines"
         for index, line in enumerate(value):

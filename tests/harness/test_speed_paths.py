@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from harness import aside
+from harness import aside, cores
 from harness.checkers import Verdict
 from harness.designs.reference import ReferenceDesign
 from harness.history import RECORD_TYPES, Record
+from harness.pool import Task, longest_first
 from harness.runner import simulate
 from harness.scenario import Scenario, load
 from simulators import compiled
@@ -81,9 +82,33 @@ def test_a_run_in_a_pool_worker_keeps_to_one_process(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("SYNCLINE_ONE_PROCESS", raising=False)
     with ProcessPoolExecutor(1) as pool:
         in_worker = pool.submit(aside.wanted).result()
-    assert (aside.wanted(), in_worker) == ((os.cpu_count() or 1) > 1, False)
+    assert (aside.wanted(), in_worker) == (cores.usable() > 1, False)
     monkeypatch.setenv("SYNCLINE_ONE_PROCESS", "1")
     assert not aside.wanted()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_a_process_held_to_one_core_keeps_to_one_process() -> None:
+    """A container's or taskset's share counts, not the machine's cores."""
+    held = subprocess.run(
+        [sys.executable, "-c", "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})"
+         "; from harness import aside, cores; print(cores.usable(), aside.wanted())"],
+        env={**os.environ, "SYNCLINE_ONE_PROCESS": ""}, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    assert held.stdout.split() == ["1", "False"]
+
+
+def test_a_pool_starts_the_runs_with_the_most_arrivals_first() -> None:
+    def task(label: str, duration: str, rate: str) -> Task:
+        scenario = load("subscription_amendment",
+                        [f"duration={duration}", f"workload.amendments={rate}"])  # fmt: skip
+        return Task(label, scenario, "reference", 1, Path(label))
+
+    tasks = [task("short", "1d", "10/h"), task("long", "8d", "10/h"), task("busy", "1d", "90/h"),
+             task("short-too", "1d", "10/h")]  # fmt: skip
+    assert [tasks[index].label for index in longest_first(tasks)] == [
+        "long", "busy", "short", "short-too"]  # fmt: skip
 
 
 def run_cli(tmp_path: Path, name: str, pure: bool) -> tuple[bytes, dict[str, Any]]:
