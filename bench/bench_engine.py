@@ -4,7 +4,8 @@ Runs the seed scenario with the reference design (engine only, then the full run
 on disk and checkers), then a bare SimPy model scheduling the same number of events, and prints
 workflows/s, events/s and the ratio harness / bare. The harness's event count must be the same
 on every repetition: the benchmark is also a determinism check. Then the seed scenario stretched
-to 30 simulated days (`--days`) as a full run on one core, against its 30 s budget.
+to 30 simulated days (`--days`) as a full run (judged aside where a second core is), against the
+10 s goal of issue 21.
 
     .venv/bin/python bench/bench_engine.py [--seed 7] [--repeat 3] [--days 30]
 """
@@ -34,6 +35,8 @@ from harness.sim.runtime import Simulation
 from simulators import compiled
 
 SCENARIO = "subscription_amendment"
+#: The 30-day run's goal (issue 21); it was 30 s before.
+GOAL_S = 10.0
 
 
 def scheduled_events(env: simpy.Environment) -> int:
@@ -152,10 +155,10 @@ def main() -> None:
     stretched = (f"duration={args.days:g}d",)
     long_s, records, long_workflows = harness_full(args.seed, stretched)
     long_horizon = load(SCENARIO, stretched).horizon_s
-    verdict = "within" if long_s < 30 else "OVER"
-    print(f"{SCENARIO} stretched to {args.days:g} days of traffic (+ its drain), one core, "
-          f"full run: {long_workflows:,} workflows, {records:,} history records")  # fmt: skip
-    print(f"  {long_s:.1f} s wall, {verdict} the 30 s budget · simulated/wall time "
+    verdict = "within" if long_s <= GOAL_S else "OVER"
+    print(f"{SCENARIO} stretched to {args.days:g} days of traffic (+ its drain), full run: "
+          f"{long_workflows:,} workflows, {records:,} history records")  # fmt: skip
+    print(f"  {long_s:.1f} s wall, {verdict} the {GOAL_S:g} s goal · simulated/wall time "
           f"{long_horizon / long_s:,.0f}× · {long_s / full_s:.2f}× the wall time of the "
           f"{horizon / 86400:g}-day run, for {long_horizon / horizon:.2f}× its simulated "
           "time")  # fmt: skip

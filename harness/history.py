@@ -16,6 +16,8 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any
 
+from simulators.json_text import dumps_as
+
 Keys = Mapping[str, str | int]
 SCHEMA = "syncline.history/1"
 #: The trace of calls the world makes for itself (customers, billing staff), not the design:
@@ -145,8 +147,8 @@ def record_fields(cls: type[Record]) -> tuple[str, ...]:
     return _FIELDS[cls]
 
 
-#: `json.dumps` with these settings, bound once, for the values that are not plain scalars.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+#: `json.dumps` with these settings, built once, for the values that are not plain scalars.
+_encode = dumps_as(separators=(",", ":"), ensure_ascii=False)
 
 
 def _writer(cls: type[Record]) -> Callable[[Any], str]:

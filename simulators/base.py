@@ -37,18 +37,21 @@ Rules every system follows:
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from simulators.json_text import dumps_as
 from simulators.requests import ID, LIMIT, Match, Request, Text, Texts, Whole, request
 
 Keys = Mapping[str, str | int]
 Payload = Mapping[str, Any]
 #: Rule 8: how long an idle transactional record stays before it is archived.
 ARCHIVE_AFTER_S = 30 * 86400.0
+#: An idempotency key's request, as the text its retries must match (sorted keys; a value JSON
+#: cannot hold is written as its str()).
+_fingerprint = dumps_as(sort_keys=True, default=str)
 #: How long a polled change feed keeps an event (Salesforce CDC: 72 h).
 FEED_RETENTION_S = 72 * 3600.0
 
@@ -242,7 +245,7 @@ class SystemOfRecord:
         if self._archive_due and self._archive_due[0][0] <= now:
             self._archive(now)
         if idem_key is not None and self.idempotency.supported:
-            fingerprint = fingerprint or json.dumps(payload, sort_keys=True, default=str)
+            fingerprint = fingerprint or _fingerprint(payload)
             scoped = f"{operation}\x1f{idem_key}"
             self._forget_expired_keys(now)
             stored = self._idem_store.get(scoped)

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from simulators.json_text import dumps_as
 from simulators.latency import Exponential, Latency, Lognormal
 
 DEFAULT_TOLERANCE_S = 300.0
@@ -60,8 +60,12 @@ class DeliveryPlan:
     duplicate: bool = False
 
 
+_canonical = dumps_as(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_body(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    """The text a webhook's signature is made over: sorted keys, no spaces."""
+    return _canonical(payload)
 
 
 def sign(secret: str, timestamp: int, payload: Mapping[str, Any]) -> str:
