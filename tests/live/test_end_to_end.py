@@ -212,18 +212,28 @@ def _approved(history: Path) -> set[str]:
     return found
 
 
+def _until_approved(history: Path, within_s: float) -> None:
+    """Wait until CPQ's history shows an approved quote (polled; it is written line by line)."""
+    deadline = time.monotonic() + within_s
+    while not (history.exists() and _approved(history)):
+        assert time.monotonic() < deadline, f"no quote approved within {within_s:g} s of the load"
+        time.sleep(0.25)
+
+
 def test_serve_killed_mid_load_resumes_the_same_world_and_nothing_is_lost(tmp_path: Path) -> None:
-    """`kill -9` of serve (its orchestrator and broker die with it) eight seconds into a load,
-    `serve --resume` on the same directory: same tokens, the vendors' records rebuilt, and the
-    load's verdicts cover every quote approved before and after the crash. At 600x, so that the
-    vendors' retries of what the crash refused (an hour apart) land within the settle."""
+    """`kill -9` of serve (its orchestrator and broker die with it) two seconds after the load's
+    first approval, `serve --resume` on the same directory: same tokens, the vendors' records
+    rebuilt, and the load's verdicts cover every quote approved before and after the crash. At
+    600x, so that the vendors' retries of what the crash refused (an hour apart) land within the
+    settle."""
     live = Live(tmp_path)
     history = live.services / "history.jsonl"
     with live.serve("--orchestrator", "reference", time_scale="600") as first:
         wait_until_up(live.orchestrator_url, first)
         tokens = (live.services / "tokens.json").read_text()
         load = live.load("24s")
-        time.sleep(8)
+        _until_approved(history, within_s=12)  # mid-load: Locust's start is slow on a busy machine
+        time.sleep(2)  # some of the work those approvals started is in flight when serve dies
         first.send_signal(signal.SIGKILL)
         first.wait()
     before = _approved(history)
