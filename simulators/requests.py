@@ -31,6 +31,8 @@ MAX_VERSION = 1_000_000_000
 MAX_MONEY = 10**15
 MAX_SECONDS = 10.0**11
 MAX_ITEMS = 1_000
+#: The longest text a line's or a query's other fields may hold.
+SHORT_TEXT = 256
 
 
 def unicode_text(text: str) -> bool:
@@ -136,14 +138,16 @@ def _plain_line(line: Any) -> bool:
     if type(line) is not dict:
         return False
     sku, quantity = line.get("sku"), line.get("quantity")
-    if type(sku) is not str or not 1 <= len(sku) <= SKU.max_length or not sku.isascii():
+    if type(sku) is not str or not SKU.min_length <= len(sku) <= SKU.max_length:
+        return False
+    if not sku.isascii():
         return False
     if type(quantity) is not int or not QUANTITY.minimum <= quantity <= QUANTITY.maximum:
         return False
     for inner in line.values():
         kind = type(inner)
         if kind is str:
-            if len(inner) > 256:
+            if len(inner) > SHORT_TEXT:
                 return False
         elif kind not in _PLAIN_SCALARS:
             return False
@@ -159,7 +163,11 @@ class Lines:
 
     def problem(self, value: Any) -> str | None:
         if type(value) is list and len(value) <= self.max_items and all(map(_plain_line, value)):
-            return None  # the common case, judged at once; anything else is explained below
+            return None  # the common case, judged at once
+        return self.explained(value)
+
+    def explained(self, value: Any) -> str | None:
+        """The full check: what is wrong with `value`, in one sentence, or None."""
         if not isinstance(value, list) or len(value) > self.max_items:
             return f"must be a list of at most {self.max_items} lines"
         for index, line in enumerate(value):
@@ -170,7 +178,8 @@ class Lines:
                 if found is not None:
                     return f"[{index}].{name} {'is required' if name not in line else found}"
             for key, inner in line.items():
-                if not isinstance(inner, SCALAR) or (isinstance(inner, str) and len(inner) > 256):
+                too_long = isinstance(inner, str) and len(inner) > SHORT_TEXT
+                if not isinstance(inner, SCALAR) or too_long:
                     return f"[{index}].{key} must be a number or a short text"
         return None
 
@@ -197,14 +206,16 @@ class Match:
         for name, inner in value.items():
             if len(name) > 64:
                 return "names must be at most 64 characters"
-            if not isinstance(inner, SCALAR) or (isinstance(inner, str) and len(inner) > 256):
+            if not isinstance(inner, SCALAR) or (
+                isinstance(inner, str) and len(inner) > SHORT_TEXT
+            ):
                 return f"{name} must be a number, a short text, true, false or null"
             if isinstance(inner, float) and not math.isfinite(inner):
                 return f"{name} must be finite"
         return None
 
     def schema(self) -> dict[str, Any]:
-        scalar = {"anyOf": [{"type": "string", "maxLength": 256}, {"type": "number"},
+        scalar = {"anyOf": [{"type": "string", "maxLength": SHORT_TEXT}, {"type": "number"},
                             {"type": "boolean"}, {"type": "null"}]}  # fmt: skip
         return {"type": "object", "maxProperties": self.max_items, "additionalProperties": scalar}
 

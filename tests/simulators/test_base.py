@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from simulators.base import BusinessError, IdempotencyRule, Payload, SystemOfRecord
-from simulators.requests import Request, Text, Whole, request
+from simulators.requests import LINES, Request, Text, Whole, request
 
 
 class Ledger(SystemOfRecord):
@@ -199,3 +202,29 @@ def test_a_run_with_aggressive_archiving_still_passes_and_keeps_tables_small() -
     made = int(cpq.next_id("Q").removeprefix("Q-")) - 1
     assert quotes < made * 0.8  # the older quotes are gone, latest quotes of contracts stay
     assert len(cpq.table("contract")) == len(cpq.contract_ids)  # contracts are never archived
+
+
+#: Order lines at the edges of what `Lines` accepts, each field on either side of its bound.
+order_line = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "sku": st.text("ABC-1", min_size=1, max_size=6)
+            | st.sampled_from(["", "A" * 64, "A" * 65, "é", "\ud800"]),
+            "quantity": st.integers(1, 3)
+            | st.sampled_from([0, 1_000_000, 1_000_001, True, 2.0, None]),
+        },
+        optional={
+            "kind": st.sampled_from(["hardware", "x" * 256, "x" * 257, 1.5, None, True, [1]]),
+        },
+    ),
+    st.sampled_from([None, "line", []]),
+)
+order_lines = st.lists(order_line, max_size=3) | st.sampled_from(
+    [None, "lines", (), [{"sku": "A", "quantity": 1}] * 201]
+)
+
+
+@given(order_lines)
+@example([{"sku": "\ud800", "quantity": 1}])  # valid length, yet no Unicode text
+def test_order_lines_passed_at_once_are_what_the_full_check_passes(lines: Any) -> None:
+    assert LINES.problem(lines) == LINES.explained(lines)
