@@ -4,24 +4,17 @@ loopback running the shipped locustfile, and the checkers over what they did tog
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from harness.live.load import LOCUSTFILE
-from tests.live.test_end_to_end import SYNCLINE, Live, figures, wait_until_up
-
-
-def ephemeral_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.live.test_end_to_end import SYNCLINE, Live, figures, free_port, wait_until_up
 
 
 def test_a_load_from_a_master_and_two_workers_passes_the_checkers(tmp_path: Path) -> None:
     live = Live(tmp_path)
-    master_port = ephemeral_port()
+    master_port = free_port()
     # No faults and no master-data gaps: nothing waits on people, so the load settles at once.
     calm = ("--set", "faults=[]", "--set", "world.gaps={}")
     with live.serve("--orchestrator", "reference", *calm) as services:

@@ -24,10 +24,20 @@ SYNCLINE = [sys.executable, "-m", "harness"]
 TIME_SCALE = "60"
 
 
-def free_base_port(count: int, first: int = 18100, step: int = 10, last: int = 30000) -> int:
-    """A port with the `count` after it free too (the services take consecutive ports),
-    looked for from `first` in steps of `step`, starting at a place of this process's own."""
-    for base in range(first + os.getpid() % 500 * step, last, step):
+#: Ports the live tests listen on stay below Linux's ephemeral range (32768 up, where every
+#: outgoing connection takes its local port): a port probed free there can be taken by some
+#: other worker's client before serve binds it, and serve then exits with uvicorn's 3.
+EPHEMERAL = 32768
+
+
+def free_base_port(count: int, first: int = 18100, step: int = 10, last: int = 26000) -> int:
+    """A port with the `count` after it free too (the services take consecutive ports), looked
+    for in [first, last) in steps of `step`, starting at a place of this process's own and
+    wrapping round, so that parallel test workers rarely probe the same ports."""
+    assert last <= EPHEMERAL, "a listening port in the ephemeral range can be taken meanwhile"
+    bases = range(first, last - count + 1, step)
+    start = os.getpid() % len(bases)
+    for base in (*bases[start:], *bases[:start]):
         try:
             for port in range(base, base + count):
                 with socket.socket() as probe:
@@ -35,14 +45,24 @@ def free_base_port(count: int, first: int = 18100, step: int = 10, last: int = 3
         except OSError:
             continue
         return base
-    raise RuntimeError("no free ports")
+    raise RuntimeError(f"no {count} free ports in a row between {first} and {last}")
+
+
+def free_port() -> int:
+    """One free port, from a range of single ports apart from the blocks (31000 to 32760)."""
+    return free_base_port(1, first=31000, step=7, last=32760)
+
+
+#: Each started process's output file, by pid, so that a process that dies while it is awaited
+#: is reported with its last words.
+LOGS: dict[int, Path] = {}
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}")
+            raise RuntimeError(f"{url} exited with {process.returncode}{_last_words(process)}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
                 return
@@ -52,10 +72,19 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
     raise RuntimeError(f"{url} did not come up")
 
 
+def _last_words(process: subprocess.Popen[bytes]) -> str:
+    log = LOGS.get(process.pid)
+    if log is None or not log.exists():
+        return ""
+    tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+    return ": " + " | ".join(tail) if tail else ""
+
+
 @contextmanager
 def process(*args: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as output:
         started = subprocess.Popen([*SYNCLINE, *args], stdout=output, stderr=subprocess.STDOUT)
+        LOGS[started.pid] = log
         try:
             yield started
         finally:

@@ -27,9 +27,9 @@ CALM = [
 
 def free_block() -> int:
     """The first of 20 free ports (a system's own API takes base + n, its vendor wire base + 10
-    + n): from 30000 up, in blocks of 20, apart from the 5-port blocks other live tests take
-    below 30000, so that two workers never share a block."""
-    return free_base_port(20, first=30000, step=20, last=60000)
+    + n): blocks of 20 from 26000, apart from the 10-port blocks other live tests take below
+    26000 and under the ephemeral range (see EPHEMERAL), so that two workers never share one."""
+    return free_base_port(20, first=26000, step=20, last=31000)
 
 
 @dataclass

@@ -15,13 +15,13 @@ import uvicorn
 
 from harness.studio.server import Session, create_app
 from reports.browser import CHROMIUM_ARGS, chromium
-from tests.live.test_end_to_end import free_base_port
+from tests.live.test_end_to_end import free_port
 
 
 @contextmanager
 def studio(session: Session) -> Iterator[str]:
     """The studio's URL while it serves `session`."""
-    port = free_base_port(1, first=31000, step=7, last=40000)
+    port = free_port()
     session.judge()
     server = uvicorn.Server(
         uvicorn.Config(create_app(session), host="127.0.0.1", port=port, log_level="warning")
