@@ -18,7 +18,7 @@ import contextlib
 import gc
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,24 +168,26 @@ def simulate(
     history_file: Path | None = None,
     progress: Progress | None = None,
     aside: bool | None = None,
+    only: Collection[str] | None = None,
 ) -> tuple[tuple[Verdict, ...], dict[str, Any]]:
     """Simulate and judge one run: (verdicts, summary.json's content). Checkers and metrics
     fold the history as it is made, so memory follows the live workflows, not the run's length;
     the history is streamed to `history_file`, or kept nowhere (a sweep's runs) without one.
     With `aside` (by default when `harness.aside.wanted()`), a run with a history file is
-    written and judged in a second process (harness/aside.py), with the same bytes."""
+    written and judged in a second process (harness/aside.py), with the same bytes. With
+    `only`, only the checkers of those names judge (`checkers.build`), in this process."""
     if aside is None:
-        aside = history_file is not None and judging_aside.wanted()
+        aside = history_file is not None and only is None and judging_aside.wanted()
     with contextlib.ExitStack() as stack:
         stack.enter_context(_young_objects_die_young())
-        if aside and history_file is not None:
+        if aside and history_file is not None and only is None:
             judge = stack.enter_context(judging_aside.JudgeAside(scenario, history_file))
             simulation = Simulation(scenario, factory, seed, judge, progress)
             simulation.run()
             judged = judge.finish()
             verdicts, metrics, records = tuple(judged.verdicts), judged.metrics, judged.records
         else:
-            dispatch = checkers.Dispatch(checkers.build(scenario))
+            dispatch = checkers.Dispatch(checkers.build(scenario, only))
             counted = RunMetrics()
             sinks: list[Sink] = [dispatch, counted]
             if history_file is not None:

@@ -86,7 +86,7 @@ class Shrinker:
         except ScenarioError:
             return False
         self.state.runs += 1
-        verdicts, _ = simulate(scenario, self.factory, self.seed)
+        verdicts, _ = simulate(scenario, self.factory, self.seed, only={self.checker})
         failed = any(v.checker == self.checker and v.status == "fail" for v in verdicts)
         if self.progress is not None:
             self.progress(step, tried, failed, self.state.runs)

@@ -21,7 +21,7 @@ breaks it and fails the checker, while the reference passes the same runs):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from harness.checkers.base import Checker, Dispatch, NotJudged, Status, Verdict, worst
 from harness.checkers.consistency import CasesOnStaleEntitlement, InvoicedBeforeEntitled
@@ -41,13 +41,15 @@ from harness.history import Record
 from harness.scenario import Scenario
 
 
-def build(scenario: Scenario) -> list[Checker]:
+def build(scenario: Scenario, only: Collection[str] | None = None) -> list[Checker]:
     """The checkers of a scenario, with its SLOs; those about a system the business does
-    without (`systems.cpq: null`) say why they do not judge (rule 6)."""
+    without (`systems.cpq: null`) say why they do not judge (rule 6). With `only`, just the
+    checkers of those names, and `human_time`, whose record of waits the latency checkers
+    read: a verdict does not depend on which other checkers run (a shrink judges one)."""
     slo, absent = scenario.slo, scenario.systems.absent
     # First, so the latency checkers that excuse its waits see each record after it does.
     human = HumanTime(scenario.operations, scenario.start)
-    return [
+    built: list[Checker] = [
         human,
         EffectOnce(slo.effect_once),
         BillingToSupportWindow(slo.billing_to_support, human),
@@ -81,6 +83,9 @@ def build(scenario: Scenario) -> list[Checker]:
         ),
         *(plugin.build(scenario) for plugin in discover(scenario.checkers)),
     ]
+    if only is None:
+        return built
+    return [checker for checker in built if checker is human or checker.name in only]
 
 
 def _unless(absent: Sequence[str], needs: Sequence[str], name: str, what: str) -> NotJudged | None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.runner import run
+from harness.faults import with_swarm
+from harness.runner import resolve_design, run, simulate
 from harness.scenario import load
 from harness.sweep import read_results
 from tests.markdown_parse import parse_markdown
@@ -85,6 +86,21 @@ def test_shrink_finds_a_scenario_of_at_most_two_faults_that_fails_the_same_way(
     assert f"{faults_before} faults → {len(shrunk.faults)}" in result.output
     assert "the first evidence" in result.output and "swimlane:" in result.output
     assert "keeping nothing_lost failing" in result.output
+
+
+def test_a_checker_judging_alone_gives_the_verdict_it_gives_among_all() -> None:
+    """A shrink judges its candidates by the one checker it keeps failing (`only`): every
+    verdict of a run judged by half the checkers, then by the other half, is the whole run's."""
+    scenario = with_swarm(load("subscription_amendment", ("duration=2d",)), 3)
+    factory = resolve_design("point-to-point", scenario.designs)
+    whole, _ = simulate(scenario, factory, 3)
+    names = [verdict.checker for verdict in whole]
+    halves = [simulate(scenario, factory, 3, only=set(names[start::2]))[0] for start in (0, 1)]
+    # human_time always judges: the latency checkers excuse the waits it records
+    assert [v.checker for v in halves[1]] == ["human_time", *names[1::2]]
+    alone = {verdict.checker: verdict for half in halves for verdict in half}
+    assert [alone[name] for name in names] == list(whole)
+    assert {v.status for v in whole} == {"pass", "fail"}  # failures' evidence compared too
 
 
 def test_shrink_refuses_a_run_with_nothing_to_shrink(tmp_path: Path) -> None:
