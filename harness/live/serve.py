@@ -229,6 +229,9 @@ class Services:
                 index, starts = int(body["index"]), bool(body["starts"])
                 self.system_faults.enact(index, windows[index], starts)
                 self.enacted.add((index, starts))
+            elif kind == "admin":
+                window = FaultWindow(body["party"], body["kind"], 0.0, 0.0, body["params"])
+                self.system_faults.enact(-1, window, bool(body["starts"]))
             elif kind == "repair":
                 self.system_faults.repair_master_data()
         ended, calls = _history_so_far(self.directory / "history.jsonl")
@@ -493,6 +496,8 @@ def admin_faults(
             assert services.system_faults is not None
             window = FaultWindow(system, kind, now, now, {**FAULT_KINDS[kind].optional, **params})
             services.system_faults.enact(-1, window, starts)
+            if services.vendor_log is not None:  # so that a resumed serve enacts it again
+                services.vendor_log.admin_fault(system, kind, window.params, starts)
         else:  # orchestrator_crash
             if supervisor is None:
                 return "serve runs no orchestrator to crash (start it with --orchestrator)"

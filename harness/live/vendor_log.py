@@ -9,8 +9,9 @@ encoding of every simulator's records to keep in step; replay costs ~20 µs a re
 a million.) Rules:
 
 1. Logged: each request a system handled (operation, payload, scenario time, idempotency key),
-   each fault window a `systems` kind opened or closed (master data, event schema), and each
-   master-data repair by the operations team. Behaviour (conditions, rate-limit buckets,
+   each fault window a `systems` kind opened or closed (master data, event schema), whether
+   the schedule or the admin API opened it, and each master-data repair by the operations
+   team. Behaviour (conditions, rate-limit buckets,
    the profile's random streams) is not state: a restarted gateway starts afresh, and the
    fault schedule re-opens the windows still open.
 2. Every entry is its own committed transaction (SQLite WAL, `synchronous=NORMAL`, as the
@@ -57,6 +58,11 @@ class VendorLog:
     def enactment(self, index: int, starts: bool) -> None:
         """Fault window `index` of the schedule (a `systems` kind) opened or closed."""
         self._append("", "enact", {"index": index, "starts": starts})
+
+    def admin_fault(self, party: str, kind: str, params: Mapping[str, Any], starts: bool) -> None:
+        """A `systems` fault started or stopped through the admin API, outside the schedule."""
+        self._append("", "admin", {"party": party, "kind": kind, "params": dict(params),
+                                   "starts": starts})  # fmt: skip
 
     def repair(self) -> None:
         """The operations team put the master data back."""

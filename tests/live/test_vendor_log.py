@@ -4,6 +4,7 @@ and a directory that cannot be resumed is refused with one sentence."""
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import httpx
 import pytest
 
 from harness.faults import FaultWindow, build_schedule
-from harness.live.serve import CannotResume, Services, resume_services, write_tokens
+from harness.live.serve import (
+    CannotResume,
+    Services,
+    admin_faults,
+    resume_services,
+    write_tokens,
+)
 from harness.live.vendor_log import FILE
 from tests.conftest import scenario_with
 from tests.simulators.test_http import DEAL, auth, drive, services
@@ -68,6 +75,31 @@ def test_a_resumed_world_holds_what_the_crashed_one_held(tmp_path: Path) -> None
     assert len(again.vendor_log or ()) == logged
     kinds = [kind for _, kind, _ in again.vendor_log.entries()] if again.vendor_log else []
     assert kinds == ["enact", *["request"] * 8, "repair"]  # the malformed one changed nothing
+    assert again.history is not None
+    again.history.close()
+
+
+def test_a_vendor_upgrade_started_through_the_admin_api_holds_after_a_resume(
+    tmp_path: Path,
+) -> None:
+    """The studio's fault buttons are outside the schedule: the log keeps them, so a resumed
+    billing still sends schema 2 (and an upgrade stopped before the crash stays stopped)."""
+    built, _ = services(tmp_path)
+    built.options = {"host": "127.0.0.1", "port": 8101, "webhooks": "http://orch"}
+    write_tokens(built)
+    enact = admin_faults(built, None)
+    for system, starts in (("billing", True), ("cpq", True), ("cpq", False)):
+        assert asyncio.run(enact(system, "vendor_upgrade", {}, starts)) is None
+    versions = {name: live.system.event_schema_version for name, live in built.live.items()}
+    assert versions["billing"] == 2 and versions["cpq"] == 1
+    assert built.history is not None and built.vendor_log is not None
+    built.history.close()
+    built.vendor_log.close()
+
+    again = resume_services(built.directory)
+    assert {name: live.system.event_schema_version for name, live in again.live.items()} == (
+        versions
+    )
     assert again.history is not None
     again.history.close()
 
