@@ -33,8 +33,8 @@ from harness.units import format_duration, parse_duration
     help="At most this many runs; the smallest failing scenario found by then is kept.",
 )
 def shrink_command(run_dir: Path, checker: str | None, design: str | None, max_runs: int) -> None:
-    """Find the smallest scenario that still fails RUN_DIR's checker: drop faults (delta
-    debugging), shorten the run, lower the rates, switch off randomness that does not matter.
+    """Find the smallest scenario that still fails RUN_DIR's checker: shorten the run, drop
+    faults (delta debugging), lower the rates, switch off randomness that does not matter.
     Writes RUN_DIR/shrunk/scenario.yaml, its run directory RUN_DIR/shrunk/run and the trace of
     its first evidence."""
     summary, data = _read_run(run_dir)
