@@ -183,22 +183,30 @@ def test_serve_crashes_and_restarts_its_orchestrator_and_nothing_breaks(tmp_path
         assert (run_dir / made).is_file(), made
 
 
+#: missing_tax_code's SLOs in time, each 60 times longer. At 3600x a 1 min p50 is 17 ms of real
+#: time, and whether a loaded test machine passes the history that fast is not the design's
+#: doing (the simulated tests and the swarm judge the SLOs as shipped); 60 times longer, they
+#: mean at 3600x what they mean at 60x.
+SIXTY_TIMES_SLOWER = (
+    "--set", "slo.billing_to_support={p50: 1h, p95: 10h, max: 60h}",
+    "--set", "slo.invoiced_before_entitled.invoice_delivery=10h",
+    "--set", "slo.end_to_end.p50=5h",
+)  # fmt: skip
+
+
 def test_the_operations_team_resumes_what_a_missing_tax_code_parked(tmp_path: Path) -> None:
     """missing_tax_code as shipped: BR and AU orders park at ERP validation until operations
     fix the tax codes in São Paulo's business hours (11:00 UTC + 4 h: 15 s at 3600x)."""
     live = Live(tmp_path, "missing_tax_code")
-    with live.serve("--orchestrator", "reference", time_scale="3600") as services:
-        wait_until_up(live.orchestrator_url, services)
+    slower = live.serve("--orchestrator", "reference", *SIXTY_TIMES_SLOWER, time_scale="3600")
+    with slower as served:
+        wait_until_up(live.orchestrator_url, served)
         load = live.load("20s")
         code = load.wait(240)  # 1 when a checker fails: which one is asserted below
         assert code in (0, 1), (tmp_path / "load.log").read_text()
     summary = live.summary()
     assert code == 0 or summary["status"] == "fail"
-    # invoiced_before_entitled's 10 minutes are 0.17 s of real time at 3600x: whether an
-    # entitlement beats its invoice by that much is the loaded test machine's to decide, not the
-    # design's (the simulated tests and the swarm judge it); every other checker must pass.
-    failing = [c for c in summary["checkers"]
-               if c["status"] != "pass" and c["checker"] != "invoiced_before_entitled"]  # fmt: skip
+    failing = [c for c in summary["checkers"] if c["status"] != "pass"]
     assert not failing, failing
     worked = figures(summary, "human_time")
     lost = figures(summary, "nothing_lost")
