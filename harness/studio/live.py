@@ -6,10 +6,13 @@ Rules:
    `orchestrator/history.jsonl` beside it), tailed from the files each poll and merged in time
    order; nothing is read from the orchestrator's own account of itself. A reset (the file
    shrank) starts the buffer again.
-2. Each poll with new records judges all of them as `syncline load` judges live services: the
+2. A poll after new records judges all of them as `syncline load` judges live services: the
    scenario's checkers over the time that has run, and a checker that judges at quiescence
    shown `unknown` rather than failing work still on its way. The verdicts are kept as a mark at
-   the newest record's time: the page's running verdicts.
+   the newest record's time: the page's running verdicts. Judging again costs time in
+   proportion to the history (5 s for 127,000 records), so it takes at most `JUDGING_SHARE` of
+   the studio's time (`Pacer`): in a long session the verdicts come every few seconds, while
+   every poll still takes the new lines.
 3. A fault goes through serve's `POST /admin/faults/<kind>/<start|stop>` on the system's own
    service, so serve records it and the page sees it in the history like any other.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,29 @@ POLL_S = 0.5
 KEPT_MARKS = 600
 #: The load slider's range, in quotes approved per wall second.
 MAX_RATE = 20.0
+#: The most of the studio's time that judging the live history again may take (rule 2).
+JUDGING_SHARE = 0.25
+
+
+class Pacer:
+    """When to do a costly thing again so that it takes at most `share` of the time: once its
+    last run's duration divided by `share` has passed since that run began."""
+
+    def __init__(self, share: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.share, self.monotonic = share, monotonic
+        self.began: float | None = None
+        self.took = 0.0
+
+    def due(self) -> bool:
+        return self.began is None or self.monotonic() - self.began >= self.took / self.share
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        began = self.monotonic()
+        try:
+            yield
+        finally:
+            self.began, self.took = began, self.monotonic() - began
 
 
 class LiveRun:
@@ -76,7 +104,9 @@ class LiveRun:
         self.rate = 0.0
         self.floor = SalesFloor(self.scenario, self.seed)
         self._overview: dict[str, Any] = {}
-        self._refresh()
+        self.pacer = Pacer(JUDGING_SHARE)
+        self._unjudged = False
+        self._judge()
 
     @property
     def clock(self) -> RealClock:
@@ -111,10 +141,18 @@ class LiveRun:
             self._lines[index].extend(whole.splitlines())
             fresh |= self.buffer.take(index, self._lines[index])
         if fresh:
-            self._refresh()
+            self.lines, self.times = self.buffer.ordered()
+            self._unjudged = True
+        if self._unjudged and self.pacer.due():
+            self._judge()
         return fresh
 
-    def _refresh(self) -> None:
+    def _judge(self) -> None:
+        with self.pacer.timed():
+            self._judge_now()
+        self._unjudged = False
+
+    def _judge_now(self) -> None:
         self.lines, self.times = self.buffer.ordered()
         now = max(self.clock.now(), self.times[-1] if self.times else 0.0)
         framed_lines = list(framed(self.lines, self._meta(), now))
