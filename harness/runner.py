@@ -177,7 +177,7 @@ def simulate(
     written and judged in a second process (harness/aside.py), with the same bytes. With
     `only`, only the checkers of those names judge (`checkers.build`), in this process."""
     if aside is None:
-        aside = history_file is not None and only is None and judging_aside.wanted()
+        aside = history_file is not None and judging_aside.wanted()
     with contextlib.ExitStack() as stack:
         stack.enter_context(_young_objects_die_young())
         if aside and history_file is not None and only is None:

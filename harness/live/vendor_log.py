@@ -11,9 +11,9 @@ a million.) Rules:
 1. Logged: each request a system handled (operation, payload, scenario time, idempotency key),
    each fault window a `systems` kind opened or closed (master data, event schema), whether
    the schedule or the admin API opened it, and each master-data repair by the operations
-   team. Behaviour (conditions, rate-limit buckets,
-   the profile's random streams) is not state: a restarted gateway starts afresh, and the
-   fault schedule re-opens the windows still open.
+   team. Behaviour (conditions, rate-limit buckets, the profile's random streams) is not
+   state: a restarted gateway starts afresh, and the fault schedule re-opens the windows
+   still open.
 2. Every entry is its own committed transaction (SQLite WAL, `synchronous=NORMAL`, as the
    orchestrator's journal) before the request is answered: once a client has its answer, a
    `kill -9` cannot take the change back.

@@ -153,7 +153,6 @@ class LiveRun:
         self._unjudged = False
 
     def _judge_now(self) -> None:
-        self.lines, self.times = self.buffer.ordered()
         now = max(self.clock.now(), self.times[-1] if self.times else 0.0)
         framed_lines = list(framed(self.lines, self._meta(), now))
         scan = scan_lines(framed_lines, self.scenario.horizon_s)
