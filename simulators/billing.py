@@ -172,7 +172,7 @@ class Billing(SystemOfRecord):
         keys = self._keys(subscription, version)
         self._create(
             "subscription", subscription_id, subscription, keys, effect_key=contract_id,
-            values=self._value(lines, currency),
+            values=self._value(subscription),
         )  # fmt: skip
         self.by_contract.setdefault(contract_id, []).append(subscription_id)
         self._emit("subscription.activated", self._body(subscription), keys)
@@ -238,8 +238,9 @@ class Billing(SystemOfRecord):
                 "INVALID_INVOICE_STATUS", f"invoice {invoice['invoice_id']} is {invoice['status']}"
             )
         self._update(
-            "invoice", invoice["invoice_id"], {"status": "posted"}, self._document_keys(invoice)
-        )
+            "invoice", invoice["invoice_id"], {"status": "posted"}, self._document_keys(invoice),
+            values={"status": "posted"},
+        )  # fmt: skip
         self._emit("invoice.posted", self.public(invoice), self._document_keys(invoice))
         return {"invoice_id": invoice["invoice_id"], "status": "posted"}
 
@@ -261,7 +262,10 @@ class Billing(SystemOfRecord):
             "payment_id": payment_id, "invoice_id": invoice["invoice_id"], "amount": amount,
             "currency": invoice["currency"], "customer_id": invoice["customer_id"],
         }  # fmt: skip
-        self._create("payment", payment_id, payment, keys, effect_key=f"payment:{payment_id}")
+        self._create(
+            "payment", payment_id, payment, keys, f"payment:{payment_id}",
+            values={"amount": amount, "currency": invoice["currency"]},
+        )  # fmt: skip
         balance = invoice["balance"] - amount
         fields = {"balance": balance, "payments_applied": invoice["payments_applied"] + amount}
         self._update("invoice", invoice["invoice_id"], fields, keys)
@@ -314,8 +318,12 @@ class Billing(SystemOfRecord):
             invoice["amount"],
             f"reversal:{invoice['invoice_id']}",
             keys,
+            "reversal",
         )
-        self._update("invoice", invoice["invoice_id"], {"status": "reversed", "balance": 0}, keys)
+        self._update(
+            "invoice", invoice["invoice_id"], {"status": "reversed", "balance": 0}, keys,
+            values={"status": "reversed"},
+        )  # fmt: skip
         self._emit(
             "invoice.reversed",
             {**self.public(invoice), "credit_memo_id": memo_id},
@@ -332,27 +340,23 @@ class Billing(SystemOfRecord):
         self, subscription: dict[str, Any], version: int, fields: Mapping[str, Any], event: str
     ) -> None:
         keys = self._keys(subscription, version)
-        lines = (
-            []
-            if fields.get("status") == "cancelled"
-            else fields.get("lines", subscription["lines"])
-        )
-        self._update(
-            "subscription",
-            subscription["subscription_id"],
-            {**fields, "contract_version": version},
-            keys,
-            values=self._value(lines, subscription["currency"]),
-        )
+        fields = {**fields, "contract_version": version}
+        values = self._value({**subscription, **fields})
+        self._update("subscription", subscription["subscription_id"], fields, keys, values=values)
         self._emit(event, self._body(subscription), keys)
 
-    def _value(self, lines: list[dict[str, Any]], currency: str) -> dict[str, Any]:
-        """What a subscription's lines are worth at billing's prices, as a quote totals them."""
+    def _value(self, subscription: Mapping[str, Any]) -> dict[str, Any]:
+        """What a subscription holds, as the history records it: its lines at billing's prices
+        (worth nothing once cancelled), as a quote totals them, its status and its term."""
+        currency = subscription["currency"]
+        lines = [] if subscription["status"] == "cancelled" else subscription["lines"]
         total = self.catalog.recurring_total(lines, currency)
         total += self.catalog.one_time_total(lines, currency)
         return {
             "total": total, "currency": currency,
             "lines": self.catalog.priced_lines(lines, currency),
+            "status": subscription["status"], "term_start": round(subscription["term_start"], 3),
+            "term_end": round(subscription["term_end"], 3),
         }  # fmt: skip
 
     @staticmethod
@@ -384,10 +388,12 @@ class Billing(SystemOfRecord):
             keys["quote"] = str(request["quote_id"])
         effect_key = f"{subscription['contract_id']}:v{version}:{reason}"
         if amount < 0:
-            return self._document("credit_memo", "CM", subscription, -amount, effect_key, keys)
+            return self._document(
+                "credit_memo", "CM", subscription, -amount, effect_key, keys, reason
+            )
         status = "draft" if request.get("invoice_status") == "draft" else "posted"
         invoice_id = self._document(
-            "invoice", "INV", subscription, amount, effect_key, keys, status
+            "invoice", "INV", subscription, amount, effect_key, keys, reason, status
         )
         if status == "posted":
             invoice = self.table("invoice")[invoice_id]
@@ -402,8 +408,11 @@ class Billing(SystemOfRecord):
         amount: int,
         effect_key: str,
         keys: Mapping[str, str | int],
+        reason: str,
         status: str = "posted",
     ) -> str:
+        """A credit memo or an invoice, `reason` what it is for (activation, amendment,
+        renewal, cancellation, reversal), as the history records it."""
         document_id = self.next_id(prefix)
         document = {
             f"{entity}_id": document_id,
@@ -418,7 +427,11 @@ class Billing(SystemOfRecord):
             "payments_applied": 0,
             "credits_applied": 0,
         }
-        self._create(entity, document_id, document, {**keys, entity: document_id}, effect_key)
+        held = {"amount": amount, "currency": source["currency"], "status": status,
+                "reason": reason}  # fmt: skip
+        self._create(
+            entity, document_id, document, {**keys, entity: document_id}, effect_key, values=held
+        )
         return document_id
 
     @staticmethod

@@ -185,16 +185,25 @@ class CPQ(SystemOfRecord):
             self._update("approval", row_id, {"status": "approved"}, self._keys(quote))
             if any(self.table("approval")[r]["status"] != "approved" for r in rows):
                 return {"quote_id": quote["quote_id"], "status": quote["status"]}
-        money = {
+        # What CPQ sold, as the history keeps it for the business truth (harness/checkers/truth.py).
+        sold = {
             "total": quote["total"], "currency": quote["currency"],
             "lines": self.catalog.priced_lines(quote["lines"], quote["currency"]),
+            "quote_type": quote["quote_type"], "term_months": quote["term_months"],
+            "support_levels": {
+                line["sku"]: line["support_level"] for line in quote["lines"]
+                if line.get("support_level") is not None
+            },
+            "one_time": sorted(
+                line["sku"] for line in quote["lines"] if line["kind"] == "hardware"
+            ),
         }  # fmt: skip
         self._update(
             "quote",
             quote["quote_id"],
             {"status": "approved", "approved_at": now},
             self._keys(quote),
-            values=money,
+            values=sold,
         )
         contract = self.get("contract", quote["contract_id"])
         if quote["quote_type"] == "cancellation":

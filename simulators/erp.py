@@ -269,16 +269,20 @@ class ERP(SystemOfRecord):
             "customer_id": payload["customer_id"],
             "order_id": payload["order_id"],
             "lines": [dict(line) for line in payload["lines"]],
+            "status": "active",
         }
         keys = {"contract": contract_id, "contract_version": version, "order": payload["order_id"]}
+        held = _contract_values(fields)
         existing = self.table("contract").get(contract_id)
         if existing is not None:
             previous = {k: v for k, v in existing.items() if k in fields}
             previous["lines"] = tuple(tuple(line.items()) for line in previous["lines"])
             history = [*existing["_history"][1 - CONTRACT_HISTORY :], previous]
-            self._update("contract", contract_id, {**fields, "_history": history}, keys)
+            self._update(
+                "contract", contract_id, {**fields, "_history": history}, keys, values=held
+            )
         else:
-            self._create("contract", contract_id, {**fields, "_history": []}, keys)
+            self._create("contract", contract_id, {**fields, "_history": []}, keys, values=held)
         return {"contract_id": contract_id, "contract_version": version}
 
     def op_find_sales_orders(self, payload: Payload, now: float) -> Payload:
@@ -311,7 +315,10 @@ class ERP(SystemOfRecord):
             "quote": order["quote_id"],
             "contract": order["contract_id"],
         }
-        self._update("sales_order", order["order_id"], {"status": "cancelled"}, keys)
+        self._update(
+            "sales_order", order["order_id"], {"status": "cancelled"}, keys,
+            values={"status": "cancelled"},
+        )  # fmt: skip
         return {"order_id": order["order_id"], "status": "cancelled"}
 
     def op_revert_contract(self, payload: Payload, now: float) -> Payload:
@@ -333,7 +340,7 @@ class ERP(SystemOfRecord):
         keys = {"contract": contract["contract_id"], "contract_version": version}
         self._update(
             "contract", contract["contract_id"], {**restored, "_history": history}, keys,
-            change="reverted",
+            change="reverted", values=_contract_values(restored),
         )  # fmt: skip
         return {"contract_id": contract["contract_id"], "contract_version": version}
 
@@ -417,6 +424,21 @@ class ERP(SystemOfRecord):
         keys: dict[str, str | int] = {source: reference, "journal_entry": entry_id}
         if payload.get("contract_id") is not None:
             keys["contract"] = payload["contract_id"]
-        self._create("journal_entry", entry_id, entry, keys, effect_key=f"{source}:{reference}")
+        posted = {"source": source, "reference": reference, "amount": amount,
+                  "currency": subsidiary.currency}  # fmt: skip
+        self._create("journal_entry", entry_id, entry, keys, f"{source}:{reference}", values=posted)
         self.posted_customers.add(customer_id)
         return {"journal_entry_id": entry_id, "subsidiary_id": subsidiary_id}
+
+
+def _contract_values(contract: Mapping[str, Any]) -> dict[str, Any]:
+    """What ERP's contract holds, as the history records it: its lines as sorted
+    `[sku, quantity]`, and its status where it has one (a contract reverted to nothing is void)."""
+    held: dict[str, Any] = {
+        "lines": sorted(
+            [str(line["sku"]), int(line["quantity"])] for line in contract.get("lines", ())
+        )
+    }
+    if "status" in contract:
+        held["status"] = contract["status"]
+    return held

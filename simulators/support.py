@@ -81,6 +81,7 @@ class Support(SystemOfRecord):
             "status": "active",
         }
         effect_key = f"{contract_id}:v{version}"
+        held = _held(fields)
         entitlement_id = self.by_contract.get(contract_id)
         if entitlement_id is None:
             entitlement_id = self.next_id("ENT")
@@ -90,6 +91,7 @@ class Support(SystemOfRecord):
                 fields,
                 self._keys(fields, entitlement_id),
                 effect_key,
+                values=held,
             )
             self.by_contract[contract_id] = entitlement_id
             self.by_customer.setdefault(payload["customer_id"], []).append(entitlement_id)
@@ -100,6 +102,7 @@ class Support(SystemOfRecord):
                 fields,
                 self._keys(fields, entitlement_id),
                 effect_key,
+                values=held,
             )
         return {"entitlement_id": entitlement_id, "contract_version": version}
 
@@ -114,7 +117,10 @@ class Support(SystemOfRecord):
         fields = {"status": "cancelled", "valid_to": now, "contract_version": version}
         record = self.table("entitlement")[entitlement_id]
         keys = self._keys({**record, **fields}, entitlement_id)
-        self._update("entitlement", entitlement_id, fields, keys, f"{contract_id}:v{version}")
+        self._update(
+            "entitlement", entitlement_id, fields, keys, f"{contract_id}:v{version}",
+            values=_held({**record, **fields}),
+        )  # fmt: skip
         return {"entitlement_id": entitlement_id, "status": "cancelled"}
 
     def op_get_entitlement(self, payload: Payload, now: float) -> Payload:
@@ -158,7 +164,11 @@ class Support(SystemOfRecord):
         keys: dict[str, str | int] = {"case": case_id, "customer": customer_id}
         if entitled["contract_id"] is not None:
             keys["contract"] = entitled["contract_id"]
-        self._create("case", case_id, case, keys, effect_key=f"case:{case_id}")
+        # The entitlement the agent saw, for judging it against what the customer is owed.
+        seen = {"entitled": entitled["entitled"], "level": entitled["level"]}
+        if entitled["contract_id"] is not None:
+            seen["contract_version"] = entitled["contract_version"]
+        self._create("case", case_id, case, keys, f"case:{case_id}", values=seen)
         return {"case_id": case_id, "entitled": entitled["entitled"], "level": entitled["level"]}
 
     def op_escalate_case(self, payload: Payload, now: float) -> Payload:
@@ -211,3 +221,12 @@ class Support(SystemOfRecord):
             "contract_version": fields["contract_version"],
             "entitlement": entitlement_id,
         }
+
+
+def _held(entitlement: Mapping[str, Any]) -> dict[str, Any]:
+    """What an entitlement grants, as the history records it: level, units and status."""
+    return {
+        "level": entitlement["level"],
+        "covered_units": entitlement["covered_units"],
+        "status": entitlement["status"],
+    }

@@ -11,7 +11,10 @@ breaks it and fails the checker, while the reference passes the same runs):
 2. Work set aside for people counts only while it is held where operators find it at the end
    of the run: the design's exception queue (`held_at_end` records; live, `GET /exceptions`).
    "Parked, with a reason" in a history is not enough: a crash may have taken it.
-3. Reconcile line by line (SKU, quantity, amount, currency) as well as by totals.
+3. Reconcile line by line (SKU, quantity, amount, currency) as well as by totals, and judge
+   content, not only versions: what each system holds (lines, money, terms, statuses,
+   entitlement levels and units, ledger amounts) is compared with the business truth
+   (harness/checkers/truth.py: what CPQ sold, never what a design staged), behind and ahead.
 4. Time a vendor could not take a write (outage, maintenance, read-only, partition) and time
    work waited on people (`human_time`) are excused from the integration's latency SLOs and
    reported beside the raw figures; how long people took is judged on its own.
@@ -24,10 +27,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 
 from harness.checkers.base import Checker, Dispatch, NotJudged, Status, Verdict, worst
-from harness.checkers.consistency import CasesOnStaleEntitlement, InvoicedBeforeEntitled
+from harness.checkers.consistency import (
+    CasesOnStaleEntitlement,
+    EntitledBeforeBilled,
+    InvoicedBeforeEntitled,
+)
 from harness.checkers.convergence import Convergence
+from harness.checkers.documents import Documents
 from harness.checkers.effect_once import EffectOnce
 from harness.checkers.end_to_end import EndToEnd
+from harness.checkers.holdings import Holdings
 from harness.checkers.human import HumanTime
 from harness.checkers.lineage import Lineage
 from harness.checkers.nothing_lost import NothingLost
@@ -54,6 +63,7 @@ def build(scenario: Scenario, only: Collection[str] | None = None) -> list[Check
         EffectOnce(slo.effect_once),
         BillingToSupportWindow(slo.billing_to_support, human),
         InvoicedBeforeEntitled(slo.invoiced_before_entitled),
+        EntitledBeforeBilled(slo.entitled_before_billed),
         CasesOnStaleEntitlement(slo.cases_on_stale_entitlement),
         NothingLost(slo.nothing_lost, human, absent),
         PartialUpdates(slo.partial_updates, absent),
@@ -75,6 +85,11 @@ def build(scenario: Scenario, only: Collection[str] | None = None) -> list[Check
             "a quote is reconciled with ERP's order and billing's subscription",
         )
         or Reconciliation(slo.reconciliation),
+        _unless(
+            absent, ("cpq",), "holdings", "each system's contracts are compared with what CPQ sold"
+        )
+        or Holdings(slo.holdings),
+        Documents(slo.documents, absent),
         *(
             _unless(absent, pair.split("_to_"), pair, f"the window is from {source} to {target}")
             or ConsistencyWindow(source, target, window, human)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.checkers.base import Verdict, share_verdict
+from harness.checkers.holdings import held_grant
+from harness.checkers.truth import Truth
 from harness.checkers.windows import (
     CatchUp,
     Downtime,
@@ -25,7 +27,7 @@ from harness.checkers.windows import (
 )
 from harness.history import FaultRecord, Record, RunEnded, StateRecord
 from harness.scenario import InvoicedBeforeEntitledSLO
-from harness.scenario.slos import CasesSLO
+from harness.scenario.slos import CasesSLO, EntitledBeforeBilledSLO
 from harness.units import format_duration
 
 
@@ -103,7 +105,7 @@ class CasesOnStaleEntitlement:
     name: ClassVar[str] = "cases_on_stale_entitlement"
     wants: ClassVar[tuple[type, ...]] = (StateRecord, FaultRecord)
     entities: ClassVar[frozenset[str]] = frozenset(
-        {"contract", "subscription", "entitlement", "case"}
+        {"quote", "contract", "subscription", "entitlement", "case"}
     )
 
     def __init__(self, slo: CasesSLO) -> None:
@@ -112,7 +114,9 @@ class CasesOnStaleEntitlement:
         self.contracts: dict[str, list[str]] = {}  # customer -> contracts
         self.billed: dict[str, int] = {}
         self.entitled: dict[str, int] = {}
-        self.ahead_since: dict[str, float] = {}  # contract -> since when billing is ahead
+        self.truth = Truth()
+        self.wrong_grant: set[str] = set()  # contracts whose entitlement grants what is not sold
+        self.ahead_since: dict[str, float] = {}  # contract -> since when support is stale
         self.cases = 0
         self.excused = 0
         self.stale: list[dict[str, Any]] = []
@@ -122,6 +126,8 @@ class CasesOnStaleEntitlement:
             self.downtime.observe(record)
             return
         assert isinstance(record, StateRecord)
+        if self.truth.observe(position, record) is not None:
+            return
         if holds(record, "cpq", "contract") and record.change == "created":
             customer = str(record.keys.get("customer"))
             self.contracts.setdefault(customer, []).append(str(record.keys["contract"]))
@@ -132,12 +138,21 @@ class CasesOnStaleEntitlement:
             self._track(key[0], record.t)
         elif key is not None and holds(record, "support", "entitlement"):
             self.entitled[key[0]] = key[1]
+            sold = self.truth.at(*key)
+            if record.values is not None and sold is not None:
+                if held_grant(record.values) != sold.grant:
+                    self.wrong_grant.add(key[0])
+                else:
+                    self.wrong_grant.discard(key[0])
             self._track(key[0], record.t)
         elif holds(record, "support", "case") and record.change == "created":
             self._case(position, record)
 
     def _track(self, contract: str, now: float) -> None:
-        if self.billed.get(contract, 0) > self.entitled.get(contract, 0):
+        """Support is stale while it shows an older version than billing, or grants at its
+        version what the business did not sell (a level kept after a cancellation)."""
+        behind = self.billed.get(contract, 0) > self.entitled.get(contract, 0)
+        if behind or contract in self.wrong_grant:
             self.ahead_since.setdefault(contract, now)
         else:
             self.ahead_since.pop(contract, None)
@@ -172,9 +187,75 @@ class CasesOnStaleEntitlement:
         slo = {"max_share": self.slo.max_share, "grace_s": self.slo.grace}
         what = (
             "cases ({share:.2%}) were opened while support had shown an older contract version "
-            f"than billing for over {format_duration(self.slo.grace)}"
+            "than billing, or an entitlement the contract does not grant, for over "
+            f"{format_duration(self.slo.grace)}"
         )
         return share_verdict(
             self.name, len(self.stale), self.cases, self.slo.max_share, what, figures, slo,
             self.stale,
+        )  # fmt: skip
+
+
+class EntitledBeforeBilled:
+    """Support ahead of billing: a contract version support entitled (granting a level) before
+    billing held it, for longer than the grace. Service given for what is not billed is revenue
+    leakage (the seed document's "entitlement accuracy"); the windows measure only a target
+    lagging its source, so a target ahead of it measures 0 there. Judged from the two systems'
+    records; a version billing never reaches counts until the end of the run."""
+
+    name: ClassVar[str] = "entitled_before_billed"
+    wants: ClassVar[tuple[type, ...]] = (StateRecord, RunEnded)
+    entities: ClassVar[frozenset[str]] = frozenset({"subscription", "entitlement"})
+
+    def __init__(self, slo: EntitledBeforeBilledSLO | None = None) -> None:
+        self.slo = slo or EntitledBeforeBilledSLO()
+        self.billed: dict[str, int] = {}
+        self.ahead: dict[tuple[str, int], tuple[float, int]] = {}  # version -> since, position
+        self.entitled = 0
+        self.early: list[dict[str, Any]] = []
+
+    def observe(self, position: int, record: Record) -> None:
+        if isinstance(record, RunEnded):
+            for (contract, version), (since, at) in sorted(self.ahead.items()):
+                self._judge(contract, version, since, at, record.t, billed=False)
+            self.ahead = {}
+            return
+        assert isinstance(record, StateRecord)
+        key = contract_version(record)
+        if key is None:
+            return
+        contract, version = key
+        if holds(record, "billing", "subscription"):
+            self.billed[contract] = max(version, self.billed.get(contract, 0))
+            for held in [held for held in self.ahead if held[0] == contract and held[1] <= version]:
+                since, at = self.ahead.pop(held)
+                self._judge(contract, held[1], since, at, record.t, billed=True)
+        elif holds(record, "support", "entitlement") and record.change != "reverted":
+            granted = record.values is None or held_grant(record.values)[0] != "none"
+            if not granted:
+                return
+            self.entitled += 1
+            if self.billed.get(contract, 0) < version:
+                self.ahead.setdefault(key, (record.t, position))
+
+    def _judge(
+        self, contract: str, version: int, since: float, at: int, until: float, billed: bool
+    ) -> None:
+        if until - since <= self.slo.grace:
+            return
+        self.early.append(
+            {"contract": contract, "contract_version": version, "entitled_position": at,
+             "ahead_of_billing_s": round(until - since, 3), "billing_caught_up": billed}
+        )  # fmt: skip
+
+    def verdict(self) -> Verdict:
+        figures: dict[str, Any] = {"entitled": self.entitled, "ahead_of_billing": len(self.early)}
+        slo = {"max_share": self.slo.max_share, "grace_s": self.slo.grace}
+        what = (
+            "entitled contract versions ({share:.2%}) were granted by support before billing "
+            f"held them, for over {format_duration(self.slo.grace)}"
+        )
+        return share_verdict(
+            self.name, len(self.early), self.entitled, self.slo.max_share, what, figures, slo,
+            self.early,
         )  # fmt: skip

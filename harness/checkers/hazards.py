@@ -57,6 +57,9 @@ EXERCISED_BY: Mapping[str, tuple[str, ...]] = {
     "retry_hygiene": ("retry_after", "refused", "system_down", "answer_lost"),
     "end_to_end": ("system_down", "refused", "crash_in_flight"),
     "reconciliation": ("refused", "reordered", "answer_lost"),
+    "holdings": ("refused", "reordered", "answer_lost", "duplicate_delivered"),
+    "documents": ("answer_lost", "system_down", "crash_in_flight", "refused"),
+    "entitled_before_billed": ("system_down", "reordered"),
 }
 #: Consistency windows `<source>_to_<target>` are put to the test by these.
 WINDOW_HAZARDS = ("system_down", "reordered", "refused")

@@ -15,6 +15,9 @@ slo:
   retry_hygiene: {max_business_retries: 0, max_retry_after_violations: 0, max_amplification: 3}
   end_to_end: {p50: 5m, p95: 30m, max: 1d, min_throughput: 5/h}
   reconciliation: {max_mismatched: 0}
+  holdings: {max_mismatched: 0}
+  documents: {deadline: 1d, max_wrong: 0}
+  entitled_before_billed: {max_share: 0%, grace: 1m}
 Every field has a default but `billing_to_support`; durations take units (`90s`, `15m`, `2h`),
 shares percentages (`99.5%`) and rates a period (`60/h`).
 """
@@ -126,6 +129,34 @@ class ReconciliationSLO(Spec):
     """Contracts allowed to disagree on money between quote, ERP order and billing subscription."""
 
 
+class HoldingsSLO(Spec):
+    """Contract records whose content is not what CPQ sold at their version, held though CPQ
+    never approved them, or compensations reported that ERP does not show."""
+
+    max_mismatched: NonNegativeInt = 0
+    """Contract records allowed to differ from what was sold (0: none)."""
+
+
+class DocumentsSLO(Spec):
+    """Every invoice billing raises reaches the customer (posted), and every posted document
+    reaches ERP's ledger once at its amount, within `deadline`; each renewal is invoiced."""
+
+    deadline: PositiveDuration = 86400.0
+    """How long an invoice may stay a draft, or a document wait for the ledger (a duration)."""
+    max_wrong: NonNegativeInt = 0
+    """Documents allowed to be unposted, missing, wrong or unsold in the ledger (0: none)."""
+
+
+class EntitledBeforeBilledSLO(Spec):
+    """Contract versions support entitled before billing held them (service given for what is
+    not billed: revenue leakage), for longer than `grace`."""
+
+    max_share: Probability = 0.0
+    """The largest tolerated share of entitled contract versions."""
+    grace: Duration = 60.0
+    """How long support may lead billing before a version counts (a duration)."""
+
+
 class EndToEndSLO(Spec):
     """From quote approval to ERP, billing and support all showing it; and completions/hour."""
 
@@ -164,6 +195,12 @@ class SLOSpec(Spec):
     """Approval to all systems showing it, and throughput."""
     reconciliation: ReconciliationSLO = ReconciliationSLO()
     """Quote, order and subscription agree on money."""
+    holdings: HoldingsSLO = HoldingsSLO()
+    """What each system holds is what CPQ sold at that version: lines, terms, entitlements."""
+    documents: DocumentsSLO = DocumentsSLO()
+    """Invoices posted, documents in the ledger at their amount, renewals invoiced."""
+    entitled_before_billed: EntitledBeforeBilledSLO = EntitledBeforeBilledSLO()
+    """Support does not entitle what billing does not hold yet."""
     windows: dict[str, WindowSLO] = {}
     """Further consistency windows, <source>_to_<target> -> {p50, p95, max}, e.g. cpq_to_erp."""
     plugins: dict[str, dict[str, Any]] = {}
