@@ -21,7 +21,12 @@ Every invoice, payment and invoice reversal billing announces must likewise reac
 deadline.
 
 Every message a design staged in its outbox (an `outbox` policy record) must reach the broker
-(a `published` event with its id) within the same deadline.
+(a `published` event with its id) within the same deadline. And what is owed is taken from the
+business, not only from what the design says it staged: a design that announces contract
+versions (it publishes `contract.synced` at all) owes the announcement of each contract's
+version that ERP, billing and support all hold at the end (or of a later one), within the
+deadline of the moment the last of them took it; a design that kept its messages in memory and
+lost them in a crash staged nothing, and still owes them.
 
 Workflows whose last recorded status is still a working one at the end (started, resumed,
 billing_updated...: not completed, superseded, parked, dead-lettered, skipped, compensated) and
@@ -74,6 +79,8 @@ CLOSED_BY_PEOPLE = frozenset({"operator.skip", "operator.compensate"})
 LEDGER_DOCUMENTS = {
     "invoice.posted": "invoice", "payment.posted": "payment", "invoice.reversed": "credit_memo",
 }  # fmt: skip
+#: The topic on which a design announces a contract version all three systems hold.
+ANNOUNCED = "contract.synced"
 
 
 class NothingLost:
@@ -118,6 +125,10 @@ class NothingLost:
         self.documents_closed = 0
         self.messages_staged = 0
         self.messages_published = 0
+        self.announced: dict[str, int] = {}  # contract -> latest version announced
+        self.settled_at: dict[str, tuple[int, float, int]] = {}  # contract -> version, t, pos
+        self.announcements_owed = 0
+        self.announcements_lost = 0
 
     def observe(self, position: int, record: Record) -> None:
         if isinstance(record, PolicyRecord):
@@ -132,6 +143,10 @@ class NothingLost:
         if isinstance(record, EventRecord):
             if record.type == "published":
                 self.messages_published += self.staged.pop(record.event_id, None) is not None
+                if record.event_type == ANNOUNCED and "contract" in record.keys:
+                    contract = str(record.keys["contract"])
+                    version = int(record.keys.get("contract_version", 0))
+                    self.announced[contract] = max(version, self.announced.get(contract, 0))
                 return
             document = LEDGER_DOCUMENTS.get(record.event_type)
             if (
@@ -147,7 +162,7 @@ class NothingLost:
                 self.inputs += 1
                 self.pending.setdefault(contract, {})[quote] = (version, record.t, position)
         elif isinstance(record, StateRecord):
-            self._on_state(record)
+            self._on_state(position, record)
         elif isinstance(record, WorkflowRecord):
             if record.status in SETTLED:
                 self.working.pop(record.workflow, None)
@@ -163,7 +178,7 @@ class NothingLost:
         elif isinstance(record, RunEnded):
             self._close(record.t)
 
-    def _on_state(self, record: StateRecord) -> None:
+    def _on_state(self, position: int, record: StateRecord) -> None:
         if role(record.system) == "erp" and record.entity == "journal_entry" and record.effect_key:
             kind, _, document = record.effect_key.partition(":")
             if self.documents.pop((kind, document), None) is not None:
@@ -176,14 +191,19 @@ class NothingLost:
         versions = self.versions.setdefault(contract, [0, 0, 0])
         versions[slot] = int(record.keys.get("contract_version", 0))
         settled = self.holders.settled(versions)
+        if settled and self.holders.agreeing(versions):
+            if self.settled_at.get(contract, (0,))[0] != settled:
+                self.settled_at[contract] = (settled, record.t, position)
+        else:
+            self.settled_at.pop(contract, None)
         waiting = self.pending.get(contract)
         if not waiting or settled == 0:
             return
-        for quote, (version, approved_at, position) in list(waiting.items()):
+        for quote, (version, approved_at, approval) in list(waiting.items()):
             if version <= settled:
                 del waiting[quote]
                 self.completed += 1
-                entry = self._entry(quote, contract, version, approved_at, position)
+                entry = self._entry(quote, contract, version, approved_at, approval)
                 if version < settled:  # a later version carried it: if its own workflow fails...
                     self.covered[quote] = entry
                 if self._waited(contract, approved_at, record.t) > self.slo.deadline:
@@ -302,6 +322,21 @@ class NothingLost:
             else:
                 self.undecided += 1
         self.staged = {}
+        if not self.announced:  # the design announces nothing: no announcement is owed
+            return
+        for contract, (version, settled_at, position) in sorted(self.settled_at.items()):
+            self.announcements_owed += 1
+            if self.announced.get(contract, 0) >= version:
+                continue
+            if end - settled_at > self.slo.deadline:
+                self.lost.append(
+                    {"contract": contract, "contract_version": version,
+                     "held_everywhere_at": round(settled_at, 3), "position": position,
+                     "why": f"held by every system, never announced ({ANNOUNCED})"}
+                )  # fmt: skip
+                self.announcements_lost += 1
+            else:
+                self.undecided += 1
 
     @staticmethod
     def _entry(
@@ -325,6 +360,8 @@ class NothingLost:
             "messages_staged": self.messages_staged,
             "messages_published": self.messages_published,
             "messages_lost": self.lost_messages,
+            "announcements_owed": self.announcements_owed,
+            "announcements_lost": self.announcements_lost,
             "approved": self.inputs,
             "completed": self.completed,
             "parked": self.parked,
@@ -361,6 +398,11 @@ class NothingLost:
             summary += (
                 f"; {self.messages_staged:,} outbox messages: "
                 f"{self.messages_published:,} published, {self.lost_messages:,} lost"
+            )
+        if self.announcements_owed:
+            summary += (
+                f"; {self.announcements_owed:,} contracts held everywhere owe an announcement: "
+                f"{self.announcements_lost:,} never announced"
             )
         stuck_all = [
             {"workflow": workflow, "last_status": status, "since": round(t, 3), "position": pos}
