@@ -7,9 +7,12 @@ Terminal means one of:
   `crashed`. Judged from the systems' records, not the design's word.
 - parked: an exception for it is held where operators find it at the end of the run (the
   design's exception queue: `exceptions / held_at_end` records, harness/engine/exceptions.py
-  rule 6). A design that said "parked" but holds nothing (it kept its exceptions in memory, and
-  a crash took them) has lost the work, whatever its history says, even when a later version
-  carried the contract everywhere.
+  rule 6), and operators were told of it (an `exceptions / parked` or `dead_letters /
+  dead_lettered` note, harness/sim/operations.py). A design that said "parked" but holds
+  nothing (it kept its exceptions in memory, and a crash took them) has lost the work, whatever
+  its history says, even when a later version carried the contract everywhere. Work held where
+  nobody was told of it, or held still `deadline` after the operations team acted on it (a
+  replay the design ignored) with no word from the design since, is lost too.
 - closed by people: the operations team skipped or compensated it.
 
 An approved quote that is none of these, once its deadline has passed before the run ended, is
@@ -79,6 +82,8 @@ CLOSED_BY_PEOPLE = frozenset({"operator.skip", "operator.compensate"})
 LEDGER_DOCUMENTS = {
     "invoice.posted": "invoice", "payment.posted": "payment", "invoice.reversed": "credit_memo",
 }  # fmt: skip
+#: The notes by which a design tells operators of work it set aside (harness/sim/operations.py).
+TOLD = frozenset({("exceptions", "parked"), ("dead_letters", "dead_lettered")})
 #: The topic on which a design announces a contract version all three systems hold.
 ANNOUNCED = "contract.synced"
 
@@ -119,6 +124,10 @@ class NothingLost:
         self.set_aside: dict[str, str] = {}  # quote or document -> the reason, while said so
         self.set_aside_by: dict[str, str] = {}  # workflow -> the quote or document it set aside
         self.held: set[str] = set()  # quotes and documents held as exceptions at the end
+        self.held_by: dict[str, str] = {}  # held quote or document -> its workflow
+        self.told: dict[str, float] = {}  # workflow -> when the design last told operators
+        self.acted: dict[str, float] = {}  # workflow -> when operators last acted on it
+        self.unmanaged = 0
         self.covered: dict[str, dict[str, Any]] = {}  # completed by a later version, for now
         self.failed: list[dict[str, Any]] = []
         self.closed_by_people = 0  # quotes
@@ -137,6 +146,10 @@ class NothingLost:
                 self.staged[record.subject] = (record.t, position)
             elif record.policy == "exceptions" and record.event == "held_at_end":
                 self._held(record.subject, record.details or {})
+            elif (record.policy, record.event) in TOLD:
+                self.told[record.subject] = record.t
+            elif record.policy == "operations" and record.event.startswith("operator."):
+                self.acted[record.subject] = record.t
             elif record.policy == "operations" and record.event in CLOSED_BY_PEOPLE:
                 self._closed_by_people(record.subject)
             return
@@ -250,6 +263,22 @@ class NothingLost:
     def _held(self, workflow: str, details: Mapping[str, Any]) -> None:
         subject = self._subject(details) or self._input(details) or workflow
         self.held.add(subject)
+        self.held_by[subject] = workflow
+
+    def _unmanaged(self, subject: str, end: float) -> str | None:
+        """Why work held at the end is not managed (None: it is): nobody was told of it, or
+        operators acted on it `deadline` ago and the design neither did it nor told them why."""
+        workflow = self.held_by.get(subject, subject)
+        told = self.told.get(workflow)
+        if told is None:
+            return "held as an exception at the end, but operators were never told of it"
+        acted = self.acted.get(workflow)
+        if acted is not None and acted > told and end - acted > self.slo.deadline:
+            return (
+                f"operators acted on it {format_duration(end - acted)} before the end; the "
+                "design still holds it and has not said why"
+            )
+        return None
 
     def _closed_by_people(self, workflow: str) -> None:
         subject = self.set_aside_by.pop(workflow, workflow)
@@ -287,10 +316,16 @@ class NothingLost:
         self.covered = {}
         for contract, waiting in self.pending.items():
             for quote, (version, approved_at, position) in waiting.items():
-                if quote in self.held:
-                    self.parked += 1
-                    continue
                 entry = self._entry(quote, contract, version, approved_at, position)
+                if quote in self.held:
+                    why = self._unmanaged(quote, end)
+                    if why is None:
+                        self.parked += 1
+                    else:
+                        self.unmanaged += 1
+                        self.lost.append({**entry, "why": why})
+                        self.lost_quotes += 1
+                    continue
                 reason = self.set_aside.get(quote)
                 if reason is None and self._waited(contract, approved_at, end) <= self.slo.deadline:
                     self.undecided += 1
@@ -303,8 +338,13 @@ class NothingLost:
         self.pending = {}
         for (kind, document), (announced_at, position) in self.documents.items():
             subject = f"{kind}:{document}"
-            if subject in self.held:
+            why = self._unmanaged(subject, end) if subject in self.held else None
+            if subject in self.held and why is None:
                 self.postings_parked += 1
+            elif why is not None:
+                self.lost.append({kind: document, "position": position, "why": why})
+                self.lost_documents += 1
+                self.unmanaged += 1
             elif subject in self.set_aside or end - announced_at > self.slo.deadline:
                 self.lost.append(
                     {kind: document, "announced_at": round(announced_at, 3), "position": position}
@@ -360,6 +400,7 @@ class NothingLost:
             "messages_staged": self.messages_staged,
             "messages_published": self.messages_published,
             "messages_lost": self.lost_messages,
+            "held_unmanaged": self.unmanaged,
             "announcements_owed": self.announcements_owed,
             "announcements_lost": self.announcements_lost,
             "approved": self.inputs,
