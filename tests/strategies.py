@@ -15,3 +15,33 @@ latencies = st.tuples(
 ).map(lambda pair: (pair[0], pair[0] * pair[1]))
 
 event_ids = st.text(alphabet="ABCDEF0123456789-", min_size=1, max_size=8)
+
+#: A small price book for contract lives: hardware, software, two support plans of one family.
+LIFE_SKUS = ("HW", "SW", "SUP-STD", "SUP-PREM")
+
+
+@st.composite
+def contract_lines(draw: st.DrawFn) -> list[dict[str, object]]:
+    """A contract's whole line set: some of the products, each once, with a support plan at
+    most (one family, as the shipped catalogue sells it)."""
+    plan = draw(st.sampled_from((None, "SUP-STD", "SUP-PREM")))
+    skus = [sku for sku in ("HW", "SW") if draw(st.booleans())] + ([plan] if plan else [])
+    if not skus:
+        skus = ["SW"]
+    return [{"sku": sku, "quantity": draw(st.integers(1, 500))} for sku in skus]
+
+
+#: A contract's life after it is sold: amendments (new lines), renewals (a term) and, perhaps
+#: last, its cancellation.
+contract_lives = st.tuples(
+    contract_lines(),
+    st.sampled_from((12, 24, 36)),
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("amendment"), contract_lines()),
+            st.tuples(st.just("renewal"), st.sampled_from((12, 24))),
+        ),
+        max_size=6,
+    ),
+    st.booleans(),
+)

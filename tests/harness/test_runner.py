@@ -42,8 +42,9 @@ def test_the_run_directory_and_summary(run_design: RunDesign) -> None:
         assert set(calls["errors"]) == {"business", "transient", "ambiguous"}
     assert [c["checker"] for c in summary["checkers"]] == [
         "human_time", "effect_once", "billing_to_support", "invoiced_before_entitled",
-        "cases_on_stale_entitlement", "nothing_lost", "partial_updates", "monotonic_versions",
-        "convergence", "lineage", "retry_hygiene", "end_to_end", "reconciliation", "cpq_to_erp",
+        "entitled_before_billed", "cases_on_stale_entitlement", "nothing_lost", "partial_updates",
+        "monotonic_versions", "convergence", "lineage", "retry_hygiene", "end_to_end",
+        "reconciliation", "holdings", "documents", "cpq_to_erp",
     ]  # fmt: skip
     lines = (result.run_dir / "history.jsonl").read_text().splitlines()
     assert summary["history"]["records"] == len(lines)
