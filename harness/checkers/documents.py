@@ -9,9 +9,11 @@ says it staged:
   entry for it, in its currency, at its amount (`missing`, `wrong_amount`, `posted_twice`);
   work held as an exception at the end (the design's exception queue) is accounted for;
 - a journal entry for a document billing does not hold is ledger ahead of its source (`unsold`);
-- each renewal CPQ approved that billing reached (billing holds that version or a later one)
-  owes an invoice for the next term's first year, the recurring total of its lines
-  (`renewals_uninvoiced`).
+- each renewal CPQ approved that billing took at its own version owes an invoice for the next
+  term's first year, the recurring total of its lines (`renewals_uninvoiced`), and a renewal a
+  later version superseded before billing took it is counted (`renewals_skipped`): both are
+  reported, not yet judged, while the reference design loses renewals
+  (harness/checkers/holdings.py says how).
 A business without an ERP keeps no ledger here: the ledger is then not judged.
 """
 
@@ -52,12 +54,13 @@ class Documents:
         # what for (activation, amendment, renewal, cancellation, reversal)
         self.documents: dict[tuple[str, str], list[Any]] = {}
         self.ledger: dict[tuple[str, str], list[tuple[int, str, int]]] = {}  # amount, cur, pos
-        self.billed_version: dict[str, int] = {}  # contract -> billing's latest version
+        self.billed_versions: dict[str, set[int]] = {}  # contract -> versions billing held
         self.renewal_invoices: dict[tuple[str, int], int] = {}  # (contract, version) -> amount
         self.held: set[tuple[str, str]] = set()
         self.counts = dict.fromkeys(
             ("invoices", "posted", "unannounced", "in_ledger", "unposted", "missing",
-             "wrong_amount", "posted_twice", "unsold", "renewals", "renewals_uninvoiced", "held",
+             "wrong_amount", "posted_twice", "unsold", "renewals", "renewals_uninvoiced",
+             "renewals_skipped", "held",
              "undecided"),
             0,
         )  # fmt: skip
@@ -87,7 +90,7 @@ class Documents:
             if record.entity == "subscription":
                 version = int(record.keys.get("contract_version", 0))
                 contract = str(record.keys.get("contract"))
-                self.billed_version[contract] = max(version, self.billed_version.get(contract, 0))
+                self.billed_versions.setdefault(contract, set()).add(version)
                 return
             key = (record.entity, record.entity_id)
             if record.change == "created":
@@ -155,9 +158,13 @@ class Documents:
             self._found({source: document_id, "position": entries[0][2],
                          "why": "in ERP's ledger; billing holds no such document"})  # fmt: skip
         for contract, versions in sorted(self.truth.sold.items()):
-            reached = self.billed_version.get(contract, 0)
+            taken = self.billed_versions.get(contract, set())
+            reached = max(taken, default=0)
             for version, sold in sorted(versions.items()):
                 if sold.quote_type != "renewal" or version > reached:
+                    continue
+                if version not in taken:
+                    counts["renewals_skipped"] += 1
                     continue
                 counts["renewals"] += 1
                 invoiced = self.renewal_invoices.get((contract, version))
@@ -177,8 +184,7 @@ class Documents:
         counts = self.counts
         wrong = sum(
             counts[name]
-            for name in ("unposted", "missing", "wrong_amount", "posted_twice", "unsold",
-                         "renewals_uninvoiced")
+            for name in ("unposted", "missing", "wrong_amount", "posted_twice", "unsold")
         )  # fmt: skip
         figures = dict(counts)
         slo = {"deadline_s": self.slo.deadline, "max_wrong": self.slo.max_wrong}
@@ -194,9 +200,12 @@ class Documents:
         )
         summary = (
             f"{counts['invoices']:,} invoices, {counts['unposted']:,} never sent to the customer; "
-            f"{ledger}; {counts['renewals'] - counts['renewals_uninvoiced']:,} of "
-            f"{counts['renewals']:,} renewals invoiced"
+            f"{ledger}; reported, not judged: "
+            f"{counts['renewals'] - counts['renewals_uninvoiced']:,} of {counts['renewals']:,} "
+            "renewals invoiced"
         )
+        if counts["renewals_skipped"]:
+            summary += f" ({counts['renewals_skipped']:,} more superseded before billing took them)"
         status: Status = "fail" if wrong > self.slo.max_wrong else "pass"
         if status == "pass" and counts["undecided"] and not wrong:
             summary += f"; {counts['undecided']:,} too recent to judge"

@@ -52,6 +52,7 @@ class Sold:
     lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, amount), sorted
     total: int
     term_months: int  # the whole term owed so far: the first term and every renewal
+    extends: int  # the months this version adds to the term (a renewal's; 0 for the others)
     one_time: frozenset[str]  # the SKUs sold once (hardware), not every year
     level: str
     covered_units: int
@@ -114,13 +115,15 @@ class Truth:
         term = int(values.get("term_months", 0))
         known = self.sold.get(contract, {})
         before = known.get(version - 1) or self.latest.get(contract)
+        extends = term if quote_type == "renewal" else 0
         if before is not None and quote_type != "new":
             # Amendments and cancellations keep the term; a renewal extends it (rule 4).
-            term = before.term_months + (term if quote_type == "renewal" else 0)
+            term = before.term_months + extends
         level, units = grant_of(lines, values.get("support_levels") or {})
         sold = Sold(
             contract, version, str(keys["quote"]), quote_type, str(values.get("currency", "")),
-            lines, int(values.get("total", 0)), term, frozenset(values.get("one_time", ())),
+            lines, int(values.get("total", 0)), term, extends,
+            frozenset(values.get("one_time", ())),
             level, units, position,
         )  # fmt: skip
         self.sold.setdefault(contract, {})[version] = sold
@@ -128,6 +131,12 @@ class Truth:
         if latest is None or version >= latest.version:
             self.latest[contract] = sold
         return sold
+
+    def renewals(self, contract: str, through: int) -> list[Sold]:
+        """The contract's renewals up to version `through`, oldest first."""
+        versions = self.sold.get(contract, {})
+        return [versions[v] for v in sorted(versions) if v <= through
+                and versions[v].quote_type == "renewal"]  # fmt: skip
 
     def at(self, contract: str, version: int) -> Sold | None:
         """What the contract's version owes, or None if CPQ never sold it."""
