@@ -9,11 +9,10 @@ says it staged:
   entry for it, in its currency, at its amount (`missing`, `wrong_amount`, `posted_twice`);
   work held as an exception at the end (the design's exception queue) is accounted for;
 - a journal entry for a document billing does not hold is ledger ahead of its source (`unsold`);
-- each renewal CPQ approved that billing took at its own version owes an invoice for the next
-  term's first year, the recurring total of its lines (`renewals_uninvoiced`), and a renewal a
-  later version superseded before billing took it is counted (`renewals_skipped`): both are
-  reported, not yet judged, while the reference design loses renewals
-  (harness/checkers/holdings.py says how).
+- each renewal CPQ approved that billing reached (it holds that version or a later one) owes
+  an invoice for the next term's first year, the recurring total of its lines: a renewal billing
+  never took at its own version (`renewals_skipped`: a later version was written over it) or
+  took without that invoice (`renewals_uninvoiced`) was not billed.
 A business without an ERP keeps no ledger here: the ledger is then not judged.
 """
 
@@ -165,6 +164,10 @@ class Documents:
                     continue
                 if version not in taken:
                     counts["renewals_skipped"] += 1
+                    why = "a renewal billing never took: a later version was written over it"
+                    self._found({"contract": contract, "contract_version": version,
+                                 "quote": sold.quote, "position": sold.position,
+                                 "why": why})  # fmt: skip
                     continue
                 counts["renewals"] += 1
                 invoiced = self.renewal_invoices.get((contract, version))
@@ -184,7 +187,8 @@ class Documents:
         counts = self.counts
         wrong = sum(
             counts[name]
-            for name in ("unposted", "missing", "wrong_amount", "posted_twice", "unsold")
+            for name in ("unposted", "missing", "wrong_amount", "posted_twice", "unsold",
+                         "renewals_uninvoiced", "renewals_skipped")
         )  # fmt: skip
         figures = dict(counts)
         slo = {"deadline_s": self.slo.deadline, "max_wrong": self.slo.max_wrong}
@@ -200,12 +204,10 @@ class Documents:
         )
         summary = (
             f"{counts['invoices']:,} invoices, {counts['unposted']:,} never sent to the customer; "
-            f"{ledger}; reported, not judged: "
-            f"{counts['renewals'] - counts['renewals_uninvoiced']:,} of {counts['renewals']:,} "
-            "renewals invoiced"
+            f"{ledger}; {counts['renewals'] - counts['renewals_uninvoiced']:,} of "
+            f"{counts['renewals']:,} renewals invoiced, {counts['renewals_skipped']:,} never "
+            "taken by billing"
         )
-        if counts["renewals_skipped"]:
-            summary += f" ({counts['renewals_skipped']:,} more superseded before billing took them)"
         status: Status = "fail" if wrong > self.slo.max_wrong else "pass"
         if status == "pass" and counts["undecided"] and not wrong:
             summary += f"; {counts['undecided']:,} too recent to judge"

@@ -15,19 +15,11 @@ for that version (the business truth, harness/checkers/truth.py), in both direct
 
 Lag is not judged here (convergence and the windows do): a system holding an older version is
 compared with that version's content.
-
-Reported, not yet judged: billing's term against the renewals CPQ sold (`terms_short`), and
-renewals billing never took at their own version (`renewals_skipped`). The reference design
-still loses renewals in two ways the truth shows (quarter_end_renewal_wave): a renewal parked,
-then superseded by an amendment, is never applied; and a renewal of a contract billing never
-subscribed creates the subscription with the renewal's term alone. Until the reference renews
-what it skips, these figures are reported in every verdict rather than failing it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, ClassVar
 
 from harness.checkers.base import EVIDENCE_LIMIT, Status, Verdict, holder_slot
@@ -93,9 +85,6 @@ class Holdings:
         self.held: dict[tuple[str, str], tuple[int, int, Mapping[str, Any], int]] = {}
         self.orders: dict[str, tuple[str, bool, int]] = {}  # order -> quote, open, position
         self.compensations: list[tuple[str, Mapping[str, Any], int]] = []
-        self.billed: dict[str, set[int]] = {}  # contract -> the versions billing held
-        self.renewals_skipped: list[dict[str, Any]] = []
-        self.terms_short = 0
         self.compared = dict.fromkeys(SYSTEMS, 0)
         self.differing = dict.fromkeys(SYSTEMS, 0)
         self.unsold = 0
@@ -111,8 +100,6 @@ class Holdings:
                 contract = str(record.keys.get("contract"))
                 version = int(record.keys.get("contract_version", 0))
                 self.held[(record.system, contract)] = (slot, version, record.values, position)
-                if slot == 1:
-                    self.billed.setdefault(contract, set()).add(version)
             elif record.entity == "sales_order" and record.system.startswith("erp"):
                 quote = str(record.keys.get("quote"))
                 before = self.orders.get(record.entity_id, (quote, True, position))
@@ -137,11 +124,7 @@ class Holdings:
                 self.found.append({**item, "why": "holds a contract version CPQ never approved"})
                 continue
             self.compared[role] += 1
-            if role == "billing":
-                sold = self._as_billed(contract, sold)
             differ = differences(role, values, sold)
-            if differ.pop("term_months", None) is not None:
-                self.terms_short += 1
             if differ:
                 self.differing[role] += 1
                 self.found.append({**item, "quote": sold.quote, "differ": differ})
@@ -164,27 +147,12 @@ class Holdings:
                         {"workflow": workflow, "order": order, "position": position, "why": why}
                     )
 
-    def _as_billed(self, contract: str, sold: Sold) -> Sold:
-        """What billing owes at `sold`'s version, less the renewals it never took at their own
-        version (reported, not judged: see the module's docstring)."""
-        taken = self.billed.get(contract, set())
-        skipped = [r for r in self.truth.renewals(contract, sold.version) if r.version not in taken]
-        for renewal in skipped:
-            self.renewals_skipped.append(
-                {"contract": contract, "contract_version": renewal.version,
-                 "quote": renewal.quote, "months": renewal.extends,
-                 "position": renewal.position}
-            )  # fmt: skip
-        months = sum(renewal.extends for renewal in skipped)
-        return replace(sold, term_months=sold.term_months - months) if months else sold
-
     def verdict(self) -> Verdict:
         differing = sum(self.differing.values())
         wrong = differing + self.unsold + self.unshown
         figures: dict[str, Any] = {
             "compared": dict(self.compared), "differing": dict(self.differing),
             "unsold": self.unsold, "compensations_not_shown": self.unshown,
-            "renewals_skipped": len(self.renewals_skipped), "terms_short": self.terms_short,
         }  # fmt: skip
         slo = {"max_mismatched": self.slo.max_mismatched}
         compared = sum(self.compared.values())
@@ -201,12 +169,5 @@ class Holdings:
             f"their version (differing: {by_system}); {self.unsold:,} held that CPQ never "
             f"approved; {self.unshown:,} reported compensations ERP does not show"
         )
-        if self.renewals_skipped or self.terms_short:
-            summary += (
-                f"; reported, not judged: {self.terms_short:,} billing terms shorter or longer "
-                f"than the renewals sold, {len(self.renewals_skipped):,} renewals billing never "
-                "took (superseded first)"
-            )
         status: Status = "fail" if wrong > self.slo.max_mismatched else "pass"
-        evidence = self.found[:EVIDENCE_LIMIT] + self.renewals_skipped[: EVIDENCE_LIMIT // 4]
-        return Verdict(self.name, status, summary, figures, slo, evidence)
+        return Verdict(self.name, status, summary, figures, slo, self.found[:EVIDENCE_LIMIT])

@@ -51,7 +51,7 @@ from harness.designs import canonical, ledger
 from harness.designs.api import Context, HandlerFn
 from harness.effects import Call, Effect, Reply
 from harness.engine.breaker import CircuitBreaker, breaker
-from harness.engine.exceptions import ExceptionQueue, exception_queue
+from harness.engine.exceptions import EXCEPTIONAL, ExceptionQueue, exception_queue
 from harness.engine.inbox import Inbox, inbox
 from harness.engine.outbox import Outbox, outbox
 from harness.engine.retry import Confirm, RetryPolicy, call_with_retry, retry
@@ -65,6 +65,9 @@ Keys = Mapping[str, str | int]
 OPEN = ("started", "billing_updated")
 #: What the orchestrator announces when a contract version is everywhere.
 SYNCED = "contract.synced"
+#: Quote types whose effect a later version does not carry: new business creates the
+#: subscription with its term; a renewal extends the term and is invoiced for its year.
+CARRIED_BY_NO_LATER_VERSION = ("new", "renewal")
 #: Approvals younger than this are left to their webhook: it may still be on its way.
 RECONCILE_AFTER_S = 600.0
 
@@ -132,6 +135,7 @@ class ReferenceDesign:
         self.inbox: Inbox = inbox()
         self.contracts: dict[str, dict[str, int]] = {}  # written / entitled / subscribed
         self.awaiting: dict[str, dict[int, str]] = {}  # contract -> version -> workflow
+        self.behind: dict[str, list[str]] = {}  # set-aside workflow -> the versions behind it
         self._recovered = False
 
     @cached_property  # looked up for every delivery
@@ -423,6 +427,8 @@ class ReferenceDesign:
             yield from self._close(ctx, workflow, "superseded", keys, reason)
             return
         needs_writing = state["written"] < version or not self.guard_versions
+        if self.guard_versions and not (yield from self._earlier_versions(ctx, quote, state, keys)):
+            return
         if needs_writing and not (
             yield from self.write_downstream(ctx, quote, state, keys, uncertain)
         ):
@@ -436,6 +442,87 @@ class ReferenceDesign:
         # the quote has everything the entitlement needs.
         yield ctx.sleep(self.entitlement_grace)
         yield from self.entitle(ctx, quote.entitlement(), "fallback", uncertain)
+
+    def _earlier_versions(
+        self, ctx: Context, quote: canonical.Quote, state: dict[str, int], keys: Keys
+    ) -> Generator[Effect, Any, bool]:
+        """Write first the contract's earlier versions a later one does not carry: new business
+        (the subscription, with its own term) and renewals (each extends the term and is
+        invoiced for its year). An amendment carries every line, so skipping one loses nothing.
+        They are found in CPQ: approved, newer than what ERP and billing hold, older than this
+        version. False if one could not be written, or operators hold one: this version then
+        waits behind it (`_wait_for`)."""
+        contract, version = quote.contract_id, quote.contract_version
+        floor = max(state["written"], state.get("erp", 0))
+        if version <= floor + 1 or "cpq" not in ctx.systems:
+            return True
+        where = {"contract_id": contract, "status": "approved"}
+        found = yield from self.call(
+            ctx, "cpq", "find_records", {"entity": "quote", "where": where, "limit": 1000}
+        )
+        if (yield from self.park_if_failed(ctx, found, quote.quote_id, keys, "CPQ lookup")):
+            return False
+        earlier = sorted(
+            (int(record["contract_version"]), record) for record in found.body["records"]
+            if floor < int(record["contract_version"]) < version
+            and record.get("quote_type") in CARRIED_BY_NO_LATER_VERSION
+        )  # fmt: skip
+        for earlier_version, record in earlier:
+            event = quote_event(record, f"CPQ-QUERY-{record['quote_id']}")
+            skipped = canonical.quote(event)
+            journal = yield ctx.load("workflow", skipped.quote_id)
+            if journal is None:  # never started here (its event lost): journaled, so it resumes
+                journal = {"status": "started", "contract": contract, "version": earlier_version,
+                           "erp": self._erp(skipped.region), "event": _saved(event)}  # fmt: skip
+                yield ctx.store("workflow", skipped.quote_id, journal)
+            if journal.get("status") in EXCEPTIONAL:  # set aside: operators act on it first
+                # This version's own refusal, if ERP has one, is what operators must hear of.
+                erp = self._erp(quote.region)
+                if erp in ctx.systems:
+                    checked = yield from self.call(
+                        ctx, erp, "validate_order", quote.order().request()
+                    )
+                    step = "ERP validation"
+                    if (yield from self.park_if_failed(ctx, checked, quote.quote_id, keys, step)):
+                        return False
+                yield from self._wait_for(ctx, quote, skipped, keys)
+                return False
+            if (yield from self.write_downstream(ctx, skipped, state, self._keys(skipped), True)):
+                details = {"version": earlier_version, "before": version}
+                yield ctx.note("versions", contract, "earlier_version_written", details)
+                continue
+            yield from self._wait_for(ctx, quote, skipped, keys)
+            return False
+        return True
+
+    def _wait_for(
+        self, ctx: Context, quote: canonical.Quote, earlier: canonical.Quote, keys: Keys
+    ) -> Steps:
+        """Hold `quote` behind the earlier version operators hold, not as an exception of its
+        own: it goes on when that version's workflow ends (`_close`), as one piece of work."""
+        behind = self.behind.setdefault(earlier.quote_id, [])
+        if quote.quote_id not in behind:
+            behind.append(quote.quote_id)
+            yield ctx.store("behind", earlier.quote_id, list(behind))
+        yield from self.exceptions.update(quote.quote_id, {"status": "waiting"})
+        reason = f"waits for v{earlier.contract_version} ({earlier.quote_id}), set aside"
+        yield ctx.status(quote.quote_id, "waiting", reason, keys)
+
+    def _wake(self, ctx: Context, workflow: str) -> Steps:
+        """Go on with the versions that waited for `workflow`, now that it has ended."""
+        behind = self.behind.pop(workflow, None)
+        if not behind:
+            return
+        yield ctx.store("behind", workflow, None)
+        # Newest first: it writes the renewals between (`_earlier_versions`); the older ones
+        # then find it written and are superseded, instead of each being written in turn.
+        for waiting in reversed(behind):
+            journal = yield ctx.load("workflow", waiting)
+            if journal is None or journal.get("status") != "waiting":
+                continue
+            yield ctx.store("workflow", waiting, {**journal, "status": "started"})
+            yield ctx.status(waiting, "resumed", keys=dict(journal["event"]["keys"]))
+            yield ctx.fork(self._resume(ctx, journal), f"resume:{waiting}")
 
     def write_downstream(
         self,
@@ -561,17 +648,8 @@ class ReferenceDesign:
                     return False
                 if orders.body["order_ids"]:
                     continue  # its workflow ran
-            fields = {key: quote.get(key) for key in canonical.QUOTE_EVENT_FIELDS}
-            keys = {
-                "quote": quote_id, "contract": str(quote["contract_id"]),
-                "contract_version": int(quote["contract_version"]),
-                "customer": str(quote["customer_id"]),
-            }  # fmt: skip
-            event = DomainEvent(
-                f"CPQ-QUERY-{quote_id}", "quote.approved", "cpq", float(quote["approved_at"]),
-                {"schema_version": 1, **fields, "lines": quote["lines"]}, keys,
-            )  # fmt: skip
-            yield ctx.note("reconciliation", event.event_id, "recovered_by_query", keys)
+            event = quote_event(quote, f"CPQ-QUERY-{quote_id}")
+            yield ctx.note("reconciliation", event.event_id, "recovered_by_query", event.keys)
             yield ctx.fork(self.on_quote_approved(ctx, event), event.event_id)
         yield ctx.store("cursor_time", "cpq", until)
         return True
@@ -735,6 +813,8 @@ class ReferenceDesign:
                 self.inbox.remember(event_id, seen_at)
             for contract, state in (yield ctx.scan("contract")):
                 self.contracts[contract] = dict(state)
+            for workflow, waiting in (yield ctx.scan("behind")):
+                self.behind[workflow] = list(waiting)
             for workflow, journal in (yield ctx.scan("workflow")):
                 if journal["status"] == "billing_updated":
                     waiting = self.awaiting.setdefault(journal["contract"], {})
@@ -803,6 +883,8 @@ class ReferenceDesign:
     ) -> Steps:
         yield ctx.store("workflow", workflow, None)  # finished: nothing left to resume
         yield ctx.status(workflow, status, reason, keys)
+        if workflow in self.behind:
+            yield from self._wake(ctx, workflow)
 
     @staticmethod
     def _keys(quote: canonical.Quote) -> dict[str, str | int]:
@@ -811,6 +893,20 @@ class ReferenceDesign:
             "contract": quote.contract_id,
             "contract_version": quote.contract_version,
         }
+
+
+def quote_event(quote: Mapping[str, Any], event_id: str) -> DomainEvent:
+    """A CPQ quote record (a query's answer) as the `quote.approved` event it was."""
+    fields = {key: quote.get(key) for key in canonical.QUOTE_EVENT_FIELDS}
+    keys: dict[str, str | int] = {
+        "quote": str(quote["quote_id"]), "contract": str(quote["contract_id"]),
+        "contract_version": int(quote["contract_version"]),
+        "customer": str(quote["customer_id"]),
+    }  # fmt: skip
+    return DomainEvent(
+        event_id, "quote.approved", "cpq", float(quote["approved_at"]),
+        {"schema_version": 1, **fields, "lines": quote["lines"]}, keys,
+    )  # fmt: skip
 
 
 def _default_breaker() -> CircuitBreaker:
