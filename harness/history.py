@@ -66,6 +66,10 @@ class StateRecord:
     keys: Keys
     effect_key: str | None = None
     values: Mapping[str, Any] | None = None  # money the write commits to: total, currency
+    #: Seconds after its client had timed out that the vendor applied this write, when no
+    #: idempotency key guarded it (the vendor keeps none, or the call sent none): a retry of
+    #: the call would apply it again. None for a write applied while its client waited.
+    past_timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

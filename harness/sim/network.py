@@ -13,6 +13,10 @@ Rules:
    queued, or crashed mid-call): the server finishes in the background. That is a ghost write.
 2. An idempotency key is claimed when its request reaches the system and released when it is
    applied; a second request with the key in between gets the vendor's 409.
+3. A write of the integration's applied after its client timed out, with no idempotency key
+   guarding it (the vendor keeps none, or the call sent none), says so on its state records
+   (`past_timeout`): a retry would apply it again, and only the history can tell a checker
+   that this happened. The world's own callers (customers, staff) are not marked.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any, cast
 import simpy
 
 from harness.effects import Call, CallError, ErrorKind, Reply
-from harness.history import CallRecord, EventRecord, Sink, StateRecord
+from harness.history import WORLD_TRACE, CallRecord, EventRecord, Sink, StateRecord
 from simulators.base import BUSINESS_ID_FIELDS, DomainEvent, Outcome, SystemOfRecord
 from simulators.profiles import Behaviour, CallDecision, Draws
 from simulators.webhooks import sign
@@ -94,9 +98,12 @@ class Network:
                 outcome = yield from self._serve_inline(call, decision, slots)
                 queued = 0.0
             else:
-                server = env.process(self._server(call, decision))
+                gave_up: list[float] = []  # when the integration's client gave up (rule 3)
+                server = env.process(self._server(call, decision, gave_up))
                 yield server | env.timeout(timeout)
                 if not server.triggered:  # the client gave up; the server carries on (rule 1)
+                    if trace is None or not trace.startswith(WORLD_TRACE):
+                        gave_up.append(env.now)
                     cause = decision.cause or "timeout"
                     return finish.error(
                         "ambiguous", "timeout", f"no answer from {call.system}", cause
@@ -163,7 +170,7 @@ class Network:
             self._slots[call.system].release(slot)
 
     def _server(
-        self, call: Call, decision: CallDecision
+        self, call: Call, decision: CallDecision, gave_up: list[float]
     ) -> Generator[simpy.Event, Any, tuple[Outcome | None, float]]:
         """The system's side of one request: queue for a slot, serve, apply."""
         env, behaviour = self.env, self.behaviours[call.system]
@@ -177,30 +184,36 @@ class Network:
         behaviour.in_service += 1
         yield env.timeout(decision.delay)
         behaviour.in_service -= 1
-        outcome = self._apply(call, decision)
+        outcome = self._apply(call, decision, gave_up[0] if gave_up else None)
         if slot is not None:
             slots.release(slot)  # type: ignore[union-attr]
         return outcome, queued
 
-    def _apply(self, call: Call, decision: CallDecision) -> Outcome | None:
+    def _apply(
+        self, call: Call, decision: CallDecision, gave_up: float | None = None
+    ) -> Outcome | None:
+        """Apply the request; `gave_up` is when its client timed out, if it has (rule 3)."""
         system = self.systems[call.system]
         system.release(call.operation, call.idem_key)
         if decision.fate == "refuse":
             return None
-        outcome = system.handle(call.operation, call.payload, self.env.now, call.idem_key)
-        self.commit(outcome)
+        now = self.env.now
+        outcome = system.handle(call.operation, call.payload, now, call.idem_key)
+        guarded = system.idempotency.supported and call.idem_key is not None
+        self.commit(outcome, None if gave_up is None or guarded else now - gave_up)
         return outcome
 
     # -- what requests change, and the webhooks they cause --------------------------------
 
-    def commit(self, outcome: Outcome) -> None:
-        """Record what a request changed and send its events on their way."""
+    def commit(self, outcome: Outcome, past_timeout: float | None = None) -> None:
+        """Record what a request changed and send its events on their way; `past_timeout`: how
+        long after its client timed out an unguarded write was applied (rule 3)."""
         now, record = self.env.now, self.record
         for change in outcome.changes:
             record(
                 StateRecord(
                     now, change.system, change.entity, change.entity_id, change.change,
-                    change.version, change.keys, change.effect_key, change.values,
+                    change.version, change.keys, change.effect_key, change.values, past_timeout,
                 )
             )  # fmt: skip
         for event in outcome.events:
