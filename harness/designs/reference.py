@@ -68,6 +68,10 @@ SYNCED = "contract.synced"
 #: Quote types whose effect a later version does not carry: new business creates the
 #: subscription with its term; a renewal extends the term and is invoiced for its year.
 CARRIED_BY_NO_LATER_VERSION = ("new", "renewal")
+#: The retry policy of every call, unless a scenario changes some of it.
+DEFAULT_RETRY: Mapping[str, Any] = {
+    "initial": 1.0, "coefficient": 2.0, "max_interval": 300.0, "max_attempts": 100,
+}  # fmt: skip
 #: Approvals younger than this are left to their webhook: it may still be on its way.
 RECONCILE_AFTER_S = 600.0
 
@@ -77,7 +81,8 @@ class ReferenceDesign:
     variant of it from, without touching private methods.
 
     Options (keyword arguments; the scenario's `designs: {reference: {...}}` passes them too):
-    `policy` the retry policy of every call; `breaker` a factory of each system's circuit
+    `policy` the retry policy of every call (a scenario gives the fields it changes:
+    `policy: {max_attempts: 8}`); `breaker` a factory of each system's circuit
     breaker; `read_back` whether a lost answer to a create is confirmed by reading back;
     `entitlement_grace` how long support waits for billing's callout before the quote itself
     entitles; `reconcile_every` how often CPQ's change stream is replayed (None: never);
@@ -98,7 +103,7 @@ class ReferenceDesign:
 
     def __init__(
         self,
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy | Mapping[str, Any] | None = None,
         *,
         deduplicate: bool = True,
         idempotency_keys: bool = True,
@@ -113,9 +118,9 @@ class ReferenceDesign:
         # catch it; the shipped design keeps them all on.
         # ~100 attempts is about eight hours of failures while the breaker lets calls through;
         # parking while it is open costs no attempt. Then the work goes to the dead letters.
-        self.policy = policy or retry(
-            initial=1.0, coefficient=2.0, max_interval=300.0, max_attempts=100
-        )
+        if not isinstance(policy, RetryPolicy):
+            policy = retry(**{**DEFAULT_RETRY, **(policy or {})})
+        self.policy = policy
         self.deduplicate = deduplicate
         self.idempotency_keys = idempotency_keys
         self.guard_versions = guard_versions
