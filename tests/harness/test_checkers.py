@@ -163,8 +163,16 @@ def test_nothing_lost() -> None:
     held = PolicyRecord(
         200_000, "exceptions", "Q-CT-1-1", "held_at_end", {"status": "parked", "quote": "Q-CT-1-1"}
     )
-    verdict = feed(NothingLost(slo), [approval(0, 1), parked, held, RunEnded(200_000)])
+    told = PolicyRecord(50, "exceptions", "Q-CT-1-1", "parked", {"code": "TAX"})
+    verdict = feed(NothingLost(slo), [approval(0, 1), parked, told, held, RunEnded(200_000)])
     assert verdict.status == "pass" and verdict.figures["parked"] == 1  # type: ignore[attr-defined]
+    # held where operators look, but they were never told of it: nobody will act on it
+    untold = feed(NothingLost(slo), [approval(0, 1), parked, held, RunEnded(200_000)])
+    assert untold.status == "fail" and "never told" in untold.evidence[0]["why"]  # type: ignore[attr-defined]
+    # operators replayed it a day and more before the end; the design still holds it, silent
+    acted = PolicyRecord(60, "operations", "Q-CT-1-1", "operator.replay")
+    ignored = feed(NothingLost(slo), [approval(0, 1), parked, told, acted, held, RunEnded(200_000)])
+    assert ignored.status == "fail" and "operators acted" in ignored.evidence[0]["why"]  # type: ignore[attr-defined]
     # said parked, but held nowhere operators look: lost, even when v2 carried the contract
     forgotten = feed(NothingLost(slo), [approval(0, 1), parked, RunEnded(200_000)])
     assert forgotten.status == "fail" and "no exception is held" in forgotten.evidence[0]["why"]  # type: ignore[attr-defined]
@@ -254,6 +262,8 @@ def test_a_held_payment_posting_is_not_taken_for_its_invoices() -> None:
     records: list[Record] = [
         EventRecord(0, "emitted", "E1", "invoice.posted", "billing", invoice),
         EventRecord(1, "emitted", "E2", "payment.posted", "billing", payment),
+        PolicyRecord(5, "exceptions", "post:E2", "parked", {"code": "TAX_CODE_MISSING"}),
+        PolicyRecord(5, "exceptions", "post:E1", "parked", {"code": "TAX_CODE_MISSING"}),
         PolicyRecord(
             9_000, "exceptions", "post:E2", "held_at_end", {"status": "parked", **payment}
         ),

@@ -56,7 +56,7 @@ def test_a_broken_design_fails_the_gate_with_a_readable_junit_file(
     by_name = {suite.get("name"): suite for suite in suites}
     assert set(by_name) == {"steady", "naive"}
     steady_cases = by_name["steady"].findall("testcase")
-    assert len(steady_cases) == 14 and not by_name["steady"].findall("testcase/failure")
+    assert len(steady_cases) == 17 and not by_name["steady"].findall("testcase/failure")
     naive_effects = by_name["naive"].find("testcase[@name='effect_once']")
     assert naive_effects is not None
     failure = naive_effects.find("failure")
