@@ -10,7 +10,10 @@ instead, against the scenario's `operations:` rules: each exception worked withi
 Rules (judged from what the vendors and the operations team did, not from the design's word):
 1. A wait opens at a vendor's business refusal of a call naming the quote (the `fail` record of
    a call whose `invoke` named it), and closes when the operations team acts on that quote's
-   workflow (a `policy` record of `operations`: resolve, skip, compensate, replay).
+   workflow (a `policy` record of `operations`: resolve, skip, compensate, replay). People
+   cannot act before they are told: where the design tells them later (an `exceptions /
+   parked` note after its compensation's calls), the wait opens at the telling, and the time
+   before it is the integration's own.
 2. A refusal nobody acted on by the end of the run counts as waiting only while the workflow's
    last status is `parked` (a design that refused and moved on was not waiting on anyone).
 3. The excused time of a contract is the union of its quotes' waits: a later version stuck
@@ -54,6 +57,7 @@ class HumanTime:
         self._refused: dict[str, tuple[str, float, str, int]] = {}
         self._waiting: dict[str, set[str]] = {}  # contract -> its refused quotes, while open
         self._parked: set[str] = set()  # workflows whose last status is parked
+        self._told: set[int] = set()  # refusals (by position) whose wait opened at the telling
         self.spans: dict[str, list[tuple[float, float]]] = {}  # contract -> waits
         self.business = array("d")  # each closed wait, in business seconds
         self.late: list[dict[str, Any]] = []
@@ -76,7 +80,13 @@ class HumanTime:
                     self._refused[quote] = (contract, record.t, code, position)
                     self._waiting.setdefault(contract, set()).add(quote)
         elif type(record) is PolicyRecord:
-            if record.policy == "operations" and record.event in ACTS:
+            if record.policy == "exceptions" and record.event == "parked":
+                waiting = self._refused.get(record.subject)
+                if waiting is not None and waiting[1] < record.t and waiting[3] not in self._told:
+                    contract, _, code, position = waiting
+                    self._told.add(position)
+                    self._refused[record.subject] = (contract, record.t, code, position)
+            elif record.policy == "operations" and record.event in ACTS:
                 self._acted(record.subject, record.t)
                 if record.event in CLOSES and record.subject in self._versions:
                     self.closed.add(self._versions[record.subject])

@@ -7,8 +7,9 @@ at billing's prices (recurring plus one-time, as a quote totals them). A design 
 drops a line, sends another currency, or lets a stale amendment overwrite billing shows here
 as money that does not add up. Totals can agree while lines do not (a line left out of ERP's
 order with the total kept), so each system's lines are compared too: the SKUs and quantities
-ERP booked, and the SKUs, quantities and amounts billing holds, against the quote's. Contracts
-one of the three never reached are left to `nothing_lost` and `convergence`.
+ERP booked, and the SKUs, quantities and amounts billing holds, against the quote's. An ERP
+order a compensation cancelled is no longer the quote's order. Contracts one of the three never
+reached are left to `nothing_lost` and `convergence`.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class Reconciliation:
         assert isinstance(record, StateRecord)
         money = _money(record)
         if money is None:
+            if (
+                record.entity == "sales_order"
+                and (record.values or {}).get("status") == "cancelled"
+            ):
+                self.orders.pop(str(record.keys.get("quote")), None)  # undone: not the order
             return
         keys = record.keys
         if record.system == "cpq" and record.entity == "quote":

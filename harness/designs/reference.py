@@ -68,6 +68,8 @@ SYNCED = "contract.synced"
 #: Quote types whose effect a later version does not carry: new business creates the
 #: subscription with its term; a renewal extends the term and is invoiced for its year.
 CARRIED_BY_NO_LATER_VERSION = ("new", "renewal")
+#: How operators close work for good (a skip, a compensation).
+CLOSED_BY_PEOPLE = ("skipped", "compensated")
 #: The retry policy of every call, unless a scenario changes some of it.
 DEFAULT_RETRY: Mapping[str, Any] = {
     "initial": 1.0, "coefficient": 2.0, "max_interval": 300.0, "max_attempts": 100,
@@ -475,6 +477,8 @@ class ReferenceDesign:
         for earlier_version, record in earlier:
             event = quote_event(record, f"CPQ-QUERY-{record['quote_id']}")
             skipped = canonical.quote(event)
+            if (yield ctx.load("closed", skipped.quote_id)) is not None:
+                continue  # operators skipped or compensated it: theirs to decide, not ours
             journal = yield ctx.load("workflow", skipped.quote_id)
             if journal is None:  # never started here (its event lost): journaled, so it resumes
                 journal = {"status": "started", "contract": contract, "version": earlier_version,
@@ -887,6 +891,8 @@ class ReferenceDesign:
         self, ctx: Context, workflow: str, status: str, keys: Keys, reason: str | None = None
     ) -> Steps:
         yield ctx.store("workflow", workflow, None)  # finished: nothing left to resume
+        if status in CLOSED_BY_PEOPLE:  # remembered: a later version must not write it again
+            yield ctx.store("closed", workflow, status)
         yield ctx.status(workflow, status, reason, keys)
         if workflow in self.behind:
             yield from self._wake(ctx, workflow)
