@@ -151,8 +151,8 @@ class NothingLost:
                 self.told[record.subject] = record.t
             elif record.policy == "operations" and record.event.startswith("operator."):
                 self.acted[record.subject] = record.t
-            elif record.policy == "operations" and record.event in CLOSED_BY_PEOPLE:
-                self._closed_by_people(record.subject)
+                if record.event in CLOSED_BY_PEOPLE:
+                    self._closed_by_people(record.subject)
             return
         if isinstance(record, EventRecord):
             if record.type == "published":
