@@ -12,7 +12,9 @@ Terminal means one of:
   nothing (it kept its exceptions in memory, and a crash took them) has lost the work, whatever
   its history says, even when a later version carried the contract everywhere. Work held where
   nobody was told of it, or held still `deadline` after the operations team acted on it (a
-  replay the design ignored) with no word from the design since, is lost too.
+  replay the design ignored) with no word from the design since, is lost too. A later version
+  of a contract whose earlier version is held at the end counts as held with it (it cannot be
+  written before: a renewal is not carried by a later version).
 - closed by people: the operations team skipped or compensated it.
 
 An approved quote that is none of these, once its deadline has passed before the run ended, is
@@ -125,6 +127,7 @@ class NothingLost:
         self.set_aside_by: dict[str, str] = {}  # workflow -> the quote or document it set aside
         self.held: set[str] = set()  # quotes and documents held as exceptions at the end
         self.held_by: dict[str, str] = {}  # held quote or document -> its workflow
+        self.held_versions: dict[str, int] = {}  # contract -> oldest version held at the end
         self.told: dict[str, float] = {}  # workflow -> when the design last told operators
         self.acted: dict[str, float] = {}  # workflow -> when operators last acted on it
         self.unmanaged = 0
@@ -262,6 +265,9 @@ class NothingLost:
         subject = self._subject(details) or self._input(details) or workflow
         self.held.add(subject)
         self.held_by[subject] = workflow
+        if "contract" in details and "contract_version" in details:
+            contract, version = str(details["contract"]), int(details["contract_version"])
+            self.held_versions[contract] = min(version, self.held_versions.get(contract, version))
 
     def _unmanaged(self, subject: str, end: float) -> str | None:
         """Why work held at the end is not managed (None: it is): nobody was told of it, or
@@ -315,6 +321,9 @@ class NothingLost:
         for contract, waiting in self.pending.items():
             for quote, (version, approved_at, position) in waiting.items():
                 entry = self._entry(quote, contract, version, approved_at, position)
+                if quote not in self.held and version > self.held_versions.get(contract, version):
+                    self.parked += 1  # behind an earlier version held for operators
+                    continue
                 if quote in self.held:
                     why = self._unmanaged(quote, end)
                     if why is None:

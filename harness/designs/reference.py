@@ -470,7 +470,7 @@ class ReferenceDesign:
         if (yield from self.park_if_failed(ctx, found, quote.quote_id, keys, "CPQ lookup")):
             return False
         earlier = sorted(
-            (int(record["contract_version"]), record) for record in found.body["records"]
+            (int(record["contract_version"]), record) for record in found.body.get("records", ())
             if floor < int(record["contract_version"]) < version
             and record.get("quote_type") in CARRIED_BY_NO_LATER_VERSION
         )  # fmt: skip
@@ -484,7 +484,9 @@ class ReferenceDesign:
                 journal = {"status": "started", "contract": contract, "version": earlier_version,
                            "erp": self._erp(skipped.region), "event": _saved(event)}  # fmt: skip
                 yield ctx.store("workflow", skipped.quote_id, journal)
-            if journal.get("status") in EXCEPTIONAL:  # set aside: operators act on it first
+            if journal.get("status") in EXCEPTIONAL and skipped.quote_type == "new":
+                continue  # held: this version creates the subscription instead, with its lines
+            if journal.get("status") in EXCEPTIONAL:  # a renewal set aside: operators act first
                 # This version's own refusal, if ERP has one, is what operators must hear of.
                 erp = self._erp(quote.region)
                 if erp in ctx.systems:
