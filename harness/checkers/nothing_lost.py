@@ -28,10 +28,11 @@ deadline.
 Every message a design staged in its outbox (an `outbox` policy record) must reach the broker
 (a `published` event with its id) within the same deadline. And what is owed is taken from the
 business, not only from what the design says it staged: a design that announces contract
-versions (it publishes `contract.synced` at all) owes the announcement of each contract
-version that ERP, billing and support all held at once, within the deadline of the moment the
-last of them took it; a design that kept its messages in memory and lost them in a crash staged
-nothing, and still owes them.
+versions (it publishes `contract.synced` at all) owes the announcement of the version of each
+contract that ERP, billing and support all hold at the end (or of a later one), within the
+deadline of the moment the last of them took it: downstream must learn every contract's state.
+A design that kept its messages in memory and lost them in a crash staged nothing, and still
+owes them.
 
 Workflows whose last recorded status is still a working one at the end (started, resumed,
 billing_updated...: not completed, superseded, parked, dead-lettered, skipped, compensated) and
@@ -137,9 +138,9 @@ class NothingLost:
         self.documents_closed = 0
         self.messages_staged = 0
         self.messages_published = 0
-        self.announced: set[tuple[str, int]] = set()  # contract versions announced
-        # contract versions all three systems held at once -> when they first did, position
-        self.settled_at: dict[tuple[str, int], tuple[float, int]] = {}
+        self.announced: dict[str, int] = {}  # contract -> latest version announced
+        # contract -> the version all three systems hold, since when, at which position
+        self.settled_at: dict[str, tuple[int, float, int]] = {}
         self.announcements_owed = 0
         self.announcements_lost = 0
 
@@ -163,7 +164,7 @@ class NothingLost:
                 if record.event_type == ANNOUNCED and "contract" in record.keys:
                     contract = str(record.keys["contract"])
                     version = int(record.keys.get("contract_version", 0))
-                    self.announced.add((contract, version))
+                    self.announced[contract] = max(version, self.announced.get(contract, 0))
                 return
             document = LEDGER_DOCUMENTS.get(record.event_type)
             if (
@@ -208,8 +209,10 @@ class NothingLost:
         versions = self.versions.setdefault(contract, [0, 0, 0])
         versions[slot] = int(record.keys.get("contract_version", 0))
         settled = self.holders.settled(versions)
-        if settled and self.holders.agreeing(versions):
-            self.settled_at.setdefault((contract, settled), (record.t, position))
+        if not (settled and self.holders.agreeing(versions)):
+            self.settled_at.pop(contract, None)  # not held everywhere (now): nothing owed yet
+        elif self.settled_at.get(contract, (0,))[0] != settled:
+            self.settled_at[contract] = (settled, record.t, position)
         waiting = self.pending.get(contract)
         if not waiting or settled == 0:
             return
@@ -371,9 +374,9 @@ class NothingLost:
         self.staged = {}
         if not self.announced:  # the design announces nothing: no announcement is owed
             return
-        for (contract, version), (settled_at, position) in sorted(self.settled_at.items()):
+        for contract, (version, settled_at, position) in sorted(self.settled_at.items()):
             self.announcements_owed += 1
-            if (contract, version) in self.announced:
+            if self.announced.get(contract, 0) >= version:
                 continue
             if end - settled_at > self.slo.deadline:
                 self.lost.append(
@@ -449,7 +452,7 @@ class NothingLost:
             )
         if self.announcements_owed:
             summary += (
-                f"; {self.announcements_owed:,} contract versions held everywhere owe an "
+                f"; {self.announcements_owed:,} contracts held everywhere owe an "
                 f"announcement: {self.announcements_lost:,} never announced"
             )
         stuck_all = [

@@ -457,8 +457,10 @@ class ReferenceDesign:
         (the subscription, with its own term) and renewals (each extends the term and is
         invoiced for its year). An amendment carries every line, so skipping one loses nothing.
         They are found in CPQ: approved, newer than what ERP and billing hold, older than this
-        version. False if one could not be written, or operators hold one: this version then
-        waits behind it (`_wait_for`)."""
+        version. False if one could not be written, or operators hold one that must come first
+        (a renewal, or a new contract a renewal needs): this version then waits behind it
+        (`_wait_for`). A held new contract with no renewal after it is carried by this version,
+        which creates the subscription with its own lines."""
         contract, version = quote.contract_id, quote.contract_version
         floor = max(state["written"], state.get("erp", 0))
         if version <= floor + 1 or "cpq" not in ctx.systems:
@@ -474,6 +476,9 @@ class ReferenceDesign:
             if floor < int(record["contract_version"]) < version
             and record.get("quote_type") in CARRIED_BY_NO_LATER_VERSION
         )  # fmt: skip
+        renewing = quote.quote_type == "renewal" or any(
+            record.get("quote_type") == "renewal" for _, record in earlier
+        )
         for earlier_version, record in earlier:
             event = quote_event(record, f"CPQ-QUERY-{record['quote_id']}")
             skipped = canonical.quote(event)
@@ -484,8 +489,8 @@ class ReferenceDesign:
                 journal = {"status": "started", "contract": contract, "version": earlier_version,
                            "erp": self._erp(skipped.region), "event": _saved(event)}  # fmt: skip
                 yield ctx.store("workflow", skipped.quote_id, journal)
-            if journal.get("status") in EXCEPTIONAL and skipped.quote_type == "new":
-                continue  # held: this version creates the subscription instead, with its lines
+            if journal.get("status") in EXCEPTIONAL and not renewing:
+                continue  # a held new contract: this version creates the subscription instead
             if journal.get("status") in EXCEPTIONAL:  # a renewal set aside: operators act first
                 # This version's own refusal, if ERP has one, is what operators must hear of.
                 erp = self._erp(quote.region)
