@@ -29,6 +29,29 @@ Answer = Generator[Effect, Any, Reply]
 ONCE = retry(max_attempts=1)
 
 
+class _RewritesRequests(ReferenceDesign):
+    """The reference, with some of its requests rewritten on their way out (`rewrite`)."""
+
+    def call(
+        self,
+        ctx: Context,
+        system: str,
+        operation: str,
+        payload: Mapping[str, Any],
+        idem_key: str | None = None,
+        confirm: Confirm | None = None,
+        look_first: bool = False,
+    ) -> Answer:
+        operation, payload = self.rewrite(system, operation, payload)
+        return (yield from super().call(ctx, system, operation, payload, idem_key, confirm,
+                                        look_first))  # fmt: skip
+
+    def rewrite(
+        self, system: str, operation: str, payload: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]:
+        return operation, payload
+
+
 class SupportKeepsItsLevel(ReferenceDesign):
     """Support's adapter merges what it sends into what support holds and takes `level: none`
     and `covered_units: 0` for "not provided": support moves to the new contract version but
@@ -91,71 +114,47 @@ class ERPContractKeepsFirstLines(ReferenceDesign):
                                         look_first))  # fmt: skip
 
 
-class LedgerInHundredths(ReferenceDesign):
+class LedgerInHundredths(_RewritesRequests):
     """Posts invoices to ERP's ledger in major units: billing's amounts are in minor units
     (cents), and the invoice mapping divides by 100, so ERP books a hundredth of each invoice
     (payments and credit memos are right)."""
 
     name = "ledger-in-hundredths"
 
-    def call(
-        self,
-        ctx: Context,
-        system: str,
-        operation: str,
-        payload: Mapping[str, Any],
-        idem_key: str | None = None,
-        confirm: Confirm | None = None,
-        look_first: bool = False,
-    ) -> Answer:
+    def rewrite(
+        self, system: str, operation: str, payload: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]:
         if operation == "post_invoice" and system != "billing":
             payload = {**payload, "amount": int(payload["amount"]) // 100}
-        return (yield from super().call(ctx, system, operation, payload, idem_key, confirm,
-                                        look_first))  # fmt: skip
+        return operation, payload
 
 
-class DraftAmendmentInvoices(ReferenceDesign):
+class DraftAmendmentInvoices(_RewritesRequests):
     """Amends billing's subscriptions with `invoice_status: draft` (for a review nobody does):
     the amendment invoices are never posted, so they are never sent, owed or booked in ERP."""
 
     name = "draft-amendment-invoices"
 
-    def call(
-        self,
-        ctx: Context,
-        system: str,
-        operation: str,
-        payload: Mapping[str, Any],
-        idem_key: str | None = None,
-        confirm: Confirm | None = None,
-        look_first: bool = False,
-    ) -> Answer:
+    def rewrite(
+        self, system: str, operation: str, payload: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]:
         if system == "billing" and operation == "amend_subscription":
             payload = {**payload, "invoice_status": "draft"}
-        return (yield from super().call(ctx, system, operation, payload, idem_key, confirm,
-                                        look_first))  # fmt: skip
+        return operation, payload
 
 
-class RenewalAsAmendment(ReferenceDesign):
+class RenewalAsAmendment(_RewritesRequests):
     """Sends a renewal quote to billing as an amendment with the same lines: billing takes
     the new version, but the term is never extended and the renewal is never invoiced."""
 
     name = "renewal-as-amendment"
 
-    def call(
-        self,
-        ctx: Context,
-        system: str,
-        operation: str,
-        payload: Mapping[str, Any],
-        idem_key: str | None = None,
-        confirm: Confirm | None = None,
-        look_first: bool = False,
-    ) -> Answer:
+    def rewrite(
+        self, system: str, operation: str, payload: Mapping[str, Any]
+    ) -> tuple[str, Mapping[str, Any]]:
         if system == "billing" and operation == "renew_subscription":
             operation = "amend_subscription"
-        return (yield from super().call(ctx, system, operation, payload, idem_key, confirm,
-                                        look_first))  # fmt: skip
+        return operation, payload
 
 
 class RelayInMemory(ReferenceDesign):
