@@ -12,8 +12,10 @@ Rules:
 5. With a `Confirm`, an ambiguous answer is first checked by reading back: if the write shows,
    it counts as done and is not sent again. This is how a write to a vendor without
    idempotency keys stays effect-once. A request that went unanswered for T seconds may still
-   be in the vendor's hands for about as long again, so the read waits that long (or the
-   backoff, if longer) before it looks.
+   be in the vendor's hands, queued or slowed, so the read waits that long (or the backoff, if
+   longer) before it looks, and while the write does not show it looks again, waiting twice
+   as long each time, until the vendor can no longer be holding it (`settle_s` after it was
+   sent: the vendor's own server-side limit on a request): only then is it sent again.
 6. With a circuit breaker, each attempt first asks it; while it is open the work parks (sleeps
    until it half-opens) instead of failing; every state change is noted in the history.
 """
@@ -85,6 +87,9 @@ class Confirm:
     read: Call
     applied: Callable[[Reply], bool]
     answer: Callable[[Reply], Reply] | None = None
+    #: How long after it was sent a vendor may still apply a request it did not answer (rule
+    #: 5): its server-side limit on a request. Salesforce's is 10 minutes (NetSuite REST's 15).
+    settle_s: float = 600.0
 
 
 def call_with_retry(
@@ -116,10 +121,8 @@ def call_with_retry(
             return reply
         backed_off = False
         if reply.error.kind == "ambiguous" and confirm is not None:
-            unanswered = (yield Now()) - sent
-            yield Sleep(max(policy.delay(attempt, reply.error, rng), unanswered))
+            check = yield from _read_back(confirm, policy, rng, breaker, attempt, reply, sent)
             backed_off = True
-            check = yield from call_with_retry(confirm.read, policy, rng, breaker)
             if check.ok and confirm.applied(check):
                 yield Note("confirm", call.system, "applied", {"operation": call.operation})
                 return confirm.answer(check) if confirm.answer else Reply(check.body)
@@ -128,6 +131,28 @@ def call_with_retry(
         if not backed_off:
             yield Sleep(policy.delay(attempt, reply.error, rng))
         attempt += 1
+
+
+def _read_back(
+    confirm: Confirm,
+    policy: RetryPolicy,
+    rng: random.Random,
+    breaker: CircuitBreaker | None,
+    attempt: int,
+    reply: Reply,
+    sent: float,
+) -> Generator[Effect, Any, Reply]:
+    """Rule 5: read until the write shows, or the vendor can no longer be holding it."""
+    assert reply.error is not None
+    now = yield Now()
+    wait = max(policy.delay(attempt, reply.error, rng), now - sent)
+    while True:
+        yield Sleep(wait)
+        check = yield from call_with_retry(confirm.read, policy, rng, breaker)
+        waited = (yield Now()) - sent
+        if (check.ok and confirm.applied(check)) or waited >= confirm.settle_s:
+            return check  # a refusal to read (not found) is no answer either: look again
+        wait = min(2 * wait, confirm.settle_s - waited)
 
 
 def _admitted(breaker: CircuitBreaker, system: str) -> Generator[Effect, Any, None]:

@@ -209,13 +209,20 @@ def test_confirm_reads_back_before_resending_an_ambiguous_write() -> None:
     # unanswered for 30 s, the write may be in the vendor's hands as long again: wait, then look
     between = effects[effects.index(calls[0]) : effects.index(calls[1])]
     assert [e.seconds for e in between if isinstance(e, Sleep)] == [30.0]
+    # Not there yet: it may still be queued at the vendor. Look again, twice as late each
+    # time, and send again only once the vendor can no longer be holding it (settle_s).
+    not_yet = Reply({"contract_version": 2})
     effects, reply = drive(
         call_with_retry(write, retry(), random.Random(0), confirm=confirm),
-        [lost, Reply({"contract_version": 2}), OK],
+        [lost, *[not_yet] * 10, OK],
     )
-    assert [e.operation for e in effects if isinstance(e, Call)] == [
-        "upsert_entitlement", "get_entitlement", "upsert_entitlement",
-    ]  # fmt: skip
+    operations = [e.operation for e in effects if isinstance(e, Call)]
+    assert operations[0] == operations[-1] == "upsert_entitlement" and reply.ok
+    assert set(operations[1:-1]) == {"get_entitlement"} and len(operations) > 3
+    waits = [e.seconds for e in effects if isinstance(e, Sleep)]
+    assert waits[:3] == [30.0, 60.0, 120.0]
+    # every look and wait is counted from the send: the write goes again only after settle_s
+    assert 30.0 + sum(waits) + 30.0 * (len(operations) - 2) >= confirm.settle_s
 
 
 # -- the outbox ---------------------------------------------------------------------------
